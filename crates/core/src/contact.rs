@@ -1,0 +1,263 @@
+//! Phone numbers and email addresses: normalisation for comparison, masking for display, and
+//! decoys for usernames that do not exist.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+/// Which channel a contact belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Phone,
+    Email,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Phone => "phone",
+            ContactKind::Email => "email",
+        }
+    }
+}
+
+/// Why a phone number or address was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error("a phone number holds 8 to 15 digits, optionally after '+' or '00'")]
+    BadPhone,
+    #[error("a national number (leading 0) needs the tenant's country calling code")]
+    NoCountryCode,
+    #[error("an email address looks like name@example.org")]
+    BadEmail,
+}
+
+/// Normalises a phone number to E.164 (`+` and 8 to 15 digits).
+///
+/// Spaces, dashes, dots, slashes and parentheses are ignored; `00` is read as `+`; a national
+/// number with a single leading `0` takes `default_country` (e.g. `"41"`).
+pub fn normalize_phone(input: &str, default_country: Option<&str>) -> Result<String, ContactError> {
+    let trimmed = input.trim();
+    let mut digits = String::with_capacity(16);
+    let mut plus = false;
+    for (i, c) in trimmed.chars().enumerate() {
+        match c {
+            '+' if i == 0 => plus = true,
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' => {}
+            _ => return Err(ContactError::BadPhone),
+        }
+    }
+    let international = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        let cc = default_country.ok_or(ContactError::NoCountryCode)?;
+        format!("{cc}{rest}")
+    } else {
+        return Err(ContactError::NoCountryCode);
+    };
+    if !(8..=15).contains(&international.len()) || international.starts_with('0') {
+        return Err(ContactError::BadPhone);
+    }
+    Ok(format!("+{international}"))
+}
+
+/// Normalises an email address for comparison: trimmed and lower-cased as a whole.
+pub fn normalize_email(input: &str) -> Result<String, ContactError> {
+    let e = input.trim().to_lowercase();
+    let (local, domain) = e.split_once('@').ok_or(ContactError::BadEmail)?;
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@');
+    if ok {
+        Ok(e)
+    } else {
+        Err(ContactError::BadEmail)
+    }
+}
+
+/// Normalises a contact of `kind`.
+pub fn normalize(
+    kind: ContactKind,
+    input: &str,
+    default_country: Option<&str>,
+) -> Result<String, ContactError> {
+    match kind {
+        ContactKind::Phone => normalize_phone(input, default_country),
+        ContactKind::Email => normalize_email(input),
+    }
+}
+
+/// Compares two normalised contacts in constant time.
+pub fn same_contact(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Masks an E.164 number: `+41 •• ••• •• 37` keeps the first two and last two digits.
+pub fn mask_phone(e164: &str) -> String {
+    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len();
+    if n < 5 {
+        return "•".repeat(n.max(4));
+    }
+    let hidden = n - 4;
+    format!(
+        "+{}{} {} {}{}",
+        digits[0],
+        digits[1],
+        "•".repeat(hidden),
+        digits[n - 2],
+        digits[n - 1]
+    )
+}
+
+/// Masks an email address: `a•••@e•••.org` keeps the first letter of each part and the last label.
+pub fn mask_email(email: &str) -> String {
+    let Some((local, domain)) = email.split_once('@') else {
+        return "•••".to_owned();
+    };
+    let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
+    let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
+    format!("{}•••@{}•••.{}", first(local), first(host), tld)
+}
+
+/// Masks a normalised contact of `kind`.
+pub fn mask(kind: ContactKind, normalized: &str) -> String {
+    match kind {
+        ContactKind::Phone => mask_phone(normalized),
+        ContactKind::Email => mask_email(normalized),
+    }
+}
+
+/// Decoy contacts for a username that does not exist: stable for the same username (so that
+/// asking twice shows the same thing) and unpredictable without the server key.
+pub fn decoys(key: &[u8], tenant: &str, username: &str, kind: ContactKind) -> Vec<String> {
+    let d = keyed_digest(
+        key,
+        &["decoy", kind.as_str(), tenant, &username.to_lowercase()],
+    );
+    let count = 1 + usize::from(d[0] & 1);
+    (0..count)
+        .map(|i| {
+            let b = &d[1 + i * 8..9 + i * 8];
+            match kind {
+                ContactKind::Phone => {
+                    const CODES: [&str; 6] = ["41", "49", "33", "39", "43", "44"];
+                    let cc = CODES[usize::from(b[0]) % CODES.len()];
+                    let mut n = format!("+{cc}7");
+                    for x in &b[1..] {
+                        n.push(char::from(b'0' + x % 10));
+                    }
+                    n.push(char::from(b'0' + b[0] % 10));
+                    n
+                }
+                ContactKind::Email => {
+                    const DOMAINS: [&str; 5] = [
+                        "gmail.com",
+                        "outlook.com",
+                        "gmx.net",
+                        "proton.me",
+                        "yahoo.com",
+                    ];
+                    let local: String = b[..6].iter().map(|x| char::from(b'a' + x % 26)).collect();
+                    format!("{local}@{}", DOMAINS[usize::from(b[7]) % DOMAINS.len()])
+                }
+            }
+        })
+        .collect()
+}
+
+/// HMAC-SHA-256 over length-prefixed parts, so `("ab","c")` and `("a","bc")` differ.
+pub fn keyed_digest(key: &[u8], parts: &[&str]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so construction cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    for p in parts {
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p.as_bytes());
+    }
+    mac.finalize().into_bytes().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_normalisation_table() {
+        let ok = [
+            ("+41 79 123 45 67", Some("41"), "+41791234567"),
+            ("0041 (79) 123-45-67", None, "+41791234567"),
+            ("079 123 45 67", Some("41"), "+41791234567"),
+            ("+1.415.555.0100", None, "+14155550100"),
+        ];
+        for (input, cc, want) in ok {
+            assert_eq!(normalize_phone(input, cc).as_deref(), Ok(want), "{input}");
+        }
+        let bad = [
+            ("079 123 45 67", None, ContactError::NoCountryCode),
+            ("+41 79 12a", Some("41"), ContactError::BadPhone),
+            ("+123", None, ContactError::BadPhone),
+            ("+1234567890123456", None, ContactError::BadPhone),
+            ("4179+1234567", None, ContactError::BadPhone),
+            ("", Some("41"), ContactError::NoCountryCode),
+        ];
+        for (input, cc, want) in bad {
+            assert_eq!(normalize_phone(input, cc), Err(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn email_is_case_insensitive() {
+        assert_eq!(
+            normalize_email("  Alice.Smith@Example.ORG "),
+            Ok("alice.smith@example.org".into())
+        );
+        for bad in [
+            "alice",
+            "@example.org",
+            "a@b",
+            "a b@example.org",
+            "a@.org",
+            "a@b@c.org",
+        ] {
+            assert_eq!(normalize_email(bad), Err(ContactError::BadEmail), "{bad}");
+        }
+    }
+
+    #[test]
+    fn masks_hide_the_middle() {
+        assert_eq!(mask_phone("+41791234567"), "+41 ••••••• 67");
+        assert_eq!(mask_email("alice.smith@example.org"), "a•••@e•••.org");
+        assert!(!mask_phone("+41791234567").contains("9123"));
+    }
+
+    #[test]
+    fn decoys_are_stable_valid_and_keyed() {
+        let a = decoys(b"k1", "demo", "Nobody", ContactKind::Phone);
+        assert_eq!(a, decoys(b"k1", "demo", "nobody", ContactKind::Phone));
+        assert_ne!(a, decoys(b"k2", "demo", "nobody", ContactKind::Phone));
+        for p in &a {
+            assert_eq!(normalize_phone(p, None).as_deref(), Ok(p.as_str()));
+        }
+        for e in decoys(b"k1", "demo", "nobody", ContactKind::Email) {
+            assert_eq!(normalize_email(&e).as_deref(), Ok(e.as_str()));
+        }
+    }
+
+    #[test]
+    fn keyed_digest_separates_parts() {
+        assert_ne!(
+            keyed_digest(b"k", &["ab", "c"]),
+            keyed_digest(b"k", &["a", "bc"])
+        );
+    }
+}
