@@ -1,0 +1,204 @@
+//! sea-orm entities, one module per table. The schema itself comes only from [`crate::migration`];
+//! these structs mirror it for queries.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod tenant {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenants")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub slug: String,
+        pub name: String,
+        pub default_country: Option<String>,
+        /// JSON of [`ea_core::LockoutPolicy`].
+        pub lockout: String,
+        pub session_lifetime_seconds: i64,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod flow {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "flows")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub flow_id: String,
+        /// JSON of the validated [`ea_core::FlowDefinition`].
+        pub definition: String,
+        /// The TOML as imported, for export and audit.
+        pub source: String,
+        pub imported_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// Lower-cased, trimmed.
+        pub username: String,
+        pub display_name: String,
+        pub disabled: bool,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod contact {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contacts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        /// `phone` or `email`.
+        pub kind: String,
+        /// Normalised: E.164 or lower-cased address.
+        pub value: String,
+        pub position: i32,
+    }
+    no_relations!();
+}
+
+pub mod question {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "questions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        pub text: String,
+        /// Argon2id PHC string of the normalised answer.
+        pub answer_hash: String,
+    }
+    no_relations!();
+}
+
+pub mod totp_seed {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "totp_seeds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        /// XChaCha20-Poly1305 under the KEK, bound to `totp:<tenant>:<username>`.
+        pub sealed_secret: Vec<u8>,
+        pub algorithm: String,
+        pub digits: i32,
+        pub period: i64,
+        pub last_step: Option<i64>,
+        pub drift: i64,
+        pub version: i64,
+    }
+    no_relations!();
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        /// SHA-256 of the bearer token, hex; the token itself is never stored.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub tenant_id: i64,
+        pub username: String,
+        /// JSON of [`ea_core::VerificationSession`] (codes only as keyed hashes).
+        pub state: String,
+        pub version: i64,
+        pub created_at: i64,
+        pub expires_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod account_guard {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "account_guards")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub username: String,
+        pub failures: i32,
+        pub lockouts: i32,
+        pub locked_until: Option<i64>,
+        pub version: i64,
+    }
+    no_relations!();
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// `sms` or `email`.
+        pub channel: String,
+        pub destination: String,
+        /// The message, sealed under the KEK bound to `outbox:<destination>`.
+        pub sealed_body: Vec<u8>,
+        /// `pending`, `delivered` or `failed`.
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: i64,
+        pub claimed_until: Option<i64>,
+        pub created_at: i64,
+        pub delivered_at: Option<i64>,
+        pub last_error: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: i64,
+        pub tenant_id: Option<i64>,
+        pub event: String,
+        pub username: Option<String>,
+        /// A short, non-secret reference to the session (a prefix of the token hash).
+        pub session_ref: Option<String>,
+        /// JSON object of non-secret details.
+        pub detail: String,
+    }
+    no_relations!();
+}

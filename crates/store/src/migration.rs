@@ -1,0 +1,223 @@
+//! The schema, as migrations. This is the only place tables are defined; tests run on it too.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// All migrations, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Initial)]
+    }
+}
+
+#[derive(Debug, DeriveMigrationName)]
+struct Initial;
+
+fn id() -> ColumnDef {
+    big_pk_auto("id")
+}
+
+fn index(name: &str, table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(Alias::new(table));
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    if unique {
+        i.unique();
+    }
+    i.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Initial {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables = [
+            Table::create()
+                .table("tenants")
+                .col(id())
+                .col(string_len_uniq("slug", 64))
+                .col(string("name"))
+                .col(string_null("default_country"))
+                .col(text("lockout"))
+                .col(big_integer("session_lifetime_seconds"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("flows")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(string_len("flow_id", 64))
+                .col(text("definition"))
+                .col(text("source"))
+                .col(big_integer("imported_at"))
+                .foreign_key(&mut fk("flows", "tenant_id", "tenants"))
+                .to_owned(),
+            Table::create()
+                .table("users")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(string_len("username", 256))
+                .col(string("display_name"))
+                .col(boolean("disabled"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("users", "tenant_id", "tenants"))
+                .to_owned(),
+            Table::create()
+                .table("contacts")
+                .col(id())
+                .col(big_integer("user_id"))
+                .col(string_len("kind", 16))
+                .col(string_len("value", 254))
+                .col(integer("position"))
+                .foreign_key(&mut fk_cascade("contacts", "user_id", "users"))
+                .to_owned(),
+            Table::create()
+                .table("questions")
+                .col(id())
+                .col(big_integer("user_id"))
+                .col(text("text"))
+                .col(text("answer_hash"))
+                .foreign_key(&mut fk_cascade("questions", "user_id", "users"))
+                .to_owned(),
+            Table::create()
+                .table("totp_seeds")
+                .col(big_integer("user_id").primary_key())
+                .col(blob("sealed_secret"))
+                .col(string_len("algorithm", 16))
+                .col(integer("digits"))
+                .col(big_integer("period"))
+                .col(big_integer_null("last_step"))
+                .col(big_integer("drift"))
+                .col(big_integer("version"))
+                .foreign_key(&mut fk_cascade("totp_seeds", "user_id", "users"))
+                .to_owned(),
+            Table::create()
+                .table("sessions")
+                .col(string_len("token_hash", 64).primary_key())
+                .col(big_integer("tenant_id"))
+                .col(string_len("username", 256))
+                .col(text("state"))
+                .col(big_integer("version"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .foreign_key(&mut fk("sessions", "tenant_id", "tenants"))
+                .to_owned(),
+            Table::create()
+                .table("account_guards")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(string_len("username", 256))
+                .col(integer("failures"))
+                .col(integer("lockouts"))
+                .col(big_integer_null("locked_until"))
+                .col(big_integer("version"))
+                .foreign_key(&mut fk("account_guards", "tenant_id", "tenants"))
+                .to_owned(),
+            Table::create()
+                .table("outbox")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(string_len("channel", 16))
+                .col(string_len("destination", 254))
+                .col(blob("sealed_body"))
+                .col(string_len("status", 16))
+                .col(integer("attempts"))
+                .col(big_integer("next_attempt_at"))
+                .col(big_integer_null("claimed_until"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("delivered_at"))
+                .col(text_null("last_error"))
+                .foreign_key(&mut fk("outbox", "tenant_id", "tenants"))
+                .to_owned(),
+            Table::create()
+                .table("audit_log")
+                .col(id())
+                .col(big_integer("at"))
+                .col(big_integer_null("tenant_id"))
+                .col(string_len("event", 64))
+                .col(string_len_null("username", 256))
+                .col(string_len_null("session_ref", 16))
+                .col(text("detail"))
+                .to_owned(),
+        ];
+        for t in tables {
+            m.create_table(t).await?;
+        }
+        let indexes = [
+            index(
+                "ux_flows_tenant_flow",
+                "flows",
+                &["tenant_id", "flow_id"],
+                true,
+            ),
+            index(
+                "ux_users_tenant_username",
+                "users",
+                &["tenant_id", "username"],
+                true,
+            ),
+            index("ix_contacts_user", "contacts", &["user_id"], false),
+            index("ix_questions_user", "questions", &["user_id"], false),
+            index("ix_sessions_expires", "sessions", &["expires_at"], false),
+            index(
+                "ux_guards_tenant_username",
+                "account_guards",
+                &["tenant_id", "username"],
+                true,
+            ),
+            index(
+                "ix_outbox_due",
+                "outbox",
+                &["status", "next_attempt_at"],
+                false,
+            ),
+            index(
+                "ix_audit_tenant_at",
+                "audit_log",
+                &["tenant_id", "at"],
+                false,
+            ),
+        ];
+        for i in indexes {
+            m.create_index(i).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "audit_log",
+            "outbox",
+            "account_guards",
+            "sessions",
+            "totp_seeds",
+            "questions",
+            "contacts",
+            "users",
+            "flows",
+            "tenants",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn fk(from: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from}_{col}"))
+        .from(Alias::new(from), Alias::new(col))
+        .to(Alias::new(to), Alias::new("id"))
+        .to_owned()
+}
+
+fn fk_cascade(from: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
+    fk(from, col, to)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}

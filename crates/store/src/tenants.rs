@@ -1,0 +1,139 @@
+//! Tenants and their flows.
+
+use crate::entities::{flow, tenant};
+use crate::{Conn, Result, StoreError, duplicate_or};
+use ea_core::{FlowDefinition, LockoutPolicy};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+/// A tenant with its settings decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub default_country: Option<String>,
+    pub lockout: LockoutPolicy,
+    pub session_lifetime_seconds: i64,
+}
+
+fn decode(m: tenant::Model) -> Result<Tenant> {
+    let lockout = serde_json::from_str(&m.lockout)
+        .map_err(|e| StoreError::Corrupt(format!("tenant {} lockout: {e}", m.slug)))?;
+    Ok(Tenant {
+        id: m.id,
+        slug: m.slug,
+        name: m.name,
+        default_country: m.default_country,
+        lockout,
+        session_lifetime_seconds: m.session_lifetime_seconds,
+    })
+}
+
+/// Settings for a new tenant.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub slug: String,
+    pub name: String,
+    pub default_country: Option<String>,
+    pub lockout: LockoutPolicy,
+    pub session_lifetime_seconds: i64,
+}
+
+pub async fn add(conn: &impl Conn, t: NewTenant, now: i64) -> Result<Tenant> {
+    let lockout =
+        serde_json::to_string(&t.lockout).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let m = tenant::ActiveModel {
+        slug: Set(t.slug.clone()),
+        name: Set(t.name),
+        default_country: Set(t.default_country),
+        lockout: Set(lockout),
+        session_lifetime_seconds: Set(t.session_lifetime_seconds),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| duplicate_or(e, format!("tenant {:?}", t.slug)))?;
+    decode(m)
+}
+
+pub async fn by_slug(conn: &impl Conn, slug: &str) -> Result<Option<Tenant>> {
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(conn)
+        .await?
+        .map(decode)
+        .transpose()
+}
+
+pub async fn by_id(conn: &impl Conn, id: i64) -> Result<Option<Tenant>> {
+    tenant::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(decode)
+        .transpose()
+}
+
+pub async fn list(conn: &impl Conn) -> Result<Vec<Tenant>> {
+    tenant::Entity::find()
+        .order_by_asc(tenant::Column::Slug)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
+/// Adds or replaces the tenant's flow with the same id.
+pub async fn put_flow(
+    conn: &impl Conn,
+    tenant_id: i64,
+    def: &FlowDefinition,
+    source: &str,
+    now: i64,
+) -> Result<()> {
+    let json = serde_json::to_string(def).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let existing = flow::Entity::find()
+        .filter(flow::Column::TenantId.eq(tenant_id))
+        .filter(flow::Column::FlowId.eq(&def.id))
+        .one(conn)
+        .await?;
+    match existing {
+        Some(m) => {
+            let mut a: flow::ActiveModel = m.into();
+            a.definition = Set(json);
+            a.source = Set(source.to_owned());
+            a.imported_at = Set(now);
+            a.update(conn).await?;
+        }
+        None => {
+            flow::ActiveModel {
+                tenant_id: Set(tenant_id),
+                flow_id: Set(def.id.clone()),
+                definition: Set(json),
+                source: Set(source.to_owned()),
+                imported_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await
+            .map_err(|e| duplicate_or(e, format!("flow {:?}", def.id)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The tenant's flows, ordered by id.
+pub async fn flows(conn: &impl Conn, tenant_id: i64) -> Result<Vec<FlowDefinition>> {
+    flow::Entity::find()
+        .filter(flow::Column::TenantId.eq(tenant_id))
+        .order_by_asc(flow::Column::FlowId)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| {
+            serde_json::from_str(&m.definition)
+                .map_err(|e| StoreError::Corrupt(format!("flow {}: {e}", m.flow_id)))
+        })
+        .collect()
+}

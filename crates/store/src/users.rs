@@ -1,0 +1,291 @@
+//! Users with their contacts, questions and authenticator seed.
+
+use crate::entities::{contact, question, totp_seed, user};
+use crate::{Conn, Result, StoreError};
+use ea_core::session::SubjectQuestion;
+use ea_core::totp::{TotpAlgorithm, TotpCounters, TotpParams};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+/// A user to create or replace. Answers arrive hashed and the seed sealed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    /// `(question text, Argon2id hash of the answer)`.
+    pub questions: Vec<(String, String)>,
+    pub totp: Option<(Vec<u8>, TotpParams)>,
+}
+
+/// A user as stored.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub questions: Vec<SubjectQuestion>,
+    pub totp: Option<StoredTotp>,
+}
+
+/// The sealed seed with its counters and row version.
+#[derive(Debug, Clone)]
+pub struct StoredTotp {
+    pub sealed_secret: Vec<u8>,
+    pub params: TotpParams,
+    pub counters: TotpCounters,
+    pub version: i64,
+}
+
+/// Usernames are compared trimmed and lower-cased.
+pub fn normalize_username(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+fn alg_str(a: TotpAlgorithm) -> &'static str {
+    match a {
+        TotpAlgorithm::Sha1 => "SHA1",
+        TotpAlgorithm::Sha256 => "SHA256",
+        TotpAlgorithm::Sha512 => "SHA512",
+    }
+}
+
+fn alg_parse(s: &str) -> Result<TotpAlgorithm> {
+    match s {
+        "SHA1" => Ok(TotpAlgorithm::Sha1),
+        "SHA256" => Ok(TotpAlgorithm::Sha256),
+        "SHA512" => Ok(TotpAlgorithm::Sha512),
+        other => Err(StoreError::Corrupt(format!("TOTP algorithm {other:?}"))),
+    }
+}
+
+/// Creates the user or replaces everything about an existing one (run inside a transaction).
+pub async fn put(conn: &impl Conn, tenant_id: i64, u: NewUser, now: i64) -> Result<i64> {
+    let username = normalize_username(&u.username);
+    let existing = user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .filter(user::Column::Username.eq(&username))
+        .one(conn)
+        .await?;
+    let user_id = match existing {
+        Some(m) => {
+            let id = m.id;
+            let mut a: user::ActiveModel = m.into();
+            a.display_name = Set(u.display_name);
+            a.update(conn).await?;
+            contact::Entity::delete_many()
+                .filter(contact::Column::UserId.eq(id))
+                .exec(conn)
+                .await?;
+            question::Entity::delete_many()
+                .filter(question::Column::UserId.eq(id))
+                .exec(conn)
+                .await?;
+            totp_seed::Entity::delete_many()
+                .filter(totp_seed::Column::UserId.eq(id))
+                .exec(conn)
+                .await?;
+            id
+        }
+        None => {
+            user::ActiveModel {
+                tenant_id: Set(tenant_id),
+                username: Set(username),
+                display_name: Set(u.display_name),
+                disabled: Set(false),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?
+            .id
+        }
+    };
+    let contacts = u
+        .phones
+        .iter()
+        .map(|p| ("phone", p))
+        .chain(u.emails.iter().map(|e| ("email", e)));
+    for (position, (kind, value)) in contacts.enumerate() {
+        contact::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(kind.to_owned()),
+            value: Set(value.clone()),
+            position: Set(position as i32),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    for (text, answer_hash) in u.questions {
+        question::ActiveModel {
+            user_id: Set(user_id),
+            text: Set(text),
+            answer_hash: Set(answer_hash),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    if let Some((sealed, params)) = u.totp {
+        totp_seed::ActiveModel {
+            user_id: Set(user_id),
+            sealed_secret: Set(sealed),
+            algorithm: Set(alg_str(params.algorithm).to_owned()),
+            digits: Set(params.digits as i32),
+            period: Set(params.period as i64),
+            last_step: Set(None),
+            drift: Set(0),
+            version: Set(0),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(user_id)
+}
+
+/// Loads a user by (normalised) username.
+pub async fn find(conn: &impl Conn, tenant_id: i64, username: &str) -> Result<Option<UserRecord>> {
+    let Some(u) = user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .filter(user::Column::Username.eq(normalize_username(username)))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let contacts = contact::Entity::find()
+        .filter(contact::Column::UserId.eq(u.id))
+        .order_by_asc(contact::Column::Position)
+        .all(conn)
+        .await?;
+    let questions = question::Entity::find()
+        .filter(question::Column::UserId.eq(u.id))
+        .order_by_asc(question::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|q| SubjectQuestion {
+            id: q.id,
+            text: q.text,
+            answer_hash: q.answer_hash,
+        })
+        .collect();
+    let totp = match totp_seed::Entity::find_by_id(u.id).one(conn).await? {
+        Some(t) => Some(StoredTotp {
+            params: TotpParams {
+                algorithm: alg_parse(&t.algorithm)?,
+                digits: u32::try_from(t.digits)
+                    .map_err(|_| StoreError::Corrupt("TOTP digits".into()))?,
+                period: u64::try_from(t.period)
+                    .map_err(|_| StoreError::Corrupt("TOTP period".into()))?,
+            },
+            counters: TotpCounters {
+                last_step: t.last_step.map(|s| s as u64),
+                drift: t.drift,
+            },
+            sealed_secret: t.sealed_secret,
+            version: t.version,
+        }),
+        None => None,
+    };
+    let pick = |kind: &str| {
+        contacts
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.value.clone())
+            .collect()
+    };
+    Ok(Some(UserRecord {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        disabled: u.disabled,
+        phones: pick("phone"),
+        emails: pick("email"),
+        questions,
+        totp,
+    }))
+}
+
+/// Saves new TOTP counters if nobody else did since `version` was read.
+pub async fn save_totp_counters(
+    conn: &impl Conn,
+    user_id: i64,
+    counters: TotpCounters,
+    version: i64,
+) -> Result<()> {
+    let res = totp_seed::Entity::update_many()
+        .col_expr(
+            totp_seed::Column::LastStep,
+            counters.last_step.map(|s| s as i64).into(),
+        )
+        .col_expr(totp_seed::Column::Drift, counters.drift.into())
+        .col_expr(totp_seed::Column::Version, (version + 1).into())
+        .filter(totp_seed::Column::UserId.eq(user_id))
+        .filter(totp_seed::Column::Version.eq(version))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// Sets or clears the disabled flag.
+pub async fn set_disabled(
+    conn: &impl Conn,
+    tenant_id: i64,
+    username: &str,
+    disabled: bool,
+) -> Result<()> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::Disabled, disabled.into())
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .filter(user::Column::Username.eq(normalize_username(username)))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("user {username:?}")))
+    }
+}
+
+/// Question texts used in the tenant, for decoys shown to unknown usernames.
+pub async fn question_pool(conn: &impl Conn, tenant_id: i64) -> Result<Vec<String>> {
+    let users: Vec<i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .limit(200)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut texts: Vec<String> = question::Entity::find()
+        .select_only()
+        .column(question::Column::Text)
+        .filter(question::Column::UserId.is_in(users))
+        .limit(500)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    texts.sort();
+    texts.dedup();
+    Ok(texts)
+}
+
+/// Number of users in the tenant.
+pub async fn count(conn: &impl Conn, tenant_id: i64) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .count(conn)
+        .await?)
+}
