@@ -1,1 +1,18 @@
-//! placeholder
+//! The Emergency Access verification server: HTTP API, verification service, message dispatch,
+//! and the admin commands behind the `ea-server` binary.
+
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod dispatch;
+pub mod http;
+pub mod keys;
+pub mod serve;
+pub mod state;
+pub mod subject;
+pub mod verification;
+pub mod view;
+
+pub use http::app;
+pub use state::AppState;

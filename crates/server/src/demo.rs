@@ -1,0 +1,134 @@
+//! The `demo` tenant: the shipped flows and three users who together cover every flow, with
+//! authenticator secrets derived from the key-encryption key so they stay the same across runs.
+
+use crate::admin;
+use crate::keys::Keys;
+use ea_core::answers::HashCost;
+use ea_core::contact::keyed_digest;
+use ea_core::totp::{TotpParams, otpauth_uri};
+use ea_store::{Store, tenants};
+use std::fmt::Write;
+
+pub const FLOWS: [(&str, &str); 3] = [
+    (
+        "flows/sms-totp.toml",
+        include_str!("../../../flows/sms-totp.toml"),
+    ),
+    (
+        "flows/email-questions.toml",
+        include_str!("../../../flows/email-questions.toml"),
+    ),
+    (
+        "flows/totp-only.toml",
+        include_str!("../../../flows/totp-only.toml"),
+    ),
+];
+
+struct DemoUser {
+    username: &'static str,
+    display_name: &'static str,
+    phone: Option<&'static str>,
+    email: Option<&'static str>,
+    questions: &'static [(&'static str, &'static str)],
+    totp: bool,
+}
+
+const QUESTIONS: &[(&str, &str)] = &[
+    ("What was the name of your first pet?", "Rex"),
+    ("In which city were you born?", "Zürich"),
+    ("What was the name of your first school?", "Hillside"),
+];
+
+const USERS: [DemoUser; 3] = [
+    DemoUser {
+        username: "alice",
+        display_name: "Alice Demo",
+        phone: Some("+41 79 555 01 01"),
+        email: Some("alice@demo.example"),
+        questions: QUESTIONS,
+        totp: true,
+    },
+    DemoUser {
+        username: "bob",
+        display_name: "Bob Demo",
+        phone: None,
+        email: Some("bob@demo.example"),
+        questions: QUESTIONS,
+        totp: false,
+    },
+    DemoUser {
+        username: "carol",
+        display_name: "Carol Demo",
+        phone: Some("+41 79 555 03 03"),
+        email: None,
+        questions: &[],
+        totp: true,
+    },
+];
+
+/// The demo user's authenticator secret: stable for one key-encryption key.
+pub fn totp_secret(keys: &Keys, username: &str) -> Vec<u8> {
+    keyed_digest(keys.kek.derive("demo-totp").as_ref(), &[username])[..20].to_vec()
+}
+
+/// Creates or refreshes the demo tenant; returns the text to show the person running it.
+pub async fn setup(
+    store: &Store,
+    keys: &Keys,
+    cost: HashCost,
+    codes_file: &str,
+) -> anyhow::Result<String> {
+    let tenant = match tenants::by_slug(store.db(), "demo").await? {
+        Some(t) => t,
+        None => admin::add_tenant(store, "demo", "Emergency Access Demo", Some("41"), 15).await?,
+    };
+    for (name, text) in FLOWS {
+        admin::import_flow_text(store, &tenant, name, text).await?;
+    }
+    let mut entries = Vec::new();
+    for u in &USERS {
+        let secret = data_encoding::BASE32_NOPAD.encode(&totp_secret(keys, u.username));
+        entries.push(serde_json::json!({
+            "username": u.username,
+            "display_name": u.display_name,
+            "phones": u.phone.into_iter().collect::<Vec<_>>(),
+            "emails": u.email.into_iter().collect::<Vec<_>>(),
+            "questions": u.questions.iter().map(|(q, a)| serde_json::json!({"question": q, "answer": a})).collect::<Vec<_>>(),
+            "totp": u.totp.then(|| serde_json::json!({"secret": secret})),
+        }));
+    }
+    let text = serde_json::json!({ "users": entries }).to_string();
+    admin::import_users_text(store, &tenant, keys, cost, "demo users", &text).await?;
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Demo tenant \"demo\" is ready with flows: sms-totp, email-questions, totp-only."
+    );
+    let _ = writeln!(
+        out,
+        "Codes sent by SMS or email are written to {codes_file}.\n"
+    );
+    for u in &USERS {
+        let _ = writeln!(out, "  {} ({})", u.username, u.display_name);
+        if let Some(p) = u.phone {
+            let _ = writeln!(out, "    phone:         {p}");
+        }
+        if let Some(e) = u.email {
+            let _ = writeln!(out, "    email:         {e}");
+        }
+        for (q, a) in u.questions {
+            let _ = writeln!(out, "    question:      {q} -> {a}");
+        }
+        if u.totp {
+            let uri = otpauth_uri(
+                "Emergency Access Demo",
+                &format!("demo:{}", u.username),
+                &totp_secret(keys, u.username),
+                TotpParams::default(),
+            );
+            let _ = writeln!(out, "    authenticator: {uri}");
+        }
+    }
+    Ok(out)
+}

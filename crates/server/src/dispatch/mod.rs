@@ -1,0 +1,209 @@
+//! Delivery of queued messages. Handlers never send anything themselves: they write an outbox row
+//! in the transaction that stores the code, and the [`worker`] delivers it through a [`Transport`]
+//! with bounded retries and growing backoff. A crash between commit and send only delays the
+//! message: the row is still pending after a restart.
+
+pub mod dev;
+pub mod email;
+pub mod message;
+pub mod sms;
+
+use crate::config::DispatchConfig;
+use crate::state::AppState;
+use ea_store::{audit, outbox, tenants};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A message ready to go out (already unsealed).
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    /// The outbox row id: gateways get it as an idempotency key.
+    pub id: i64,
+    pub destination: &'a str,
+    pub text: &'a str,
+}
+
+/// Why a delivery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth trying again later (network, 5xx, 429).
+    #[error("temporary: {0}")]
+    Temporary(String),
+    /// Will not work by retrying (bad address, rejected credentials, no channel).
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// One way of delivering a message.
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync + std::fmt::Debug {
+    async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError>;
+}
+
+/// The configured transports, chosen per tenant and channel.
+#[derive(Debug, Clone)]
+pub struct Transports {
+    sms: Option<Arc<dyn Transport>>,
+    email: Option<Arc<dyn Transport>>,
+    dev: Option<(Arc<dyn Transport>, Vec<String>)>,
+}
+
+impl Transports {
+    pub fn from_config(cfg: &DispatchConfig) -> anyhow::Result<Transports> {
+        Ok(Transports {
+            sms: cfg.sms.as_ref().map(sms::build).transpose()?,
+            email: cfg.email.as_ref().map(email::build).transpose()?,
+            dev: cfg.dev_sink.as_ref().map(|d| {
+                (
+                    Arc::new(dev::DevSink::new(d.path.clone())) as Arc<dyn Transport>,
+                    d.tenants.clone(),
+                )
+            }),
+        })
+    }
+
+    /// Transports given directly (tests).
+    pub fn new(sms: Option<Arc<dyn Transport>>, email: Option<Arc<dyn Transport>>) -> Transports {
+        Transports {
+            sms,
+            email,
+            dev: None,
+        }
+    }
+
+    fn pick(&self, tenant: &str, channel: &str) -> Option<&Arc<dyn Transport>> {
+        if let Some((dev, tenants)) = &self.dev {
+            if tenants.iter().any(|t| t == tenant) {
+                return Some(dev);
+            }
+        }
+        match channel {
+            "sms" => self.sms.as_ref(),
+            "email" => self.email.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Seconds to wait before attempt `n + 1` (2, 4, 8 … at most 5 minutes).
+pub fn backoff(attempts: u32) -> i64 {
+    (1i64 << attempts.clamp(1, 8)).min(300)
+}
+
+/// How long a claimed message is reserved for the worker holding it.
+const LEASE_SECONDS: i64 = 60;
+
+/// Delivers due messages once; returns how many were handled.
+pub async fn deliver_due(
+    state: &AppState,
+    transports: &Transports,
+    max_attempts: u32,
+    slugs: &mut HashMap<i64, String>,
+) -> anyhow::Result<usize> {
+    let now = state.now();
+    let rows = outbox::claim_due(state.store.db(), now, LEASE_SECONDS, 20).await?;
+    let n = rows.len();
+    for row in rows {
+        if !slugs.contains_key(&row.tenant_id) {
+            let slug = tenants::by_id(state.store.db(), row.tenant_id)
+                .await?
+                .map(|t| t.slug)
+                .unwrap_or_default();
+            slugs.insert(row.tenant_id, slug);
+        }
+        let tenant = slugs
+            .get(&row.tenant_id)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let attempts = row.attempts + 1;
+        let result = match state
+            .keys
+            .kek
+            .open(&message::aad(&row.destination), &row.sealed_body)
+        {
+            Err(_) => Err(DeliveryError::Permanent(
+                "message cannot be unsealed with the current key".into(),
+            )),
+            Ok(plain) => match (
+                std::str::from_utf8(&plain),
+                transports.pick(tenant, &row.channel),
+            ) {
+                (Err(_), _) => Err(DeliveryError::Permanent("message is not text".into())),
+                (_, None) => Err(DeliveryError::Permanent(format!(
+                    "no {} channel configured for tenant {tenant}",
+                    row.channel
+                ))),
+                (Ok(text), Some(t)) => {
+                    t.send(&Outgoing {
+                        id: row.id,
+                        destination: &row.destination,
+                        text,
+                    })
+                    .await
+                }
+            },
+        };
+        let now = state.now();
+        match result {
+            Ok(()) => {
+                outbox::mark_delivered(state.store.db(), row.id, attempts, now).await?;
+                tracing::info!(outbox_id = row.id, channel = %row.channel, attempts, "message delivered");
+            }
+            Err(e) => {
+                let give_up =
+                    matches!(e, DeliveryError::Permanent(_)) || attempts as u32 >= max_attempts;
+                let retry_at = (!give_up).then(|| now + backoff(attempts as u32));
+                outbox::mark_attempt_failed(
+                    state.store.db(),
+                    row.id,
+                    attempts,
+                    retry_at,
+                    &e.to_string(),
+                )
+                .await?;
+                tracing::warn!(outbox_id = row.id, channel = %row.channel, attempts, give_up, error = %e, "delivery failed");
+                if give_up {
+                    let ev = audit::AuditEvent {
+                        tenant_id: Some(row.tenant_id),
+                        event: "delivery_failed".into(),
+                        username: None,
+                        session_ref: None,
+                        detail: serde_json::json!({ "outbox_id": row.id, "channel": row.channel, "attempts": attempts }),
+                    };
+                    audit::record(state.store.db(), ev, now).await?;
+                }
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Runs forever: delivers when woken by a commit, and polls for retries and leftovers.
+pub async fn worker(state: AppState, transports: Transports) {
+    let max_attempts = state.dispatch.max_attempts.max(1);
+    let mut slugs = HashMap::new();
+    loop {
+        match deliver_due(&state, &transports, max_attempts, &mut slugs).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "outbox worker"),
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_ready.notified()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let waits: Vec<i64> = (1..=10).map(super::backoff).collect();
+        assert_eq!(
+            waits,
+            vec![2, 4, 8, 16, 32, 64, 128, 256, 256, 256]
+                .into_iter()
+                .map(|w: i64| w.min(300))
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! SMS over HTTPS: a generic JSON webhook, or the Twilio Messages API.
+
+use super::{DeliveryError, Outgoing, Transport};
+use crate::config::SmsConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TWILIO_API: &str = "https://api.twilio.com";
+
+pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
+    Ok(match cfg {
+        SmsConfig::Webhook {
+            url,
+            authorization,
+            ca_cert,
+        } => Arc::new(Webhook {
+            client: client(ca_cert.as_ref())?,
+            url: https_url(url)?,
+            authorization: authorization.clone(),
+        }),
+        SmsConfig::Twilio {
+            account_sid,
+            auth_token,
+            from,
+            base_url,
+            ca_cert,
+        } => {
+            let base = https_url(base_url.as_deref().unwrap_or(TWILIO_API))?;
+            Arc::new(Twilio {
+                client: client(ca_cert.as_ref())?,
+                url: format!(
+                    "{}/2010-04-01/Accounts/{account_sid}/Messages.json",
+                    base.trim_end_matches('/')
+                ),
+                account_sid: account_sid.clone(),
+                auth_token: auth_token.clone(),
+                from: from.clone(),
+            })
+        }
+    })
+}
+
+fn https_url(url: &str) -> anyhow::Result<String> {
+    if !url.starts_with("https://") {
+        anyhow::bail!("SMS gateway URL must use https:// (got {url:?})");
+    }
+    Ok(url.to_owned())
+}
+
+/// An HTTPS client; `ca_cert` adds a trusted root for private gateways.
+pub fn client(ca_cert: Option<&PathBuf>) -> anyhow::Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .https_only(true);
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read CA certificate {}: {e}", path.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("CA certificate {}: {e}", path.display()))?;
+        b = b.add_root_certificate(cert);
+    }
+    Ok(b.build()?)
+}
+
+/// Classifies an HTTP outcome: 2xx ok, 429/5xx/network temporary, other 4xx permanent.
+async fn outcome(res: Result<reqwest::Response, reqwest::Error>) -> Result<(), DeliveryError> {
+    match res {
+        Err(e) => Err(DeliveryError::Temporary(format!(
+            "gateway unreachable: {}",
+            without_url(&e)
+        ))),
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => {
+            let status = r.status();
+            if status.as_u16() == 429 || status.is_server_error() {
+                Err(DeliveryError::Temporary(format!(
+                    "gateway answered {status}"
+                )))
+            } else {
+                Err(DeliveryError::Permanent(format!(
+                    "gateway refused the message: {status}"
+                )))
+            }
+        }
+    }
+}
+
+fn without_url(e: &reqwest::Error) -> String {
+    // Gateway URLs may carry credentials in their query; keep them out of logs.
+    let mut e = e.to_string();
+    if let Some(i) = e.find(" for url") {
+        e.truncate(i);
+    }
+    e
+}
+
+#[derive(Debug)]
+struct Webhook {
+    client: reqwest::Client,
+    url: String,
+    authorization: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl Transport for Webhook {
+    async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError> {
+        let mut req = self
+            .client
+            .post(&self.url)
+            .header("Idempotency-Key", format!("ea-outbox-{}", msg.id))
+            .json(&serde_json::json!({ "to": msg.destination, "text": msg.text, "id": msg.id }));
+        if let Some(a) = &self.authorization {
+            req = req.header(reqwest::header::AUTHORIZATION, a);
+        }
+        outcome(req.send().await).await
+    }
+}
+
+struct Twilio {
+    client: reqwest::Client,
+    url: String,
+    account_sid: String,
+    auth_token: String,
+    from: String,
+}
+
+impl std::fmt::Debug for Twilio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Twilio")
+            .field("account_sid", &self.account_sid)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for Twilio {
+    async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError> {
+        let req = self
+            .client
+            .post(&self.url)
+            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .header(
+                "I-Twilio-Idempotency-Token",
+                format!("ea-outbox-{}", msg.id),
+            )
+            .form(&[
+                ("To", msg.destination),
+                ("From", self.from.as_str()),
+                ("Body", msg.text),
+            ]);
+        outcome(req.send().await).await
+    }
+}

@@ -1,0 +1,39 @@
+//! The HTTP surface: `fn app(state) -> Router`, tested in-process and served by `serve`.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod sessions;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub fn app(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/sessions", post(sessions::start))
+        .route("/session", get(sessions::state))
+        .route("/session/flow", post(sessions::choose_flow))
+        .route("/session/contacts", get(sessions::contacts))
+        .route("/session/contact", post(sessions::confirm_contact))
+        .route("/session/code/resend", post(sessions::resend))
+        .route("/session/code", post(sessions::verify_code))
+        .route("/session/questions", post(sessions::answer_questions))
+        .route("/session/totp", post(sessions::verify_totp))
+        .route("/session/totp/resync", post(sessions::resync_totp))
+        .route("/session/actions", get(sessions::actions))
+        .route("/openapi.json", get(openapi::document));
+    Router::new()
+        .route("/healthz", get(sessions::health))
+        .nest("/v1", v1)
+        .fallback(|| async { error::ApiError::NotFound })
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(ea_api::limits::BODY_BYTES))
+        // Spans carry method and path only: no headers (the bearer token) and no bodies.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}

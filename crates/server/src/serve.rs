@@ -1,0 +1,111 @@
+//! Running the server: TLS or loopback-only plain HTTP, the outbox worker, session clean-up and
+//! graceful shutdown.
+
+use crate::config::TlsConfig;
+use crate::dispatch::{self, Transports};
+use crate::state::AppState;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Installs the process-wide rustls crypto provider (ring); later calls are no-ops.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Refuses plain HTTP anywhere but loopback.
+pub fn check_listen(addr: SocketAddr, tls: Option<&TlsConfig>) -> anyhow::Result<()> {
+    if tls.is_none() && !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing plain HTTP on {addr}: without a certificate the server only listens on loopback \
+             (127.0.0.1 or ::1); set tls.cert and tls.key (or --tls-cert/--tls-key)"
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(
+    state: AppState,
+    transports: Transports,
+    addr: SocketAddr,
+    tls: Option<TlsConfig>,
+) -> anyhow::Result<()> {
+    install_crypto();
+    check_listen(addr, tls.as_ref())?;
+    tokio::spawn(dispatch::worker(state.clone(), transports));
+    tokio::spawn(purge_sessions(state.clone()));
+    let app = crate::app(state);
+    match tls {
+        Some(t) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot load TLS certificate {} / key {}: {e}",
+                        t.cert.display(),
+                        t.key.display()
+                    )
+                })?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                h.graceful_shutdown(Some(Duration::from_secs(5)));
+            });
+            let server = axum_server::bind_rustls(addr, config)
+                .handle(handle.clone())
+                .serve(app.into_make_service());
+            let announce = async {
+                if let Some(bound) = handle.listening().await {
+                    announce("https", bound);
+                }
+            };
+            let (res, ()) = tokio::join!(server, announce);
+            res?;
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            announce("http", listener.local_addr()?);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+fn announce(scheme: &str, bound: SocketAddr) {
+    // Printed on stdout as well as logged, so scripts and tests can read the port.
+    println!("listening on {scheme}://{bound}");
+    tracing::info!(address = %bound, scheme, "listening");
+}
+
+async fn purge_sessions(state: AppState) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        // Keep expired sessions a day for late requests to get `session_expired`, not `unknown`.
+        match ea_store::sessions::purge_expired(state.store.db(), state.now() - 86_400).await {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

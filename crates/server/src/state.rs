@@ -1,0 +1,75 @@
+//! Shared server state handed to every request.
+
+use crate::clock::Clock;
+use crate::config::DispatchConfig;
+use crate::keys::Keys;
+use ea_core::answers::HashCost;
+use ea_core::contact::ContactKind;
+use ea_store::Store;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub store: Store,
+    pub keys: Keys,
+    pub clock: Arc<dyn Clock>,
+    pub dispatch: DispatchConfig,
+    /// Woken after a commit that queued a message, so delivery does not wait for the next poll.
+    pub outbox_ready: Notify,
+    /// Argon2id cost for answers hashed by this server.
+    pub hash_cost: HashCost,
+    /// Verified against for unknown users so that timing matches known ones.
+    pub dummy_hash: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        keys: Keys,
+        clock: Arc<dyn Clock>,
+        dispatch: DispatchConfig,
+        hash_cost: HashCost,
+    ) -> AppState {
+        let dummy_hash = ea_core::answers::dummy_hash(hash_cost);
+        AppState(Arc::new(Inner {
+            store,
+            keys,
+            clock,
+            dispatch,
+            outbox_ready: Notify::new(),
+            hash_cost,
+            dummy_hash,
+        }))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Whether a code for `tenant` can be delivered over `kind` with the configured channels.
+    pub fn can_deliver(&self, tenant: &str, kind: ContactKind) -> bool {
+        if self
+            .dispatch
+            .dev_sink
+            .as_ref()
+            .is_some_and(|d| d.tenants.iter().any(|t| t == tenant))
+        {
+            return true;
+        }
+        match kind {
+            ContactKind::Phone => self.dispatch.sms.is_some(),
+            ContactKind::Email => self.dispatch.email.is_some(),
+        }
+    }
+}
