@@ -54,7 +54,9 @@ impl ApiError {
             ApiError::Verify(v) => match v {
                 V::SessionExpired => StatusCode::UNAUTHORIZED,
                 V::VerificationFailed => StatusCode::GONE,
-                V::AlreadyCompleted | V::StepOutOfOrder { .. } => StatusCode::CONFLICT,
+                V::AlreadyCompleted | V::StepOutOfOrder { .. } | V::NoCodeSent => {
+                    StatusCode::CONFLICT
+                }
                 V::UnknownFlow | V::UnknownContact => StatusCode::NOT_FOUND,
                 V::ResendTooSoon { .. } | V::ResendLimitReached => StatusCode::TOO_MANY_REQUESTS,
                 V::AccountLocked { .. } => StatusCode::LOCKED,

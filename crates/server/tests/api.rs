@@ -1,0 +1,910 @@
+//! The verification API through the real router, on SQLite built from the migrations.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{Harness, shape};
+use ea_store::{audit, outbox};
+use serde_json::json;
+
+#[tokio::test]
+async fn sms_then_totp_completes_and_permits_actions() {
+    let h = Harness::new().await;
+    let (t, s) = h.start("acme", "Alice").await;
+    assert_eq!(s["status"], "choosing_flow");
+    assert_eq!(s["flows"].as_array().map(Vec::len), Some(2));
+    assert!(s["step"].is_null());
+    assert_eq!(t.len(), 43, "256-bit token, base64url");
+
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/flow",
+            Some(&t),
+            Some(json!({"flow_id": "sms-totp"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["step"]["method"], "sms_otp");
+    assert_eq!(
+        v["step"]["contacts"],
+        json!([{"id": 0, "masked": "+41 ••••••• 67"}])
+    );
+    let (st, c) = h.call("GET", "/v1/session/contacts", Some(&t), None).await;
+    assert_eq!((st, c["kind"].as_str()), (StatusCode::OK, Some("phone")));
+
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/contact",
+            Some(&t),
+            Some(json!({"contact_id": 0, "value": "079 123 45 67"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["step"]["code_sent"], true);
+    assert_eq!(v["step"]["resend_available_at"], common::T0 + 60);
+    let code = h.code_for("+41791234567").await;
+
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/code",
+            Some(&t),
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["step"]["method"], "totp");
+    let (st, v) = h.call("GET", "/v1/session/actions", Some(&t), None).await;
+    assert_eq!(
+        (st, v["actions"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t),
+            Some(json!({"code": h.totp(0)})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "completed");
+    let (_, v) = h.call("GET", "/v1/session/actions", Some(&t), None).await;
+    assert_eq!(
+        v["actions"],
+        json!([
+            "reset_password",
+            "card_pin_unblock",
+            "unblock_user",
+            "emergency_code"
+        ])
+    );
+
+    // The same authenticator code cannot serve a second session.
+    let (t2, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t2),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    h.call(
+        "POST",
+        "/v1/session/contact",
+        Some(&t2),
+        Some(json!({"contact_id": 0, "value": "+41791234567"})),
+    )
+    .await;
+    let code = h.code_for("+41791234567").await;
+    h.call(
+        "POST",
+        "/v1/session/code",
+        Some(&t2),
+        Some(json!({"code": code})),
+    )
+    .await;
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t2),
+            Some(json!({"code": h.totp(0)})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("totp_replayed"))
+    );
+
+    let rows = audit::export(h.state.store.db(), None, None)
+        .await
+        .expect("audit");
+    let events: Vec<&str> = rows.iter().map(|r| r.event.as_str()).collect();
+    assert!(events.contains(&"verification_completed"), "{events:?}");
+    let all = serde_json::to_string(&rows.iter().map(|r| r.detail.clone()).collect::<Vec<_>>())
+        .expect("json");
+    assert!(!all.contains(&code), "audit log holds no code");
+}
+
+#[tokio::test]
+async fn email_then_questions_with_retries_and_stop() {
+    let h = Harness::new().await;
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "email-questions"})),
+    )
+    .await;
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/contact",
+            Some(&t),
+            Some(json!({"contact_id": 0, "value": "ALICE@example.ORG"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let code = h.code_for("alice@example.org").await;
+    assert_eq!(code.len(), 8);
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/session/code",
+            Some(&t),
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(v["step"]["method"], "questions");
+    let qs = v["step"]["questions"]
+        .as_array()
+        .expect("questions")
+        .clone();
+    assert_eq!(qs.len(), 2);
+    assert_eq!(v["step"]["tries_left"], 3);
+    let answer = |text: &str| match text {
+        "First pet?" => "rex",
+        "Birth city?" => "ZURICH".replace('U', "Ü").leak(),
+        _ => "  hillside ",
+    };
+    let wrong = json!({"answers": qs.iter().map(|q| json!({"question_id": q["id"], "answer": "nope"})).collect::<Vec<_>>()});
+    let (st, e) = h
+        .call("POST", "/v1/session/questions", Some(&t), Some(wrong))
+        .await;
+    assert_eq!(
+        (st, e.clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"code": "answers_wrong", "params": {"tries_left": 2}})
+        )
+    );
+    let (_, v) = h.call("GET", "/v1/session", Some(&t), None).await;
+    assert_eq!(
+        v["step"]["questions"].as_array(),
+        Some(&qs),
+        "same questions after a failed try"
+    );
+
+    let right = json!({"answers": qs.iter().map(|q| json!({"question_id": q["id"], "answer": answer(q["text"].as_str().unwrap_or_default())})).collect::<Vec<_>>()});
+    let (st, v) = h
+        .call("POST", "/v1/session/questions", Some(&t), Some(right))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["actions"],
+        json!(["reset_password", "unblock_user", "emergency_code"])
+    );
+
+    // A second session: three wrong tries stop the whole verification.
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "email-questions"})),
+    )
+    .await;
+    h.call(
+        "POST",
+        "/v1/session/contact",
+        Some(&t),
+        Some(json!({"contact_id": 0, "value": "alice@example.org"})),
+    )
+    .await;
+    let code = h.code_for("alice@example.org").await;
+    let (_, v) = h
+        .call(
+            "POST",
+            "/v1/session/code",
+            Some(&t),
+            Some(json!({"code": code})),
+        )
+        .await;
+    let wrong = json!({"answers": v["step"]["questions"].as_array().expect("qs").iter().map(|q| json!({"question_id": q["id"], "answer": "nope"})).collect::<Vec<_>>()});
+    for left in [2, 1, 0] {
+        let (_, e) = h
+            .call(
+                "POST",
+                "/v1/session/questions",
+                Some(&t),
+                Some(wrong.clone()),
+            )
+            .await;
+        assert_eq!(e["params"]["tries_left"], left, "{e}");
+    }
+    let (st, e) = h
+        .call("POST", "/v1/session/questions", Some(&t), Some(wrong))
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::GONE, Some("verification_failed"))
+    );
+    let (_, v) = h.call("GET", "/v1/session", Some(&t), None).await;
+    assert_eq!(v["status"], "failed");
+}
+
+#[tokio::test]
+async fn single_flow_tenant_skips_the_choice_and_resyncs_drift() {
+    let h = Harness::new().await;
+    let (t, s) = h.start("solo", "alice").await;
+    assert_eq!(s["status"], "in_progress");
+    assert_eq!(s["flow_id"], "totp-only");
+    assert_eq!(
+        s["step"],
+        json!({"method": "totp", "resync_required": false, "digits": 6})
+    );
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/totp/resync",
+            Some(&t),
+            Some(json!({"first_code": "1", "second_code": "2"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e),
+        (
+            StatusCode::CONFLICT,
+            json!({"code": "step_out_of_order", "params": {"expected": "totp"}})
+        )
+    );
+
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t),
+            Some(json!({"code": h.totp(1)})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("totp_resync_required")
+        )
+    );
+    let (_, v) = h.call("GET", "/v1/session", Some(&t), None).await;
+    assert_eq!(v["step"]["resync_required"], true);
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/totp/resync",
+            Some(&t),
+            Some(json!({"first_code": h.totp(1), "second_code": h.totp(2)})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["actions"], json!(["unblock_user"]));
+
+    // The drift is stored: a later session accepts the authenticator's shifted "now".
+    h.clock.advance(120);
+    let (t, _) = h.start("solo", "alice").await;
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t),
+            Some(json!({"code": h.totp(2)})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn unknown_users_get_the_same_shape_and_status() {
+    let h = Harness::new().await;
+    let (_, known) = h.start("acme", "alice").await;
+    let (t, unknown) = h.start("acme", "mallory").await;
+    assert_eq!(shape(&known), shape(&unknown));
+    let (s1, k) = h
+        .call(
+            "POST",
+            "/v1/session/flow",
+            Some(&t),
+            Some(json!({"flow_id": "sms-totp"})),
+        )
+        .await;
+    assert_eq!(s1, StatusCode::OK);
+    assert!(
+        k["step"]["contacts"][0]["masked"]
+            .as_str()
+            .is_some_and(|m| m.starts_with('+') && m.contains('•'))
+    );
+    let (t_known, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t_known),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    let (sk, ek) = h
+        .call(
+            "POST",
+            "/v1/session/contact",
+            Some(&t_known),
+            Some(json!({"contact_id": 0, "value": "+41 79 000 00 00"})),
+        )
+        .await;
+    let (su, eu) = h
+        .call(
+            "POST",
+            "/v1/session/contact",
+            Some(&t),
+            Some(json!({"contact_id": 0, "value": "+41 79 000 00 00"})),
+        )
+        .await;
+    assert_eq!((sk, ek), (su, eu));
+    // Same decoys for the same name, so asking twice reveals nothing.
+    let (t2, _) = h.start("acme", "MALLORY").await;
+    let (_, k2) = h
+        .call(
+            "POST",
+            "/v1/session/flow",
+            Some(&t2),
+            Some(json!({"flow_id": "sms-totp"})),
+        )
+        .await;
+    assert_eq!(k["step"]["contacts"], k2["step"]["contacts"]);
+    assert_eq!(
+        outbox::pending_count(h.state.store.db())
+            .await
+            .expect("count"),
+        0,
+        "nothing is ever sent for unknown users"
+    );
+}
+
+#[tokio::test]
+async fn resend_waits_for_the_cooldown() {
+    let h = Harness::new().await;
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    let (st, e) = h
+        .call("POST", "/v1/session/code/resend", Some(&t), None)
+        .await;
+    assert_eq!(
+        (st, e["params"]["expected"].as_str()),
+        (StatusCode::CONFLICT, Some("contact"))
+    );
+    h.call(
+        "POST",
+        "/v1/session/contact",
+        Some(&t),
+        Some(json!({"contact_id": 0, "value": "+41791234567"})),
+    )
+    .await;
+    let first = h.code_for("+41791234567").await;
+    h.clock.advance(30);
+    let req = Request::post("/v1/session/code/resend")
+        .header("authorization", format!("Bearer {t}"))
+        .body(Body::empty())
+        .expect("req");
+    let res = tower::ServiceExt::oneshot(ea_server::app(h.state.clone()), req)
+        .await
+        .expect("res");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    h.clock.advance(30);
+    let (st, v) = h
+        .call("POST", "/v1/session/code/resend", Some(&t), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["step"]["resends_left"], 2);
+    let second = h.code_for("+41791234567").await;
+    if first != second {
+        let (_, e) = h
+            .call(
+                "POST",
+                "/v1/session/code",
+                Some(&t),
+                Some(json!({"code": first})),
+            )
+            .await;
+        assert_eq!(
+            e["code"], "code_invalid",
+            "the replaced code no longer works"
+        );
+    }
+    let (st, _) = h
+        .call(
+            "POST",
+            "/v1/session/code",
+            Some(&t),
+            Some(json!({"code": second})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failures_lock_the_account_across_sessions() {
+    let h = Harness::new().await;
+    // Default policy: five failures lock for five minutes.
+    for _ in 0..2 {
+        let (t, _) = h.start("solo", "alice").await;
+        for _ in 0..2 {
+            let (_, e) = h
+                .call(
+                    "POST",
+                    "/v1/session/totp",
+                    Some(&t),
+                    Some(json!({"code": "000000"})),
+                )
+                .await;
+            assert_eq!(e["code"], "totp_invalid");
+        }
+    }
+    let (t, _) = h.start("solo", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/totp",
+        Some(&t),
+        Some(json!({"code": "000000"})),
+    )
+    .await;
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t),
+            Some(json!({"code": h.totp(0)})),
+        )
+        .await;
+    assert_eq!(
+        (st, e),
+        (
+            StatusCode::LOCKED,
+            json!({"code": "account_locked", "params": {"retry_after": 300}})
+        )
+    );
+    h.clock.advance(300);
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t),
+            Some(json!({"code": h.totp(0)})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let rows = audit::export(h.state.store.db(), None, None)
+        .await
+        .expect("audit");
+    assert!(rows.iter().any(|r| r.event == "account_locked"));
+}
+
+#[tokio::test]
+async fn sessions_and_queued_messages_survive_a_restart() {
+    let mut h = Harness::new().await;
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    h.call(
+        "POST",
+        "/v1/session/contact",
+        Some(&t),
+        Some(json!({"contact_id": 0, "value": "+41791234567"})),
+    )
+    .await;
+    // The code is committed with its outbox row, but the process "dies" before sending.
+    assert_eq!(
+        outbox::pending_count(h.state.store.db())
+            .await
+            .expect("count"),
+        1
+    );
+    h.restart().await;
+    let code = h.code_for("+41791234567").await;
+    assert_eq!(
+        outbox::pending_count(h.state.store.db())
+            .await
+            .expect("count"),
+        0
+    );
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/code",
+            Some(&t),
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["step"]["method"], "totp");
+}
+
+#[tokio::test]
+async fn a_code_is_accepted_once_under_concurrent_requests() {
+    let h = Harness::new().await;
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    h.call(
+        "POST",
+        "/v1/session/contact",
+        Some(&t),
+        Some(json!({"contact_id": 0, "value": "+41791234567"})),
+    )
+    .await;
+    let code = h.code_for("+41791234567").await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (state, t, code) = (h.state.clone(), t.clone(), code.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = Request::post("/v1/session/code")
+                .header("authorization", format!("Bearer {t}"))
+                .header("content-type", "application/json")
+                .body(Body::from(json!({"code": code}).to_string()))
+                .expect("req");
+            tower::ServiceExt::oneshot(ea_server::app(state), req)
+                .await
+                .expect("res")
+                .status()
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        let status = task.await.expect("join");
+        if status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert!(
+                status == StatusCode::CONFLICT || status == StatusCode::SERVICE_UNAVAILABLE,
+                "{status}"
+            );
+        }
+    }
+    assert_eq!(ok, 1, "exactly one request may use the code");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let h = Harness::new().await;
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    let (_, before) = h.call("GET", "/v1/session", Some(&t), None).await;
+    let audit_before = audit::export(h.state.store.db(), None, None)
+        .await
+        .expect("audit")
+        .len();
+    let auth = format!("Bearer {t}");
+    let post = |path: &str, ct: Option<&str>, body: Vec<u8>| {
+        let mut b = Request::post(path).header("authorization", auth.as_str());
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        b.body(Body::from(body)).expect("req")
+    };
+    let long = "9".repeat(300);
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                b"{\"contact_id\": 0, \"value\":".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("text/plain"),
+                br#"{"contact_id":0,"value":"x"}"#.to_vec(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                None,
+                br#"{"contact_id":0,"value":"x"}"#.to_vec(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                b"{\"contact_id\":0,\"value\":\"\xff\xfe\"}".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                json!({"contact_id": 0, "value": long})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                json!({"contact_id": 0, "value": "+41791234567", "extra": 1})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                json!({"contact_id": -1, "value": "+41791234567"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                json!({"contact_id": 0, "value": "+4179\u{0}1234567"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                vec![b' '; 20_000],
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            post(
+                "/v1/session/code",
+                Some("application/json"),
+                json!({"code": "123456"}).to_string().into_bytes(),
+            ),
+            StatusCode::CONFLICT,
+            "code_not_sent",
+        ),
+        (
+            post(
+                "/v1/session/totp",
+                Some("application/json"),
+                json!({"code": "123456"}).to_string().into_bytes(),
+            ),
+            StatusCode::CONFLICT,
+            "step_out_of_order",
+        ),
+        (
+            post(
+                "/v1/session/questions",
+                Some("application/json"),
+                json!({"answers": []}).to_string().into_bytes(),
+            ),
+            StatusCode::CONFLICT,
+            "step_out_of_order",
+        ),
+        (
+            post(
+                "/v1/session/flow",
+                Some("application/json"),
+                json!({"flow_id": "email-questions"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::CONFLICT,
+            "step_out_of_order",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                json!({"contact_id": 5, "value": "+41791234567"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::NOT_FOUND,
+            "contact_unknown",
+        ),
+        (
+            post(
+                "/v1/session/contact",
+                Some("application/json"),
+                json!({"contact_id": 0, "value": "call me"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "contact_malformed",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let path = req.uri().path().to_owned();
+        let (st, e) = h.raw(req).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {e}"
+        );
+        if code == "invalid_field" {
+            assert_eq!(e["params"]["field"], "value", "{e}");
+        }
+    }
+    let (_, after) = h.call("GET", "/v1/session", Some(&t), None).await;
+    assert_eq!(before, after, "refused requests change nothing");
+    let audit_after = audit::export(h.state.store.db(), None, None)
+        .await
+        .expect("audit")
+        .len();
+    // Engine refusals are audited; parsing refusals never reach the service.
+    assert_eq!(audit_after - audit_before, 6);
+    assert_eq!(
+        outbox::pending_count(h.state.store.db())
+            .await
+            .expect("count"),
+        0
+    );
+
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/sessions",
+            None,
+            Some(json!({"tenant": "acme", "username": "a".repeat(257)})),
+        )
+        .await;
+    assert_eq!(
+        (
+            st,
+            e["params"]["field"].as_str(),
+            e["params"]["max"].as_u64()
+        ),
+        (StatusCode::BAD_REQUEST, Some("username"), Some(256))
+    );
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/sessions",
+            None,
+            Some(json!({"tenant": "nope", "username": "alice"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("tenant_unknown"))
+    );
+    let (st, e) = h.call("GET", "/v1/session", None, None).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (st, e) = h.call("GET", "/v1/session", Some("short"), None).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("session_unknown"))
+    );
+    let (st, e) = h
+        .call("GET", "/v1/session", Some(&"A".repeat(43)), None)
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("session_unknown"))
+    );
+    let (st, e) = h.call("GET", "/v1/nothing", None, None).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+
+    h.clock.advance(15 * 60);
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/contact",
+            Some(&t),
+            Some(json!({"contact_id": 0, "value": "+41791234567"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("session_expired"))
+    );
+}
+
+#[tokio::test]
+async fn health_and_openapi() {
+    let h = Harness::new().await;
+    let (st, v) = h.call("GET", "/healthz", None, None).await;
+    assert_eq!(
+        (st, v),
+        (StatusCode::OK, json!({"status": "ok", "database": "ok"}))
+    );
+    let (st, doc) = h.call("GET", "/v1/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    for p in [
+        "/v1/sessions",
+        "/v1/session",
+        "/v1/session/flow",
+        "/v1/session/contacts",
+        "/v1/session/contact",
+        "/v1/session/code",
+        "/v1/session/code/resend",
+        "/v1/session/questions",
+        "/v1/session/totp",
+        "/v1/session/totp/resync",
+        "/v1/session/actions",
+        "/healthz",
+    ] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["SessionView"].is_object());
+    assert!(doc["components"]["securitySchemes"]["session"].is_object());
+}

@@ -1,0 +1,241 @@
+//! Shared harness for the in-process API tests: a real router on a SQLite file built by the
+//! migrations, a manual clock, and the dev sink as the delivery channel.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ea_core::answers::HashCost;
+use ea_core::seal::Kek;
+use ea_core::totp::{TotpParams, code_at};
+use ea_server::clock::ManualClock;
+use ea_server::config::{DevSinkConfig, DispatchConfig};
+use ea_server::dispatch::{self, Transports};
+use ea_server::keys::Keys;
+use ea_server::{AppState, admin};
+use ea_store::Store;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const T0: i64 = 1_800_000_000;
+pub const SECRET: &[u8] = b"12345678901234567890";
+pub const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+#[allow(missing_debug_implementations)]
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub db_url: String,
+    pub kek: Kek,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub transports: Transports,
+}
+
+pub fn dispatch_config(dir: &std::path::Path) -> DispatchConfig {
+    DispatchConfig {
+        sms: None,
+        email: None,
+        dev_sink: Some(DevSinkConfig {
+            path: dir.join("messages.log"),
+            tenants: vec!["acme".into(), "solo".into()],
+        }),
+        max_attempts: 3,
+    }
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_url = format!("sqlite:{}", dir.path().join("ea.db").display());
+        let store = Store::connect(&db_url).await.expect("store");
+        let kek = Kek::generate(&mut rand::rng());
+        let keys = Keys::new(kek.clone());
+        let acme = admin::add_tenant(&store, "acme", "Acme", Some("41"), 15)
+            .await
+            .expect("tenant");
+        let solo = admin::add_tenant(&store, "solo", "Solo", None, 15)
+            .await
+            .expect("tenant");
+        for f in ["sms-totp", "email-questions"] {
+            admin::import_flow_text(&store, &acme, f, &flow_text(f))
+                .await
+                .expect("flow");
+        }
+        admin::import_flow_text(&store, &solo, "totp-only", &flow_text("totp-only"))
+            .await
+            .expect("flow");
+        let users = json!({ "users": [{
+            "username": "alice",
+            "phones": ["+41 79 123 45 67"],
+            "emails": ["Alice@Example.org"],
+            "questions": [
+                {"question": "First pet?", "answer": "Rex"},
+                {"question": "Birth city?", "answer": "Zürich"},
+                {"question": "First school?", "answer": "Hillside"}
+            ],
+            "totp": {"secret": SECRET_B32}
+        }]});
+        admin::import_users_text(
+            &store,
+            &acme,
+            &keys,
+            HashCost::TEST,
+            "users",
+            &users.to_string(),
+        )
+        .await
+        .expect("users");
+        admin::import_users_text(
+            &store,
+            &solo,
+            &keys,
+            HashCost::TEST,
+            "users",
+            &users.to_string(),
+        )
+        .await
+        .expect("users");
+        let clock = Arc::new(ManualClock::new(T0));
+        let cfg = dispatch_config(dir.path());
+        let transports = Transports::from_config(&cfg).expect("transports");
+        let state = AppState::new(store, keys, clock.clone(), cfg, HashCost::TEST);
+        Harness {
+            dir,
+            db_url,
+            kek,
+            clock,
+            state,
+            transports,
+        }
+    }
+
+    /// A fresh server process on the same database and key ("restart").
+    pub async fn restart(&mut self) {
+        let store = Store::connect(&self.db_url).await.expect("reopen");
+        let cfg = dispatch_config(self.dir.path());
+        self.state = AppState::new(
+            store,
+            Keys::new(self.kek.clone()),
+            self.clock.clone(),
+            cfg,
+            HashCost::TEST,
+        );
+    }
+
+    pub async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let res = ea_server::app(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        let status = res.status();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, v)
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .expect("request");
+        self.raw(req).await
+    }
+
+    pub async fn start(&self, tenant: &str, username: &str) -> (String, Value) {
+        let (s, v) = self
+            .call(
+                "POST",
+                "/v1/sessions",
+                None,
+                Some(json!({"tenant": tenant, "username": username})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        (
+            v["token"].as_str().expect("token").to_owned(),
+            v["session"].clone(),
+        )
+    }
+
+    /// Delivers due messages and returns the newest code sent to `destination`.
+    pub async fn code_for(&self, destination: &str) -> String {
+        dispatch::deliver_due(&self.state, &self.transports, 3, &mut HashMap::new())
+            .await
+            .expect("deliver");
+        let log = std::fs::read_to_string(self.dir.path().join("messages.log")).unwrap_or_default();
+        last_code(&log, destination)
+            .unwrap_or_else(|| panic!("no message to {destination} in:\n{log}"))
+    }
+
+    pub fn totp(&self, offset: i64) -> String {
+        code_at(
+            SECRET,
+            TotpParams::default(),
+            (self.clock_now() / 30 + offset) as u64,
+        )
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        ea_server::clock::Clock::now(self.clock.as_ref())
+    }
+}
+
+pub fn flow_text(id: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../flows/{id}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("flow file")
+}
+
+/// The first run of 6 or more digits in the last message to `destination`.
+pub fn last_code(log: &str, destination: &str) -> Option<String> {
+    let header = format!(" to {destination}\n");
+    let at = log.rfind(&header)?;
+    let body = &log[at + header.len()..];
+    let body = body.split("--- message").next()?;
+    let mut run = String::new();
+    for c in body.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else if run.len() >= 6 {
+            return Some(run);
+        } else {
+            run.clear();
+        }
+    }
+    (run.len() >= 6).then_some(run)
+}
+
+/// The JSON's shape: objects keep keys, everything else becomes its type name.
+pub fn shape(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::String(_) => json!("string"),
+        Value::Number(_) => json!("number"),
+        Value::Bool(_) => json!("bool"),
+        Value::Null => json!("null"),
+    }
+}
