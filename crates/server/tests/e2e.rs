@@ -1,0 +1,552 @@
+//! End to end: the built `ea-server` binary as a process, configured through its CLI, serving
+//! HTTPS, delivering SMS through a local HTTPS stub gateway and email through a real local SMTP
+//! server (aiosmtpd, STARTTLS required). The codes are read from what those two received.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use ea_core::totp::{TotpParams, code_at};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SECRET_B32: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const ANSWERS: [(&str, &str); 3] = [
+    ("First pet?", "Rex"),
+    ("Birth city?", "Zürich"),
+    ("First school?", "Hillside"),
+];
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ea-server")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("EA_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = workspace().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python with aiosmtpd: run the README test command (it creates .venv) or set EA_TEST_PYTHON"
+    );
+    venv
+}
+
+fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args([
+            "--database",
+            &format!("sqlite:{}", dir.join("ea.db").display()),
+            "--kek-file",
+            &dir.join("kek").display().to_string(),
+        ])
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run ea-server")
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused(out: std::process::Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr should mention {n:?}: {err}");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+#[derive(Default)]
+struct Gateway {
+    messages: Mutex<Vec<Value>>,
+    calls: AtomicUsize,
+}
+
+async fn gateway_sms(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> StatusCode {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer stub-token") {
+        return StatusCode::UNAUTHORIZED;
+    }
+    // The first call fails like a gateway hiccup: the outbox must retry.
+    if gw.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut m = gw.messages.lock().expect("lock");
+    m.push(json!({"to": body["to"], "text": body["text"], "key": key}));
+    StatusCode::ACCEPTED
+}
+
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn digits(text: &str, len: usize) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == len)
+        .map(str::to_owned)
+}
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut r = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let res = r.send().await.expect("request");
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_complete_over_real_sms_gateway_and_smtp() {
+    ea_server::serve::install_crypto();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("cert");
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.key_pair.serialize_pem());
+    std::fs::write(dir.join("cert.pem"), &cert_pem).expect("write");
+    std::fs::write(dir.join("key.pem"), &key_pem).expect("write");
+
+    // The HTTPS SMS gateway stub.
+    let gw = Arc::new(Gateway::default());
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
+        cert_pem.clone().into_bytes(),
+        key_pem.clone().into_bytes(),
+    )
+    .await
+    .expect("tls");
+    let handle = axum_server::Handle::new();
+    let app = Router::new()
+        .route("/sms", post(gateway_sms))
+        .with_state(gw.clone());
+    let server =
+        axum_server::bind_rustls("127.0.0.1:0".parse().expect("addr"), tls).handle(handle.clone());
+    tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let gw_addr = handle.listening().await.expect("gateway listening");
+
+    // The SMTP server.
+    let smtp_port = free_port();
+    let mail_dir = dir.join("mail");
+    let mut smtp = Command::new(python())
+        .arg(workspace().join("crates/server/tests/support/smtp_server.py"))
+        .args([
+            &smtp_port.to_string(),
+            &dir.join("cert.pem").display().to_string(),
+            &dir.join("key.pem").display().to_string(),
+            &mail_dir.display().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start SMTP server");
+    let mut line = String::new();
+    BufReader::new(smtp.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("smtp ready");
+    assert_eq!(line.trim(), "ready");
+    let _smtp = Proc(smtp);
+
+    // Configure the server through its CLI, including refusals of bad input.
+    let config = format!(
+        "[dispatch]\nmax_attempts = 4\n[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://{gw_addr}/sms\"\nauthorization = \"Bearer stub-token\"\nca_cert = \"{cert}\"\n\
+         [dispatch.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\nfrom = \"Acme IT <it@acme.example>\"\nca_cert = \"{cert}\"\n",
+        cert = dir.join("cert.pem").display()
+    );
+    std::fs::write(dir.join("server.toml"), config).expect("write config");
+    let kek = dir.join("kek");
+    std::fs::write(&kek, "c2VjcmV0LWtleS1mb3ItdGhlLWUyZS10ZXN0cy0zMmI=").expect("kek");
+
+    ok(cli(
+        dir,
+        &["tenant", "add", "acme", "--name", "Acme", "--country", "41"],
+    ));
+    refused(cli(dir, &["tenant", "add", "acme"]), &["already exists"]);
+    refused(cli(dir, &["tenant", "add", "Bad Slug"]), &["a-z"]);
+    ok(cli(
+        dir,
+        &["flow", "import", "flows/sms-totp.toml", "--tenant", "acme"],
+    ));
+    ok(cli(
+        dir,
+        &[
+            "flow",
+            "import",
+            "flows/email-questions.toml",
+            "--tenant",
+            "acme",
+        ],
+    ));
+    std::fs::write(
+        dir.join("bad.toml"),
+        std::fs::read_to_string(workspace().join("flows/sms-totp.toml"))
+            .expect("flow")
+            .replace("max_attempts = 3", "max_attempts = 0"),
+    )
+    .expect("write");
+    refused(
+        cli(
+            dir,
+            &[
+                "flow",
+                "import",
+                &dir.join("bad.toml").display().to_string(),
+                "--tenant",
+                "acme",
+            ],
+        ),
+        &["bad.toml", "steps[0].max_attempts", "at least 1"],
+    );
+    refused(
+        cli(
+            dir,
+            &["flow", "import", "flows/sms-totp.toml", "--tenant", "nope"],
+        ),
+        &["no tenant \"nope\""],
+    );
+
+    let users = json!({"users": [{
+        "username": "alice",
+        "phones": ["079 123 45 67"],
+        "emails": ["alice@acme.example"],
+        "questions": ANSWERS.iter().map(|(q, a)| json!({"question": q, "answer": a})).collect::<Vec<_>>(),
+        "totp": {"secret": SECRET_B32}
+    }]});
+    std::fs::write(dir.join("users.json"), users.to_string()).expect("write");
+    let mut bad_users = users.clone();
+    bad_users["users"][0]["phones"] = json!(["12"]);
+    std::fs::write(dir.join("bad-users.json"), bad_users.to_string()).expect("write");
+    refused(
+        cli(
+            dir,
+            &[
+                "user",
+                "import",
+                &dir.join("bad-users.json").display().to_string(),
+                "--tenant",
+                "acme",
+            ],
+        ),
+        &["users[0].phones[0]"],
+    );
+    std::fs::write(dir.join("broken.json"), "{\"users\": [").expect("write");
+    refused(
+        cli(
+            dir,
+            &[
+                "user",
+                "import",
+                &dir.join("broken.json").display().to_string(),
+                "--tenant",
+                "acme",
+            ],
+        ),
+        &["broken.json", "line 1"],
+    );
+    ok(cli(
+        dir,
+        &[
+            "user",
+            "import",
+            &dir.join("users.json").display().to_string(),
+            "--tenant",
+            "acme",
+        ],
+    ));
+    let sealed = std::fs::read(dir.join("ea.db")).expect("db");
+    assert!(
+        !sealed
+            .windows(SECRET_B32.len())
+            .any(|w| w == SECRET_B32.as_bytes()),
+        "TOTP secret not stored in clear"
+    );
+    assert!(
+        !sealed.windows(8).any(|w| w == b"Hillside"),
+        "answers not stored in clear"
+    );
+
+    refused(
+        cli(
+            dir,
+            &[
+                "--config",
+                &dir.join("server.toml").display().to_string(),
+                "serve",
+                "--listen",
+                "0.0.0.0:0",
+            ],
+        ),
+        &["refusing plain HTTP"],
+    );
+
+    // Serve over TLS on an ephemeral port.
+    let log_path = dir.join("server.log");
+    let mut child = Command::new(bin())
+        .args([
+            "--database",
+            &format!("sqlite:{}", dir.join("ea.db").display()),
+            "--kek-file",
+            &kek.display().to_string(),
+        ])
+        .args([
+            "--config",
+            &dir.join("server.toml").display().to_string(),
+            "--log-format",
+            "json",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--tls-cert",
+            &dir.join("cert.pem").display().to_string(),
+            "--tls-key",
+            &dir.join("key.pem").display().to_string(),
+        ])
+        .env("RUST_LOG", "debug,hyper=info,h2=info,rustls=info,sqlx=info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).expect("log file"))
+        .spawn()
+        .expect("start server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let _server = Proc(child);
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("announces its address")
+        .to_owned();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("ca"))
+        .build()
+        .expect("client");
+    let health: Value = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["status"], "ok");
+    let api = Api { client, base };
+    let mut secrets: Vec<String> = vec![SECRET_B32.into()];
+
+    // SMS, then authenticator.
+    let (st, s) = api
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"tenant": "acme", "username": "alice"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{s}");
+    let token = s["token"].as_str().expect("token").to_owned();
+    secrets.push(token.clone());
+    api.post(
+        "/v1/session/flow",
+        Some(&token),
+        json!({"flow_id": "sms-totp"}),
+    )
+    .await;
+    let (st, v) = api
+        .post(
+            "/v1/session/contact",
+            Some(&token),
+            json!({"contact_id": 0, "value": "+41 79 123 45 67"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let sms = wait_for("the SMS at the gateway", || {
+        gw.messages.lock().expect("lock").first().cloned()
+    })
+    .await;
+    assert_eq!(sms["to"], "+41791234567");
+    assert!(
+        sms["key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("ea-outbox-"))
+    );
+    assert!(
+        gw.calls.load(Ordering::SeqCst) >= 2,
+        "the first attempt failed and was retried"
+    );
+    let code = digits(sms["text"].as_str().expect("text"), 6).expect("code in SMS");
+    secrets.push(code.clone());
+    let (st, e) = api
+        .post("/v1/session/code", Some(&token), json!({"code": "999999x"}))
+        .await;
+    assert_eq!((st, e["code"].as_str()), (422, Some("code_invalid")));
+    let (st, v) = api
+        .post("/v1/session/code", Some(&token), json!({"code": code}))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(SECRET_B32.as_bytes())
+        .expect("b32");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let totp = code_at(&secret, TotpParams::default(), now / 30);
+    secrets.push(totp.clone());
+    let (st, v) = api
+        .post("/v1/session/totp", Some(&token), json!({"code": totp}))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["status"], "completed");
+    assert!(
+        v["actions"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("reset_password")))
+    );
+
+    // Email, then questions.
+    let (_, s) = api
+        .post(
+            "/v1/sessions",
+            None,
+            json!({"tenant": "acme", "username": "ALICE"}),
+        )
+        .await;
+    let token = s["token"].as_str().expect("token").to_owned();
+    secrets.push(token.clone());
+    api.post(
+        "/v1/session/flow",
+        Some(&token),
+        json!({"flow_id": "email-questions"}),
+    )
+    .await;
+    let (st, v) = api
+        .post(
+            "/v1/session/contact",
+            Some(&token),
+            json!({"contact_id": 0, "value": "Alice@ACME.example"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let mail = wait_for("the email at the SMTP server", || {
+        std::fs::read_to_string(mail_dir.join("1.eml")).ok()
+    })
+    .await;
+    assert!(mail.contains("X-Test-Rcpt: alice@acme.example"), "{mail}");
+    assert!(mail.contains("X-Test-Tls: yes"), "delivered over STARTTLS");
+    assert!(mail.contains("Subject: Acme verification code"), "{mail}");
+    let code = digits(&mail, 8).expect("code in email");
+    secrets.push(code.clone());
+    let (st, v) = api
+        .post("/v1/session/code", Some(&token), json!({"code": code}))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let answers: Vec<Value> = v["step"]["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .map(|q| {
+            let text = q["text"].as_str().expect("text");
+            let answer = ANSWERS
+                .iter()
+                .find(|(t, _)| *t == text)
+                .map(|(_, a)| a.to_lowercase())
+                .expect("known question");
+            json!({"question_id": q["id"], "answer": answer})
+        })
+        .collect();
+    let (st, v) = api
+        .post(
+            "/v1/session/questions",
+            Some(&token),
+            json!({"answers": answers}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["status"], "completed");
+
+    // Nothing secret reached the server's log.
+    let audit = ok(cli(dir, &["audit", "export", "--tenant", "acme"]));
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("\"verification_completed\""))
+    );
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    assert!(
+        log.contains("message delivered"),
+        "the log is being written"
+    );
+    for s in secrets
+        .iter()
+        .map(String::as_str)
+        .chain(ANSWERS.iter().map(|(_, a)| *a))
+        .chain(["stub-token"])
+    {
+        assert!(
+            !log.contains(s),
+            "the server log contains a secret ({} characters)",
+            s.len()
+        );
+        assert!(!audit.contains(s), "the audit log contains a secret");
+    }
+}
