@@ -51,7 +51,8 @@ pub enum AnswerError {
 /// The comparison form of an answer.
 pub fn normalize(answer: &str) -> Zeroizing<String> {
     let nfkc: Zeroizing<String> = Zeroizing::new(answer.nfkc().collect());
-    let folded: Zeroizing<String> = Zeroizing::new(nfkc.to_lowercase());
+    // Lower-casing can leave a string that is no longer in NFKC; normalise once more.
+    let folded: Zeroizing<String> = Zeroizing::new(nfkc.to_lowercase().nfkc().collect());
     Zeroizing::new(folded.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 

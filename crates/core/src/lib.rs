@@ -25,3 +25,6 @@ pub use session::{SessionStatus, Subject, VerificationSession};
 
 /// Seconds since the Unix epoch, as passed in by the caller.
 pub type UnixSeconds = i64;
+
+#[cfg(test)]
+mod proptests;

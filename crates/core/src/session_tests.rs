@@ -508,10 +508,9 @@ fn totp_replay_drift_and_resync() {
     let mut w = World::new();
     let totp_only = flow("totp-only", "[[steps]]\nmethod = \"totp\"");
     // A used step is refused.
-    w.subject
-        .totp
-        .as_mut()
-        .map(|t| t.counters.last_step = Some((NOW / 30) as u64));
+    if let Some(t) = w.subject.totp.as_mut() {
+        t.counters.last_step = Some((NOW / 30) as u64);
+    }
     let mut s = w.start(std::slice::from_ref(&totp_only));
     let c = w.totp_now(0);
     assert_eq!(w.totp(&mut s, &c), Err(VerifyError::TotpReplayed));

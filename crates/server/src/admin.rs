@@ -47,14 +47,13 @@ pub async fn add_tenant(
     session_minutes: i64,
 ) -> anyhow::Result<Tenant> {
     check_slug(slug)?;
-    if let Some(c) = country {
-        if c.is_empty()
+    if let Some(c) = country
+        && (c.is_empty()
             || c.len() > 3
             || !c.chars().all(|d| d.is_ascii_digit())
-            || c.starts_with('0')
-        {
-            bail!("--country {c:?} must be a country calling code such as 41 or 1");
-        }
+            || c.starts_with('0'))
+    {
+        bail!("--country {c:?} must be a country calling code such as 41 or 1");
     }
     if !(1..=120).contains(&session_minutes) {
         bail!("--session-minutes must be between 1 and 120");

@@ -115,16 +115,16 @@ pub async fn apply(
             l.subject.totp.as_ref().map(|t| t.counters),
         );
 
-        if let (Op::ConfirmContact { .. } | Op::Resend, Some(kind)) = (&op, otp_kind(&l.session)) {
-            if !state.can_deliver(&l.tenant.slug, kind) {
-                return Err(ApiError::DeliveryUnavailable(
-                    if kind == ea_core::contact::ContactKind::Phone {
-                        "sms"
-                    } else {
-                        "email"
-                    },
-                ));
-            }
+        if let (Op::ConfirmContact { .. } | Op::Resend, Some(kind)) = (&op, otp_kind(&l.session))
+            && !state.can_deliver(&l.tenant.slug, kind)
+        {
+            return Err(ApiError::DeliveryUnavailable(
+                if kind == ea_core::contact::ContactKind::Phone {
+                    "sms"
+                } else {
+                    "email"
+                },
+            ));
         }
 
         let mut rng = StdRng::from_os_rng();

@@ -1,5 +1,7 @@
 //! The verification API through the real router, on SQLite built from the migrations.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use axum::body::Body;

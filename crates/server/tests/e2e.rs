@@ -2,6 +2,8 @@
 //! HTTPS, delivering SMS through a local HTTPS stub gateway and email through a real local SMTP
 //! server (aiosmtpd, STARTTLS required). The codes are read from what those two received.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;

@@ -1,6 +1,8 @@
 //! Repository tests on databases built by the real migrations: SQLite always, PostgreSQL too
 //! when `EA_TEST_POSTGRES_URL` names a server (the README test command starts one).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use ea_core::flow::FlowDefinition;
 use ea_core::session::{Subject, VerificationSession};
 use ea_core::totp::{TotpCounters, TotpParams};

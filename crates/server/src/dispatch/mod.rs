@@ -73,10 +73,10 @@ impl Transports {
     }
 
     fn pick(&self, tenant: &str, channel: &str) -> Option<&Arc<dyn Transport>> {
-        if let Some((dev, tenants)) = &self.dev {
-            if tenants.iter().any(|t| t == tenant) {
-                return Some(dev);
-            }
+        if let Some((dev, tenants)) = &self.dev
+            && tenants.iter().any(|t| t == tenant)
+        {
+            return Some(dev);
         }
         match channel {
             "sms" => self.sms.as_ref(),
@@ -105,12 +105,12 @@ pub async fn deliver_due(
     let rows = outbox::claim_due(state.store.db(), now, LEASE_SECONDS, 20).await?;
     let n = rows.len();
     for row in rows {
-        if !slugs.contains_key(&row.tenant_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = slugs.entry(row.tenant_id) {
             let slug = tenants::by_id(state.store.db(), row.tenant_id)
                 .await?
                 .map(|t| t.slug)
                 .unwrap_or_default();
-            slugs.insert(row.tenant_id, slug);
+            e.insert(slug);
         }
         let tenant = slugs
             .get(&row.tenant_id)

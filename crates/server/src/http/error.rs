@@ -128,10 +128,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Verify(
             VerifyError::ResendTooSoon { retry_after } | VerifyError::AccountLocked { retry_after },
         ) = &self
+            && let Ok(v) = retry_after.to_string().parse()
         {
-            if let Ok(v) = retry_after.to_string().parse() {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
         res
     }

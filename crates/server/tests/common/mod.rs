@@ -1,7 +1,7 @@
 //! Shared harness for the in-process API tests: a real router on a SQLite file built by the
 //! migrations, a manual clock, and the dev sink as the delivery channel.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the run command (`setup.sh run`) or the test command (`setup.sh test`) needs on
+# Debian/Ubuntu, skipping whatever is already present. Safe to run again.
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+
+packages=(build-essential pkg-config curl ca-certificates git)
+if [ "$mode" = test ]; then
+  # python3-venv: the SMTP server of the end-to-end test (aiosmtpd); postgresql: the store tests.
+  packages+=(python3 python3-venv postgresql)
+fi
+
+if command -v dpkg >/dev/null 2>&1; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+else
+  say "not a Debian/Ubuntu system: make sure these are installed: ${packages[*]} (see README)"
+fi
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  say "installing Rust (rustup)"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+# rust-toolchain.toml pins the compiler and lists rustfmt and clippy; this fetches them if absent.
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+if [ "$mode" = test ]; then
+  for c in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+  done
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+    say "creating .venv with aiosmtpd"
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6'
+  fi
+fi
