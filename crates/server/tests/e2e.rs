@@ -552,3 +552,86 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         assert!(!audit.contains(s), "the audit log contains a secret");
     }
 }
+
+#[derive(Default)]
+struct TwilioStub {
+    forms: Mutex<Vec<(String, String)>>,
+}
+
+async fn twilio_messages(
+    State(stub): State<Arc<TwilioStub>>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    stub.forms.lock().expect("lock").push((auth, body));
+    StatusCode::CREATED
+}
+
+#[tokio::test]
+async fn twilio_form_goes_to_the_messages_api() {
+    use base64::Engine;
+    ea_server::serve::install_crypto();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+    std::fs::write(tmp.path().join("ca.pem"), cert.cert.pem()).expect("write");
+    let stub = Arc::new(TwilioStub::default());
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
+        cert.cert.pem().into_bytes(),
+        cert.key_pair.serialize_pem().into_bytes(),
+    )
+    .await
+    .expect("tls");
+    let handle = axum_server::Handle::new();
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/AC123/Messages.json",
+            post(twilio_messages),
+        )
+        .with_state(stub.clone());
+    let server =
+        axum_server::bind_rustls("127.0.0.1:0".parse().expect("addr"), tls).handle(handle.clone());
+    tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let addr = handle.listening().await.expect("listening");
+
+    let cfg = ea_server::config::SmsConfig::Twilio {
+        account_sid: "AC123".into(),
+        auth_token: "tok".into(),
+        from: "+15005550006".into(),
+        base_url: Some(format!("https://{addr}")),
+        ca_cert: Some(tmp.path().join("ca.pem")),
+    };
+    let transport = ea_server::dispatch::sms::build(&cfg).expect("transport");
+    let msg = ea_server::dispatch::Outgoing {
+        id: 7,
+        destination: "+41791234567",
+        text: "123456 is your code",
+    };
+    transport.send(&msg).await.expect("sent");
+    let forms = stub.forms.lock().expect("lock").clone();
+    assert_eq!(forms.len(), 1);
+    let expected_auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("AC123:tok")
+    );
+    assert_eq!(forms[0].0, expected_auth);
+    assert_eq!(
+        forms[0].1,
+        "To=%2B41791234567&From=%2B15005550006&Body=123456+is+your+code"
+    );
+
+    // Plain http:// gateways are refused at start-up.
+    let insecure = ea_server::config::SmsConfig::Webhook {
+        url: "http://gw.example/sms".into(),
+        authorization: None,
+        ca_cert: None,
+    };
+    assert!(
+        ea_server::dispatch::sms::build(&insecure)
+            .is_err_and(|e| e.to_string().contains("https://"))
+    );
+}
