@@ -62,24 +62,31 @@ pub fn hash(answer: &str, cost: HashCost, rng: &mut dyn RngCore) -> Result<Strin
     if norm.is_empty() {
         return Err(AnswerError::Empty);
     }
-    let mut salt = [0u8; 16];
-    rng.fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|_| AnswerError::BadHash)?;
-    cost.argon2()
-        .hash_password(norm.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| AnswerError::BadHash)
+    argon2_phc(norm.as_bytes(), cost, rng).ok_or(AnswerError::BadHash)
 }
 
-/// Checks an answer against a stored PHC string. The cost is read from the hash itself.
-pub fn verify(answer: &str, phc: &str) -> bool {
-    let norm = normalize(answer);
+/// Argon2id PHC string of `secret` with a fresh salt from `rng`.
+pub(crate) fn argon2_phc(secret: &[u8], cost: HashCost, rng: &mut dyn RngCore) -> Option<String> {
+    let mut salt = [0u8; 16];
+    rng.fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).ok()?;
+    cost.argon2()
+        .hash_password(secret, &salt)
+        .map(|h| h.to_string())
+        .ok()
+}
+
+/// Checks `secret` against a PHC string; the cost is read from the hash itself.
+pub(crate) fn verify_phc(secret: &[u8], phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(norm.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(secret, &parsed).is_ok(),
         Err(_) => false,
     }
+}
+
+/// Checks an answer against a stored PHC string.
+pub fn verify(answer: &str, phc: &str) -> bool {
+    verify_phc(normalize(answer).as_bytes(), phc)
 }
 
 /// A fixed, valid hash to verify against when the user does not exist, so that the time taken

@@ -47,6 +47,14 @@ pub enum VerifyError {
     TotpResyncRequired,
     #[error("the account is temporarily locked")]
     AccountLocked { retry_after: i64 },
+    #[error("the verification is not complete yet")]
+    VerificationIncomplete,
+    #[error("the completed flow does not permit this action")]
+    ActionNotPermitted,
+    #[error("this action was already used for this verification")]
+    ActionAlreadyUsed,
+    #[error("this action is already being performed")]
+    ActionInProgress,
 }
 
 impl VerifyError {
@@ -73,6 +81,10 @@ impl VerifyError {
             VerifyError::TotpReplayed => "totp_replayed",
             VerifyError::TotpResyncRequired => "totp_resync_required",
             VerifyError::AccountLocked { .. } => "account_locked",
+            VerifyError::VerificationIncomplete => "verification_incomplete",
+            VerifyError::ActionNotPermitted => "action_not_permitted",
+            VerifyError::ActionAlreadyUsed => "action_already_used",
+            VerifyError::ActionInProgress => "action_in_progress",
         }
     }
 

@@ -9,10 +9,13 @@
 pub mod action;
 pub mod answers;
 pub mod contact;
+pub mod cryptogram;
+pub mod emergency;
 pub mod error;
 pub mod flow;
 pub mod guard;
 pub mod otp;
+pub mod password;
 pub mod seal;
 pub mod session;
 pub mod totp;

@@ -135,7 +135,24 @@ pub struct VerificationSession {
     pub step_index: usize,
     pub progress: Option<StepProgress>,
     pub status: SessionStatus,
+    /// What the completed verification has been used for.
+    #[serde(default)]
+    pub action_uses: std::collections::BTreeMap<Action, ActionUse>,
 }
+
+/// How an action of a completed verification has been used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ActionUse {
+    /// Claimed by a request that has not finished yet.
+    pub in_progress: bool,
+    /// Performed; the authorisation is spent.
+    pub done: bool,
+    /// Claims so far (a failed attempt, e.g. a card that refused, may be retried).
+    pub attempts: u32,
+}
+
+/// Claims allowed per action and verification, counting failed attempts.
+pub const ACTION_ATTEMPTS: u32 = 3;
 
 impl VerificationSession {
     /// Starts a session offering `flows`; with exactly one flow it is chosen at once.
@@ -161,6 +178,7 @@ impl VerificationSession {
             step_index: 0,
             progress: None,
             status: SessionStatus::ChoosingFlow,
+            action_uses: Default::default(),
         };
         if let [only] = flows {
             // A known user not enrolled for the only flow still sees the choice and its error.
@@ -180,6 +198,40 @@ impl VerificationSession {
             (Some(f), SessionStatus::Completed) => &f.actions,
             _ => &[],
         }
+    }
+
+    /// Claims `action` for one request: the verification must be complete and unexpired, the flow
+    /// must permit it, and it must be neither done nor claimed by another request. The caller saves
+    /// the claim (compare-and-swap) before acting, then reports with [`Self::finish_action`].
+    pub fn begin_action(&mut self, action: Action, now: UnixSeconds) -> Result<(), VerifyError> {
+        if now >= self.expires_at {
+            return Err(VerifyError::SessionExpired);
+        }
+        match self.status {
+            SessionStatus::Completed => {}
+            SessionStatus::Failed => return Err(VerifyError::VerificationFailed),
+            _ => return Err(VerifyError::VerificationIncomplete),
+        }
+        if !self.permitted_actions().contains(&action) {
+            return Err(VerifyError::ActionNotPermitted);
+        }
+        let used = self.action_uses.entry(action).or_default();
+        if used.done || used.attempts >= ACTION_ATTEMPTS {
+            return Err(VerifyError::ActionAlreadyUsed);
+        }
+        if used.in_progress {
+            return Err(VerifyError::ActionInProgress);
+        }
+        used.in_progress = true;
+        used.attempts += 1;
+        Ok(())
+    }
+
+    /// Ends a claim: a success spends the authorisation, a failure releases it for a retry.
+    pub fn finish_action(&mut self, action: Action, succeeded: bool) {
+        let used = self.action_uses.entry(action).or_default();
+        used.in_progress = false;
+        used.done |= succeeded;
     }
 
     fn ensure_open(&self, now: UnixSeconds) -> Result<(), VerifyError> {

@@ -583,3 +583,52 @@ fn the_session_serialises_without_codes_in_clear() {
     let back: VerificationSession = serde_json::from_str(&json).expect("back");
     assert_eq!(back, s);
 }
+
+#[test]
+fn actions_are_authorised_once_per_completed_verification() {
+    let mut w = World::new();
+    let totp_only = flow("totp-only", "[[steps]]\nmethod = \"totp\"");
+    let mut s = w.start(std::slice::from_ref(&totp_only));
+    assert_eq!(
+        s.begin_action(Action::ResetPassword, w.now),
+        Err(VerifyError::VerificationIncomplete)
+    );
+    let c = w.totp_now(0);
+    w.totp(&mut s, &c).expect("complete");
+    assert_eq!(
+        s.begin_action(Action::UnblockUser, w.now),
+        Err(VerifyError::ActionNotPermitted)
+    );
+    s.begin_action(Action::ResetPassword, w.now)
+        .expect("first claim");
+    assert_eq!(
+        s.begin_action(Action::ResetPassword, w.now),
+        Err(VerifyError::ActionInProgress)
+    );
+    // A failed attempt releases the claim; a success spends it.
+    s.finish_action(Action::ResetPassword, false);
+    s.begin_action(Action::ResetPassword, w.now)
+        .expect("retry after a failure");
+    s.finish_action(Action::ResetPassword, true);
+    assert_eq!(
+        s.begin_action(Action::ResetPassword, w.now),
+        Err(VerifyError::ActionAlreadyUsed)
+    );
+    // Other permitted actions keep their own authorisation, within the session's lifetime.
+    s.begin_action(Action::EmergencyCode, w.now)
+        .expect("another action");
+    s.finish_action(Action::EmergencyCode, false);
+    assert_eq!(
+        s.begin_action(Action::EmergencyCode, s.expires_at),
+        Err(VerifyError::SessionExpired)
+    );
+    for _ in 0..2 {
+        s.begin_action(Action::EmergencyCode, w.now).expect("retry");
+        s.finish_action(Action::EmergencyCode, false);
+    }
+    assert_eq!(
+        s.begin_action(Action::EmergencyCode, w.now),
+        Err(VerifyError::ActionAlreadyUsed),
+        "attempts are capped"
+    );
+}
