@@ -15,6 +15,9 @@ pub mod limits {
     pub const CODE: usize = 16;
     pub const ANSWER: usize = 256;
     pub const ANSWERS: usize = 10;
+    pub const PASSWORD: usize = 1024;
+    pub const SERIAL_HEX: usize = 64;
+    pub const EMERGENCY_CODE: usize = 64;
     /// Largest request body, in bytes.
     pub const BODY_BYTES: usize = 16 * 1024;
 }
@@ -200,4 +203,111 @@ pub struct ActionsView {
 pub struct Health {
     pub status: String,
     pub database: String,
+}
+
+/// `GET /v1/session/password-policy`: the rules a new password must follow, for live display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PasswordPolicyView {
+    pub min_length: u32,
+    pub max_length: u32,
+    /// Any of `lowercase`, `uppercase`, `digit`, `symbol`.
+    pub required_classes: Vec<String>,
+    /// The password may not contain the username or the organisation's name, nor be a common one.
+    pub forbids_username: bool,
+    pub forbids_common: bool,
+}
+
+/// `POST /v1/session/actions/reset-password`. A refusal is `password_policy` with
+/// `params.violations` listing every broken rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub new_password: String,
+}
+
+/// The outcome of an action that returns nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ActionDone {
+    pub action: String,
+}
+
+/// `GET /v1/session/emergency-code-limits`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EmergencyCodeLimitsView {
+    pub length: u32,
+    pub max_uses: u32,
+    pub max_validity_seconds: i64,
+}
+
+/// `POST /v1/session/actions/emergency-code`: at least one of `max_uses` and `valid_to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueEmergencyCodeRequest {
+    pub max_uses: Option<u32>,
+    /// Unix seconds; defaults to now.
+    pub valid_from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub valid_to: Option<i64>,
+}
+
+/// The issued code: shown once, never retrievable again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EmergencyCodeIssued {
+    pub code: String,
+    /// The same code in groups of five, for reading and typing.
+    pub display: String,
+    pub max_uses: Option<u32>,
+    pub valid_from: i64,
+    pub valid_to: Option<i64>,
+}
+
+/// `POST /v1/session/actions/card-cryptogram`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardCryptogramRequest {
+    /// Card serial, hex.
+    pub serial: String,
+    /// The card's challenge, hex: 8 bytes (3DES) or 16 bytes (AES).
+    pub challenge: String,
+    /// Length of the new PIN, for the audit log only; the PIN never leaves the desktop.
+    pub new_pin_length: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CardCryptogram {
+    /// E_K(challenge), upper-case hex.
+    pub cryptogram: String,
+    /// `3des`, `aes128`, `aes192` or `aes256`.
+    pub algorithm: String,
+    /// Four hex digits to confirm a cryptogram read out or typed by hand.
+    pub checksum: String,
+}
+
+/// `POST /v1/session/actions/card-result`: what the card answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardResultRequest {
+    pub serial: String,
+    /// `unblocked`, `auth_failed`, `card_error` or `aborted`.
+    pub outcome: String,
+    /// Admin-key tries the card reports left, if known.
+    pub tries_left: Option<u32>,
+}
+
+/// `POST /v1/emergency-codes/validate`, authenticated with a relying party's API key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateCodeRequest {
+    pub username: String,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ValidateCodeResponse {
+    /// `valid` (one use was counted) or `invalid`.
+    pub result: String,
+    /// Uses left after this one; absent for codes limited only by dates.
+    pub uses_left: Option<u32>,
+    /// Why a code is invalid: `unknown`, `not_yet_valid`, `expired`, `used_up` or `revoked`.
+    pub reason: Option<String>,
 }

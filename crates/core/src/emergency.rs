@@ -277,7 +277,8 @@ mod tests {
                 valid_to: Some(NOW + 2 * day)
             })
         );
-        let bad: &[(Option<u32>, Option<i64>, Option<i64>, &[LimitViolation])] = &[
+        type Case<'a> = (Option<u32>, Option<i64>, Option<i64>, &'a [LimitViolation]);
+        let bad: &[Case] = &[
             (None, None, None, &[LimitViolation::Unlimited]),
             (Some(0), None, None, &[LimitViolation::UsesOutOfRange]),
             (Some(11), None, None, &[LimitViolation::UsesOutOfRange]),

@@ -2,6 +2,8 @@
 //! authenticator secrets derived from the key-encryption key so they stay the same across runs.
 
 use crate::admin;
+use crate::admin_actions;
+use crate::http::extract::SessionToken;
 use crate::keys::Keys;
 use ea_core::answers::HashCost;
 use ea_core::contact::keyed_digest;
@@ -66,6 +68,21 @@ const USERS: [DemoUser; 3] = [
     },
 ];
 
+/// The demo card: bound to alice, AES-128, with a published test key. The virtual card of the
+/// card tests and demo answers to this serial and key.
+pub const CARD_SERIAL: &str = "EA5EC0DE00000001";
+pub const CARD_KEY_HEX: &str = "404142434445464748494A4B4C4D4E4F";
+
+/// The demo relying party's API key: stable for one key-encryption key.
+pub fn relying_party_key(keys: &Keys) -> String {
+    let d = keyed_digest(keys.kek.derive("demo-rp").as_ref(), &["demo-portal"]);
+    format!(
+        "{}{}",
+        crate::http::relying::KEY_PREFIX,
+        hex::encode(&d[..16])
+    )
+}
+
 /// The demo user's authenticator secret: stable for one key-encryption key.
 pub fn totp_secret(keys: &Keys, username: &str) -> Vec<u8> {
     keyed_digest(keys.kek.derive("demo-totp").as_ref(), &[username])[..20].to_vec()
@@ -99,6 +116,19 @@ pub async fn setup(
     }
     let text = serde_json::json!({ "users": entries }).to_string();
     admin::import_users_text(store, &tenant, keys, cost, "demo users", &text).await?;
+    admin_actions::set_user_flag(store, &tenant, "bob", "blocked", true).await?;
+    let cards = serde_json::json!({ "cards": [{
+        "serial": CARD_SERIAL, "username": "alice", "profile": "iso7816", "algorithm": "aes128", "key": CARD_KEY_HEX
+    }]});
+    admin_actions::import_cards(store, &tenant, keys, "demo cards", &cards.to_string()).await?;
+    let rp_key = relying_party_key(keys);
+    if ea_store::emergency::relying_party_by_key(store.db(), &SessionToken::hash_of(&rp_key))
+        .await?
+        .is_none()
+    {
+        admin_actions::add_relying_party(store, &tenant, "demo-portal", Some(rp_key.clone()))
+            .await?;
+    }
 
     let mut out = String::new();
     let _ = writeln!(
@@ -107,7 +137,19 @@ pub async fn setup(
     );
     let _ = writeln!(
         out,
-        "Codes sent by SMS or email are written to {codes_file}.\n"
+        "Codes sent by SMS or email are written to {codes_file}."
+    );
+    let _ = writeln!(
+        out,
+        "bob's account is blocked in the built-in directory (the unblock_user action clears it)."
+    );
+    let _ = writeln!(
+        out,
+        "Smart card of alice: serial {CARD_SERIAL}, profile iso7816, AES-128 admin key {CARD_KEY_HEX}."
+    );
+    let _ = writeln!(
+        out,
+        "Relying party demo-portal validates emergency codes with the API key {rp_key}\n"
     );
     for u in &USERS {
         let _ = writeln!(out, "  {} ({})", u.username, u.display_name);

@@ -1,10 +1,14 @@
 //! The Emergency Access verification server: HTTP API, verification service, message dispatch,
 //! and the admin commands behind the `ea-server` binary.
 
+pub mod actions;
 pub mod admin;
+pub mod admin_actions;
+pub mod card_keys;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod directory;
 pub mod dispatch;
 pub mod http;
 pub mod keys;

@@ -7,7 +7,7 @@ use ea_server::clock::SystemClock;
 use ea_server::config::{DevSinkConfig, ServerConfig, TlsConfig};
 use ea_server::dispatch::Transports;
 use ea_server::keys::{self, Keys};
-use ea_server::{admin, demo, serve, state::AppState};
+use ea_server::{admin, admin_actions, demo, serve, state::AppState};
 use ea_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,6 +74,68 @@ enum Command {
     /// Read the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Relying parties that validate emergency codes.
+    #[command(subcommand)]
+    Rp(RpCmd),
+    /// Emergency access codes.
+    #[command(subcommand)]
+    Code(CodeCmd),
+    /// Smart cards and their admin keys.
+    #[command(subcommand)]
+    Card(CardCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum RpCmd {
+    /// Add a relying party and print its API key (shown once).
+    Add {
+        name: String,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List relying parties.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CodeCmd {
+    /// List emergency codes (id, user, state, uses, validity); never the codes themselves.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke an emergency code by id.
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CardCmd {
+    /// Import cards from JSON (serial, username, profile, algorithm, optional key); all or nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List the tenant's cards.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Set the master key (hex in FILE) from which card keys without an imported key are diversified.
+    MasterKey {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +175,8 @@ enum TenantCmd {
     },
     /// List tenants.
     List,
+    /// Set the tenant's password and emergency-code policies from a TOML file.
+    Policy { slug: String, file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,6 +196,24 @@ enum UserCmd {
     /// Import users from JSON (answers are hashed, TOTP secrets sealed); all or nothing.
     Import {
         file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Disable an account: its verifications may no longer perform actions.
+    Disable {
+        username: String,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        username: String,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Mark an account as blocked in the built-in directory (what `unblock_user` clears).
+    Block {
+        username: String,
         #[arg(long)]
         tenant: String,
     },
@@ -323,6 +405,104 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let t = admin::tenant_by_slug(&store, &tenant).await?;
             let n = admin::import_users(&store, &t, &keys, HashCost::RECOMMENDED, &file).await?;
             println!("{n} user(s) imported into {}", t.slug);
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::Policy { slug, file }) => {
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &slug).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            admin_actions::set_policies(&store, &t, &file.display().to_string(), &text).await?;
+            println!("policies of {} updated", t.slug);
+            Ok(())
+        }
+        Command::User(
+            cmd @ (UserCmd::Disable { .. } | UserCmd::Enable { .. } | UserCmd::Block { .. }),
+        ) => {
+            let (username, tenant, flag, on) = match cmd {
+                UserCmd::Disable { username, tenant } => (username, tenant, "disabled", true),
+                UserCmd::Enable { username, tenant } => (username, tenant, "disabled", false),
+                UserCmd::Block { username, tenant } => (username, tenant, "blocked", true),
+                UserCmd::Import { .. } => unreachable!("matched above"),
+            };
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            admin_actions::set_user_flag(&store, &t, &username, flag, on).await?;
+            println!("{username}: {}{flag}", if on { "" } else { "not " });
+            Ok(())
+        }
+        Command::Rp(RpCmd::Add { name, tenant }) => {
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            let key = admin_actions::add_relying_party(&store, &t, &name, None).await?;
+            println!(
+                "relying party {name} added to {}; its API key (shown only now):\n{key}",
+                t.slug
+            );
+            Ok(())
+        }
+        Command::Rp(RpCmd::List { tenant }) => {
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            for p in ea_store::emergency::relying_parties(store.db(), t.id).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    p.id,
+                    p.name,
+                    if p.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+            Ok(())
+        }
+        Command::Code(CodeCmd::List { tenant, user }) => {
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            for line in admin_actions::list_codes(&store, &t, user.as_deref()).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Code(CodeCmd::Revoke { id, tenant }) => {
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            admin_actions::revoke_code(&store, &t, id).await?;
+            println!("emergency code {id} revoked");
+            Ok(())
+        }
+        Command::Card(CardCmd::Import { file, tenant }) => {
+            let store = open(&r).await?;
+            let keys = load_keys(&r, false)?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let n =
+                admin_actions::import_cards(&store, &t, &keys, &file.display().to_string(), &text)
+                    .await?;
+            println!("{n} card(s) imported into {}", t.slug);
+            Ok(())
+        }
+        Command::Card(CardCmd::List { tenant }) => {
+            let store = open(&r).await?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            for line in admin_actions::list_cards(&store, &t).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Card(CardCmd::MasterKey { file, tenant }) => {
+            let store = open(&r).await?;
+            let keys = load_keys(&r, false)?;
+            let t = admin::tenant_by_slug(&store, &tenant).await?;
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?,
+            );
+            admin_actions::set_card_master_key(&store, &t, &keys, &text).await?;
+            println!("card master key of {} set", t.slug);
             Ok(())
         }
         Command::Audit(AuditCmd::Export { tenant, since }) => {

@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::config::DispatchConfig;
+use crate::directory::{BuiltinDirectory, Directory};
 use crate::keys::Keys;
 use ea_core::answers::HashCost;
 use ea_core::contact::ContactKind;
@@ -24,6 +25,8 @@ pub struct Inner {
     pub hash_cost: HashCost,
     /// Verified against for unknown users so that timing matches known ones.
     pub dummy_hash: String,
+    /// Where accounts live (the built-in directory unless replaced).
+    pub directory: Arc<dyn Directory>,
 }
 
 impl std::ops::Deref for AppState {
@@ -42,6 +45,7 @@ impl AppState {
         hash_cost: HashCost,
     ) -> AppState {
         let dummy_hash = ea_core::answers::dummy_hash(hash_cost);
+        let directory = Arc::new(BuiltinDirectory::new(store.clone(), hash_cost));
         AppState(Arc::new(Inner {
             store,
             keys,
@@ -50,6 +54,7 @@ impl AppState {
             outbox_ready: Notify::new(),
             hash_cost,
             dummy_hash,
+            directory,
         }))
     }
 

@@ -24,6 +24,12 @@ pub mod tenant {
         pub lockout: String,
         pub session_lifetime_seconds: i64,
         pub created_at: i64,
+        /// JSON of [`ea_core::password::PasswordPolicy`].
+        pub password_policy: String,
+        /// JSON of [`ea_core::emergency::EmergencyCodePolicy`].
+        pub emergency_policy: String,
+        /// Master key for diversified card keys, sealed under the KEK (`card-master:<tenant>`).
+        pub card_master_key: Option<Vec<u8>>,
     }
     no_relations!();
 }
@@ -61,6 +67,12 @@ pub mod user {
         pub display_name: String,
         pub disabled: bool,
         pub created_at: i64,
+        /// Built-in directory: Argon2id of the password.
+        pub password_hash: Option<String>,
+        pub password_changed_at: Option<i64>,
+        /// Built-in directory: failed logins and the blocked flag that `unblock_user` clears.
+        pub login_failures: i32,
+        pub blocked: bool,
     }
     no_relations!();
 }
@@ -199,6 +211,72 @@ pub mod audit {
         pub session_ref: Option<String>,
         /// JSON object of non-secret details.
         pub detail: String,
+    }
+    no_relations!();
+}
+
+pub mod emergency_code {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "emergency_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub user_id: i64,
+        /// Keyed hash bound to tenant and user; the code is shown once and never stored.
+        pub code_hash: String,
+        pub max_uses: Option<i32>,
+        /// Decremented by a conditional update, so concurrent uses never overshoot.
+        pub uses_left: Option<i32>,
+        pub uses: i32,
+        pub valid_from: i64,
+        pub valid_to: Option<i64>,
+        pub created_at: i64,
+        pub revoked_at: Option<i64>,
+        pub last_used_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod relying_party {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "relying_parties")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub name: String,
+        /// SHA-256 of the API key, hex.
+        pub key_hash: String,
+        pub created_at: i64,
+        pub revoked_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod card {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cards")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub user_id: i64,
+        /// Upper-case hex.
+        pub serial: String,
+        pub profile: String,
+        pub algorithm: String,
+        /// `imported` (sealed per-card key) or `diversified` (from the tenant master key).
+        pub key_source: String,
+        /// The admin key sealed under the KEK, bound to `card:<tenant>:<serial>`.
+        pub sealed_key: Option<Vec<u8>>,
+        pub created_at: i64,
     }
     no_relations!();
 }

@@ -8,6 +8,8 @@
 //! hashes, keyed code hashes and AEAD-sealed seeds and messages come in already protected.
 
 pub mod audit;
+pub mod cards;
+pub mod emergency;
 pub mod entities;
 pub mod guards;
 pub mod migration;

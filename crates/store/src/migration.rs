@@ -9,12 +9,18 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![Box::new(Initial), Box::new(Actions)]
     }
 }
 
-#[derive(Debug, DeriveMigrationName)]
+#[derive(Debug)]
 struct Initial;
+
+impl MigrationName for Initial {
+    fn name(&self) -> &str {
+        "m20261128_000001_initial"
+    }
+}
 
 fn id() -> ColumnDef {
     big_pk_auto("id")
@@ -220,4 +226,125 @@ fn fk_cascade(from: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
     fk(from, col, to)
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
+}
+
+/// Tables and columns for the actions: built-in directory, emergency codes, relying parties, cards.
+#[derive(Debug)]
+struct Actions;
+
+impl MigrationName for Actions {
+    fn name(&self) -> &str {
+        "m20261128_000002_actions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Actions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column per ALTER TABLE.
+        let columns = [
+            ("tenants", text("password_policy").default("{}").to_owned()),
+            ("tenants", text("emergency_policy").default("{}").to_owned()),
+            ("tenants", blob_null("card_master_key")),
+            ("users", text_null("password_hash")),
+            ("users", big_integer_null("password_changed_at")),
+            ("users", integer("login_failures").default(0).to_owned()),
+            ("users", boolean("blocked").default(false).to_owned()),
+        ];
+        for (table, mut col) in columns {
+            m.alter_table(
+                Table::alter()
+                    .table(Alias::new(table))
+                    .add_column(&mut col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        let tables = [
+            Table::create()
+                .table("emergency_codes")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(big_integer("user_id"))
+                .col(string_len_uniq("code_hash", 64))
+                .col(integer_null("max_uses"))
+                .col(integer_null("uses_left"))
+                .col(integer("uses"))
+                .col(big_integer("valid_from"))
+                .col(big_integer_null("valid_to"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("revoked_at"))
+                .col(big_integer_null("last_used_at"))
+                .foreign_key(&mut fk("emergency_codes", "tenant_id", "tenants"))
+                .foreign_key(&mut fk_cascade("emergency_codes", "user_id", "users"))
+                .to_owned(),
+            Table::create()
+                .table("relying_parties")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(string_len("name", 128))
+                .col(string_len_uniq("key_hash", 64))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("revoked_at"))
+                .foreign_key(&mut fk("relying_parties", "tenant_id", "tenants"))
+                .to_owned(),
+            Table::create()
+                .table("cards")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(big_integer("user_id"))
+                .col(string_len("serial", 64))
+                .col(string_len("profile", 64))
+                .col(string_len("algorithm", 16))
+                .col(string_len("key_source", 16))
+                .col(blob_null("sealed_key"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("cards", "tenant_id", "tenants"))
+                .foreign_key(&mut fk_cascade("cards", "user_id", "users"))
+                .to_owned(),
+        ];
+        for t in tables {
+            m.create_table(t).await?;
+        }
+        m.create_index(index(
+            "ix_codes_user",
+            "emergency_codes",
+            &["tenant_id", "user_id"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            "ux_cards_tenant_serial",
+            "cards",
+            &["tenant_id", "serial"],
+            true,
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["cards", "relying_parties", "emergency_codes"] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        for (table, col) in [
+            ("users", "blocked"),
+            ("users", "login_failures"),
+            ("users", "password_changed_at"),
+            ("users", "password_hash"),
+            ("tenants", "card_master_key"),
+            ("tenants", "emergency_policy"),
+            ("tenants", "password_policy"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(Alias::new(table))
+                    .drop_column(Alias::new(col))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
 }

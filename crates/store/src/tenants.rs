@@ -2,6 +2,8 @@
 
 use crate::entities::{flow, tenant};
 use crate::{Conn, Result, StoreError, duplicate_or};
+use ea_core::emergency::EmergencyCodePolicy;
+use ea_core::password::PasswordPolicy;
 use ea_core::{FlowDefinition, LockoutPolicy};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -14,11 +16,21 @@ pub struct Tenant {
     pub default_country: Option<String>,
     pub lockout: LockoutPolicy,
     pub session_lifetime_seconds: i64,
+    pub password_policy: PasswordPolicy,
+    pub emergency_policy: EmergencyCodePolicy,
+    /// Sealed master key for diversified card keys.
+    pub card_master_key: Option<Vec<u8>>,
 }
 
 fn decode(m: tenant::Model) -> Result<Tenant> {
-    let lockout = serde_json::from_str(&m.lockout)
-        .map_err(|e| StoreError::Corrupt(format!("tenant {} lockout: {e}", m.slug)))?;
+    let corrupt = |what: &str, e: serde_json::Error| {
+        StoreError::Corrupt(format!("tenant {} {what}: {e}", m.slug))
+    };
+    let lockout = serde_json::from_str(&m.lockout).map_err(|e| corrupt("lockout", e))?;
+    let password_policy =
+        serde_json::from_str(&m.password_policy).map_err(|e| corrupt("password policy", e))?;
+    let emergency_policy = serde_json::from_str(&m.emergency_policy)
+        .map_err(|e| corrupt("emergency code policy", e))?;
     Ok(Tenant {
         id: m.id,
         slug: m.slug,
@@ -26,6 +38,9 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         default_country: m.default_country,
         lockout,
         session_lifetime_seconds: m.session_lifetime_seconds,
+        password_policy,
+        emergency_policy,
+        card_master_key: m.card_master_key,
     })
 }
 
@@ -136,4 +151,37 @@ pub async fn flows(conn: &impl Conn, tenant_id: i64) -> Result<Vec<FlowDefinitio
                 .map_err(|e| StoreError::Corrupt(format!("flow {}: {e}", m.flow_id)))
         })
         .collect()
+}
+
+/// Replaces the tenant's password and emergency-code policies.
+pub async fn set_policies(
+    conn: &impl Conn,
+    tenant_id: i64,
+    password: &PasswordPolicy,
+    emergency: &EmergencyCodePolicy,
+) -> Result<()> {
+    let enc = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Corrupt(e.to_string()));
+    tenant::Entity::update_many()
+        .col_expr(
+            tenant::Column::PasswordPolicy,
+            enc(serde_json::to_string(password))?.into(),
+        )
+        .col_expr(
+            tenant::Column::EmergencyPolicy,
+            enc(serde_json::to_string(emergency))?.into(),
+        )
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores the sealed master key for diversified card keys.
+pub async fn set_card_master_key(conn: &impl Conn, tenant_id: i64, sealed: Vec<u8>) -> Result<()> {
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::CardMasterKey, Some(sealed).into())
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -27,6 +27,10 @@ pub struct UserRecord {
     pub username: String,
     pub display_name: String,
     pub disabled: bool,
+    /// Built-in directory state.
+    pub password_hash: Option<String>,
+    pub login_failures: i32,
+    pub blocked: bool,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
     pub questions: Vec<SubjectQuestion>,
@@ -210,6 +214,9 @@ pub async fn find(conn: &impl Conn, tenant_id: i64, username: &str) -> Result<Op
         username: u.username,
         display_name: u.display_name,
         disabled: u.disabled,
+        password_hash: u.password_hash,
+        login_failures: u.login_failures,
+        blocked: u.blocked,
         phones: pick("phone"),
         emails: pick("email"),
         questions,
@@ -292,4 +299,38 @@ pub async fn count(conn: &impl Conn, tenant_id: i64) -> Result<u64> {
         .filter(user::Column::TenantId.eq(tenant_id))
         .count(conn)
         .await?)
+}
+
+/// Built-in directory: stores a new password hash.
+pub async fn set_password(conn: &impl Conn, user_id: i64, phc: &str, now: i64) -> Result<()> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Some(phc.to_owned()).into())
+        .col_expr(user::Column::PasswordChangedAt, Some(now).into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("user {user_id}")))
+    }
+}
+
+/// Built-in directory: blocks or unblocks the account; unblocking clears the failure counter.
+pub async fn set_blocked(conn: &impl Conn, user_id: i64, blocked: bool) -> Result<()> {
+    let mut q = user::Entity::update_many().col_expr(user::Column::Blocked, blocked.into());
+    if !blocked {
+        q = q.col_expr(user::Column::LoginFailures, 0.into());
+    }
+    let res = q.filter(user::Column::Id.eq(user_id)).exec(conn).await?;
+    if res.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound(format!("user {user_id}")))
+    }
+}
+
+/// A user row by id.
+pub async fn find_by_id(conn: &impl Conn, id: i64) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(conn).await?)
 }

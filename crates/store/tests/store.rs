@@ -24,7 +24,10 @@ async fn databases(name: &str) -> Vec<Db> {
         url: format!("sqlite:{}", dir.path().join("ea.db").display()),
         _dir: Some(dir),
     }];
-    if let Ok(base) = std::env::var("EA_TEST_POSTGRES_URL") {
+    if let Some(base) = std::env::var("EA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         let admin = sea_orm::Database::connect(&base)
             .await
             .expect("postgres reachable");
@@ -345,6 +348,118 @@ async fn outbox_claims_are_exclusive_leases() {
                 .await
                 .expect("export")
                 .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn emergency_code_uses_are_counted_atomically() {
+    for db in databases("codes").await {
+        let store = Store::connect(&db.url).await.expect("connect");
+        let t = tenants::add(store.db(), tenant(), 1).await.expect("tenant");
+        let new = NewUser {
+            username: "bob".into(),
+            display_name: "Bob".into(),
+            phones: vec![],
+            emails: vec![],
+            questions: vec![],
+            totp: None,
+        };
+        let uid = users::put(store.db(), t.id, new, 1).await.expect("user");
+        let limits = ea_core::emergency::CodeLimits {
+            max_uses: Some(3),
+            valid_from: 100,
+            valid_to: Some(200),
+        };
+        let id = ea_store::emergency::insert(
+            store.db(),
+            ea_store::emergency::NewCode {
+                tenant_id: t.id,
+                user_id: uid,
+                code_hash: "h1".into(),
+                limits,
+            },
+            100,
+        )
+        .await
+        .expect("insert");
+        assert!(matches!(
+            ea_store::emergency::insert(
+                store.db(),
+                ea_store::emergency::NewCode {
+                    tenant_id: t.id,
+                    user_id: uid,
+                    code_hash: "h1".into(),
+                    limits
+                },
+                100
+            )
+            .await,
+            Err(StoreError::Duplicate(_))
+        ));
+        assert!(
+            !ea_store::emergency::consume(store.db(), id, 99)
+                .await
+                .expect("consume"),
+            "not yet valid"
+        );
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                ea_store::emergency::consume(s.db(), id, 150)
+                    .await
+                    .expect("consume")
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            ok += usize::from(t.await.expect("join"));
+        }
+        assert_eq!(ok, 3);
+        let row = ea_store::emergency::get(store.db(), id)
+            .await
+            .expect("get")
+            .expect("row");
+        assert_eq!((row.uses_left, row.uses), (Some(0), 3));
+
+        let dated = ea_core::emergency::CodeLimits {
+            max_uses: None,
+            valid_from: 100,
+            valid_to: Some(200),
+        };
+        let id2 = ea_store::emergency::insert(
+            store.db(),
+            ea_store::emergency::NewCode {
+                tenant_id: t.id,
+                user_id: uid,
+                code_hash: "h2".into(),
+                limits: dated,
+            },
+            100,
+        )
+        .await
+        .expect("insert");
+        assert!(
+            ea_store::emergency::consume(store.db(), id2, 199)
+                .await
+                .expect("consume")
+        );
+        assert!(
+            !ea_store::emergency::consume(store.db(), id2, 200)
+                .await
+                .expect("consume"),
+            "end is exclusive"
+        );
+        assert!(
+            ea_store::emergency::revoke(store.db(), t.id, id2, 150)
+                .await
+                .expect("revoke")
+        );
+        assert!(
+            !ea_store::emergency::consume(store.db(), id2, 150)
+                .await
+                .expect("consume")
         );
     }
 }

@@ -39,6 +39,13 @@ pub enum ApiError {
     NotFound,
     #[error("internal error: {0}")]
     Internal(String),
+    /// Any other refusal with its own status, code and parameters.
+    #[error("{code}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        params: Map<String, Value>,
+    },
 }
 
 impl From<ea_store::StoreError> for ApiError {
@@ -48,6 +55,19 @@ impl From<ea_store::StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// A refusal with its own code; `params` must be a JSON object (anything else is dropped).
+    pub fn coded(status: StatusCode, code: &'static str, params: Value) -> ApiError {
+        let params = match params {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        ApiError::Coded {
+            status,
+            code,
+            params,
+        }
+    }
+
     fn status(&self) -> StatusCode {
         use VerifyError as V;
         match self {
@@ -58,6 +78,8 @@ impl ApiError {
                     StatusCode::CONFLICT
                 }
                 V::UnknownFlow | V::UnknownContact => StatusCode::NOT_FOUND,
+                V::VerificationIncomplete | V::ActionNotPermitted => StatusCode::FORBIDDEN,
+                V::ActionAlreadyUsed | V::ActionInProgress => StatusCode::CONFLICT,
                 V::ResendTooSoon { .. } | V::ResendLimitReached => StatusCode::TOO_MANY_REQUESTS,
                 V::AccountLocked { .. } => StatusCode::LOCKED,
                 V::CodeExpired => StatusCode::GONE,
@@ -70,6 +92,7 @@ impl ApiError {
             ApiError::TenantUnknown | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::DeliveryUnavailable(_) | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Coded { status, .. } => *status,
         }
     }
 
@@ -111,6 +134,12 @@ impl ApiError {
             ApiError::Busy => "busy",
             ApiError::NotFound => "not_found",
             ApiError::Internal(_) => "internal",
+            ApiError::Coded {
+                code, params: p, ..
+            } => {
+                params = p.clone();
+                code
+            }
         };
         ErrorBody {
             code: code.to_owned(),

@@ -1,8 +1,10 @@
 //! The HTTP surface: `fn app(state) -> Router`, tested in-process and served by `serve`.
 
+pub mod actions;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod relying;
 pub mod sessions;
 
 use crate::state::AppState;
@@ -24,6 +26,26 @@ pub fn app(state: AppState) -> Router {
         .route("/session/totp", post(sessions::verify_totp))
         .route("/session/totp/resync", post(sessions::resync_totp))
         .route("/session/actions", get(sessions::actions))
+        .route("/session/password-policy", get(actions::password_policy))
+        .route(
+            "/session/emergency-code-limits",
+            get(actions::emergency_code_limits),
+        )
+        .route(
+            "/session/actions/reset-password",
+            post(actions::reset_password),
+        )
+        .route("/session/actions/unblock-user", post(actions::unblock_user))
+        .route(
+            "/session/actions/emergency-code",
+            post(actions::emergency_code),
+        )
+        .route(
+            "/session/actions/card-cryptogram",
+            post(actions::card_cryptogram),
+        )
+        .route("/session/actions/card-result", post(actions::card_result))
+        .route("/emergency-codes/validate", post(relying::validate))
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .route("/healthz", get(sessions::health))

@@ -12,6 +12,9 @@ use utoipa::{Modify, OpenApi};
         super::sessions::confirm_contact, super::sessions::resend, super::sessions::verify_code,
         super::sessions::answer_questions, super::sessions::verify_totp, super::sessions::resync_totp,
         super::sessions::actions, super::sessions::health,
+        super::actions::password_policy, super::actions::reset_password, super::actions::unblock_user,
+        super::actions::emergency_code_limits, super::actions::emergency_code,
+        super::actions::card_cryptogram, super::actions::card_result, super::relying::validate,
     ),
     modifiers(&SessionAuth)
 )]
@@ -26,6 +29,15 @@ impl Modify for SessionAuth {
         components.add_security_scheme(
             "session",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "relying_party",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A relying party's API key (ea_rp_...)"))
+                    .build(),
+            ),
         );
     }
 }

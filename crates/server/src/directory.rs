@@ -1,0 +1,76 @@
+//! The directory where accounts live. Actions change passwords and lockouts through this trait so
+//! that other directories (LDAP, Active Directory) can be added beside the built-in one.
+
+use ea_core::answers::HashCost;
+use ea_store::tenants::Tenant;
+use ea_store::users::UserRecord;
+use ea_store::{Store, users};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("the directory is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the account is not in the directory")]
+    NoAccount,
+}
+
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync + std::fmt::Debug {
+    /// Sets a new password (already checked against the tenant's policy).
+    async fn set_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserRecord,
+        password: &str,
+    ) -> Result<(), DirectoryError>;
+    /// Clears the account's lockout and failure counters.
+    async fn unblock(&self, tenant: &Tenant, user: &UserRecord) -> Result<(), DirectoryError>;
+}
+
+/// Accounts kept in this server's own database, passwords as Argon2id.
+#[derive(Debug, Clone)]
+pub struct BuiltinDirectory {
+    store: Store,
+    cost: HashCost,
+}
+
+impl BuiltinDirectory {
+    pub fn new(store: Store, cost: HashCost) -> BuiltinDirectory {
+        BuiltinDirectory { store, cost }
+    }
+}
+
+fn store_err(e: ea_store::StoreError) -> DirectoryError {
+    match e {
+        ea_store::StoreError::NotFound(_) => DirectoryError::NoAccount,
+        other => DirectoryError::Unavailable(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Directory for BuiltinDirectory {
+    async fn set_password(
+        &self,
+        _tenant: &Tenant,
+        user: &UserRecord,
+        password: &str,
+    ) -> Result<(), DirectoryError> {
+        let pw = zeroize::Zeroizing::new(password.to_owned());
+        let cost = self.cost;
+        let phc = tokio::task::spawn_blocking(move || {
+            ea_core::password::hash(&pw, cost, &mut rand::rng())
+        })
+        .await
+        .map_err(|e| DirectoryError::Unavailable(e.to_string()))?
+        .ok_or_else(|| DirectoryError::Unavailable("password hashing failed".into()))?;
+        users::set_password(self.store.db(), user.id, &phc, crate::admin::now())
+            .await
+            .map_err(store_err)
+    }
+
+    async fn unblock(&self, _tenant: &Tenant, user: &UserRecord) -> Result<(), DirectoryError> {
+        users::set_blocked(self.store.db(), user.id, false)
+            .await
+            .map_err(store_err)
+    }
+}

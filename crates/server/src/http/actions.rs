@@ -1,0 +1,486 @@
+//! Handlers of the actions a completed verification permits. Input is checked and every
+//! refusable condition is tested before the action is claimed, so a refused request changes
+//! nothing; [`crate::actions`] does the claim, the work's bookkeeping and the notification.
+
+use super::error::ApiError;
+use super::extract::{JsonBody, SessionToken, check_text};
+use crate::actions::{claim, finish, notice, verified};
+use crate::card_keys;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use ea_api::*;
+use ea_core::Action;
+use ea_core::cryptogram::{self, CardAlgorithm, CryptogramError};
+use ea_core::emergency;
+use ea_store::{audit, cards, emergency as codes};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+/// Refusals that do not depend on the request body come first: incomplete, not permitted, used.
+fn precheck(l: &crate::verification::Loaded, action: Action, now: i64) -> Result<(), ApiError> {
+    let mut probe = l.session.clone();
+    probe.begin_action(action, now)?;
+    Ok(())
+}
+
+/// The tenant's password rules.
+#[utoipa::path(get, path = "/v1/session/password-policy", security(("session" = [])),
+    responses((status = 200, body = PasswordPolicyView), (status = 401, body = ErrorBody)))]
+pub async fn password_policy(
+    State(state): State<AppState>,
+    token: SessionToken,
+) -> Result<Json<PasswordPolicyView>, ApiError> {
+    let l = crate::verification::load(&state, &token).await?;
+    let p = &l.tenant.password_policy;
+    let classes = p
+        .required_classes
+        .iter()
+        .map(|c| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    Ok(Json(PasswordPolicyView {
+        min_length: p.min_length,
+        max_length: p.max_length,
+        required_classes: classes,
+        forbids_username: true,
+        forbids_common: true,
+    }))
+}
+
+/// Set a new password in the directory.
+#[utoipa::path(post, path = "/v1/session/actions/reset-password", request_body = ResetPasswordRequest, security(("session" = [])),
+    responses((status = 200, body = ActionDone), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    token: SessionToken,
+    JsonBody(req): JsonBody<ResetPasswordRequest>,
+) -> Result<Json<ActionDone>, ApiError> {
+    let password = Zeroizing::new(req.new_password);
+    if password.chars().count() > ea_api::limits::PASSWORD {
+        return Err(ApiError::InvalidField {
+            field: "new_password",
+            reason: "too_long",
+            max: Some(ea_api::limits::PASSWORD),
+        });
+    }
+    let (l, user) = verified(&state, &token).await?;
+    precheck(&l, Action::ResetPassword, state.now())?;
+    let policy = &l.tenant.password_policy;
+    let violations = policy.check(&password, &user.username, &[&l.tenant.slug, &l.tenant.name]);
+    if !violations.is_empty() {
+        let codes: Vec<&str> = violations.iter().map(|v| v.code()).collect();
+        return Err(ApiError::coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_policy",
+            json!({ "violations": codes, "min_length": policy.min_length, "max_length": policy.max_length }),
+        ));
+    }
+    let (l, user) = claim(&state, &token, Action::ResetPassword).await?;
+    match state
+        .directory
+        .set_password(&l.tenant, &user, &password)
+        .await
+    {
+        Ok(()) => {
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::ResetPassword,
+                true,
+                Some(notice(Action::ResetPassword, &l.tenant.name, "")),
+                json!({}),
+            )
+            .await?;
+            Ok(Json(ActionDone {
+                action: Action::ResetPassword.as_str().into(),
+            }))
+        }
+        Err(e) => {
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::ResetPassword,
+                false,
+                None,
+                json!({ "error": e.to_string() }),
+            )
+            .await?;
+            Err(ApiError::coded(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "directory_unavailable",
+                json!({}),
+            ))
+        }
+    }
+}
+
+/// Clear the account's lockout in the directory.
+#[utoipa::path(post, path = "/v1/session/actions/unblock-user", security(("session" = [])),
+    responses((status = 200, body = ActionDone), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn unblock_user(
+    State(state): State<AppState>,
+    token: SessionToken,
+) -> Result<Json<ActionDone>, ApiError> {
+    let (l, _) = verified(&state, &token).await?;
+    precheck(&l, Action::UnblockUser, state.now())?;
+    let (l, user) = claim(&state, &token, Action::UnblockUser).await?;
+    let was_blocked = user.blocked;
+    match state.directory.unblock(&l.tenant, &user).await {
+        Ok(()) => {
+            let note = notice(Action::UnblockUser, &l.tenant.name, "");
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::UnblockUser,
+                true,
+                Some(note),
+                json!({ "was_blocked": was_blocked }),
+            )
+            .await?;
+            Ok(Json(ActionDone {
+                action: Action::UnblockUser.as_str().into(),
+            }))
+        }
+        Err(e) => {
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::UnblockUser,
+                false,
+                None,
+                json!({ "error": e.to_string() }),
+            )
+            .await?;
+            Err(ApiError::coded(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "directory_unavailable",
+                json!({}),
+            ))
+        }
+    }
+}
+
+/// What an emergency code may be limited to.
+#[utoipa::path(get, path = "/v1/session/emergency-code-limits", security(("session" = [])),
+    responses((status = 200, body = EmergencyCodeLimitsView), (status = 401, body = ErrorBody)))]
+pub async fn emergency_code_limits(
+    State(state): State<AppState>,
+    token: SessionToken,
+) -> Result<Json<EmergencyCodeLimitsView>, ApiError> {
+    let l = crate::verification::load(&state, &token).await?;
+    let p = &l.tenant.emergency_policy;
+    Ok(Json(EmergencyCodeLimitsView {
+        length: p.length,
+        max_uses: p.max_uses,
+        max_validity_seconds: p.max_validity_seconds,
+    }))
+}
+
+/// Issue an emergency access code, shown once.
+#[utoipa::path(post, path = "/v1/session/actions/emergency-code", request_body = IssueEmergencyCodeRequest, security(("session" = [])),
+    responses((status = 201, body = EmergencyCodeIssued), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn emergency_code(
+    State(state): State<AppState>,
+    token: SessionToken,
+    JsonBody(req): JsonBody<IssueEmergencyCodeRequest>,
+) -> Result<(StatusCode, Json<EmergencyCodeIssued>), ApiError> {
+    let now = state.now();
+    let (l, _) = verified(&state, &token).await?;
+    precheck(&l, Action::EmergencyCode, now)?;
+    let policy = &l.tenant.emergency_policy;
+    let limits = emergency::check_limits(policy, req.max_uses, req.valid_from, req.valid_to, now).map_err(|v| {
+        let codes: Vec<&str> = v.iter().map(|x| x.code()).collect();
+        ApiError::coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "emergency_code_limits",
+            json!({ "violations": codes, "max_uses": policy.max_uses, "max_validity_seconds": policy.max_validity_seconds }),
+        )
+    })?;
+    let (l, user) = claim(&state, &token, Action::EmergencyCode).await?;
+    let code = l.tenant.emergency_policy.generate(&mut rand::rng());
+    let hash = emergency::hash(
+        state.keys.code_key.as_ref(),
+        &l.tenant.slug,
+        &user.username,
+        &code,
+    );
+    let new = codes::NewCode {
+        tenant_id: l.tenant.id,
+        user_id: user.id,
+        code_hash: hash,
+        limits,
+    };
+    match codes::insert(state.store.db(), new, now).await {
+        Ok(id) => {
+            let until = limits
+                .valid_to
+                .map(|t| format!("valid until {} UTC", utc(t)))
+                .unwrap_or_default();
+            let uses = limits
+                .max_uses
+                .map(|u| format!("{u} use(s)"))
+                .unwrap_or_default();
+            let summary = [uses, until]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let detail = json!({ "code_id": id, "max_uses": limits.max_uses, "valid_from": limits.valid_from, "valid_to": limits.valid_to });
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::EmergencyCode,
+                true,
+                Some(notice(Action::EmergencyCode, &l.tenant.name, &summary)),
+                detail,
+            )
+            .await?;
+            let display = emergency::display(&code);
+            Ok((
+                StatusCode::CREATED,
+                Json(EmergencyCodeIssued {
+                    code: code.to_string(),
+                    display,
+                    max_uses: limits.max_uses,
+                    valid_from: limits.valid_from,
+                    valid_to: limits.valid_to,
+                }),
+            ))
+        }
+        Err(e) => {
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::EmergencyCode,
+                false,
+                None,
+                json!({}),
+            )
+            .await?;
+            Err(e.into())
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC, for messages.
+pub fn utc(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+fn parse_hex(field: &'static str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> {
+    let v: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if v.len() > max {
+        return Err(ApiError::InvalidField {
+            field,
+            reason: "too_long",
+            max: Some(max),
+        });
+    }
+    if v.is_empty() {
+        return Err(ApiError::InvalidField {
+            field,
+            reason: "not_hex",
+            max: None,
+        });
+    }
+    hex::decode(&v).map_err(|_| ApiError::InvalidField {
+        field,
+        reason: "not_hex",
+        max: None,
+    })
+}
+
+fn card_unknown() -> ApiError {
+    ApiError::coded(StatusCode::NOT_FOUND, "card_unknown", json!({}))
+}
+
+/// The response for the user's own card and current challenge.
+#[utoipa::path(post, path = "/v1/session/actions/card-cryptogram", request_body = CardCryptogramRequest, security(("session" = [])),
+    responses((status = 200, body = CardCryptogram), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn card_cryptogram(
+    State(state): State<AppState>,
+    token: SessionToken,
+    JsonBody(req): JsonBody<CardCryptogramRequest>,
+) -> Result<Json<CardCryptogram>, ApiError> {
+    let serial = hex::encode_upper(parse_hex(
+        "serial",
+        &req.serial,
+        ea_api::limits::SERIAL_HEX,
+    )?);
+    let challenge = parse_hex("challenge", &req.challenge, 32)?;
+    if let Some(n) = req.new_pin_length
+        && !(4..=16).contains(&n)
+    {
+        return Err(ApiError::InvalidField {
+            field: "new_pin_length",
+            reason: "out_of_range",
+            max: Some(16),
+        });
+    }
+    let now = state.now();
+    let (l, user) = verified(&state, &token).await?;
+    precheck(&l, Action::CardPinUnblock, now)?;
+    let card = cards::find(state.store.db(), l.tenant.id, &serial)
+        .await?
+        .filter(|c| c.user_id == user.id)
+        .ok_or_else(card_unknown)?;
+    let alg = CardAlgorithm::parse(&card.algorithm).ok_or_else(|| {
+        ApiError::Internal(format!(
+            "card {} has algorithm {:?}",
+            card.serial, card.algorithm
+        ))
+    })?;
+    cryptogram::check_profile(&card.profile, alg).map_err(|e| {
+        ApiError::coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "card_profile_refused",
+            json!({ "reason": e.to_string() }),
+        )
+    })?;
+    if challenge.len() != alg.challenge_len() {
+        return Err(ApiError::coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "challenge_length",
+            json!({ "expected": alg.challenge_len() }),
+        ));
+    }
+    let (l, user) = claim(&state, &token, Action::CardPinUnblock).await?;
+    let key = match card_keys::provider_for(&card.key_source, &state.keys.kek) {
+        Ok(p) => p.admin_key(&l.tenant, &card).await,
+        Err(e) => Err(e),
+    };
+    let result = key.map_err(|e| e.to_string()).and_then(|k| {
+        cryptogram::compute(alg, &k, &challenge).map_err(|e: CryptogramError| e.to_string())
+    });
+    match result {
+        Ok(c) => {
+            let ev = audit::AuditEvent {
+                tenant_id: Some(l.tenant.id),
+                event: "card_cryptogram_issued".into(),
+                username: Some(user.username.clone()),
+                session_ref: Some(token.reference()),
+                detail: json!({ "serial": serial, "algorithm": alg.as_str(), "new_pin_length": req.new_pin_length }),
+            };
+            audit::record(state.store.db(), ev, now).await?;
+            Ok(Json(CardCryptogram {
+                cryptogram: hex::encode_upper(c.as_slice()),
+                algorithm: alg.as_str().into(),
+                checksum: cryptogram::checksum(&c),
+            }))
+        }
+        Err(reason) => {
+            finish(
+                &state,
+                &token,
+                &user,
+                Action::CardPinUnblock,
+                false,
+                None,
+                json!({ "serial": serial, "error": reason }),
+            )
+            .await?;
+            Err(ApiError::coded(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "card_key_unavailable",
+                json!({}),
+            ))
+        }
+    }
+}
+
+/// Record what the card answered to the cryptogram and the new PIN.
+#[utoipa::path(post, path = "/v1/session/actions/card-result", request_body = CardResultRequest, security(("session" = [])),
+    responses((status = 200, body = ActionDone), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn card_result(
+    State(state): State<AppState>,
+    token: SessionToken,
+    JsonBody(req): JsonBody<CardResultRequest>,
+) -> Result<Json<ActionDone>, ApiError> {
+    let serial = hex::encode_upper(parse_hex(
+        "serial",
+        &req.serial,
+        ea_api::limits::SERIAL_HEX,
+    )?);
+    check_text("outcome", &req.outcome, 32)?;
+    if !["unblocked", "auth_failed", "card_error", "aborted"].contains(&req.outcome.as_str()) {
+        return Err(ApiError::InvalidField {
+            field: "outcome",
+            reason: "unknown_value",
+            max: None,
+        });
+    }
+    let (l, user) = verified(&state, &token).await?;
+    let claimed = l
+        .session
+        .action_uses
+        .get(&Action::CardPinUnblock)
+        .is_some_and(|u| u.in_progress);
+    if !claimed {
+        return Err(ea_core::VerifyError::StepOutOfOrder {
+            expected: "card_cryptogram",
+        }
+        .into());
+    }
+    cards::find(state.store.db(), l.tenant.id, &serial)
+        .await?
+        .filter(|c| c.user_id == user.id)
+        .ok_or_else(card_unknown)?;
+    let ok = req.outcome == "unblocked";
+    let tail = &serial[serial.len().saturating_sub(4)..];
+    let note = notice(
+        Action::CardPinUnblock,
+        &l.tenant.name,
+        &format!("ending in {tail}"),
+    );
+    finish(
+        &state,
+        &token,
+        &user,
+        Action::CardPinUnblock,
+        ok,
+        Some(note),
+        json!({ "serial": serial, "card_outcome": req.outcome, "tries_left": req.tries_left }),
+    )
+    .await?;
+    Ok(Json(ActionDone {
+        action: Action::CardPinUnblock.as_str().into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formats_civil_time() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00");
+        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00");
+        assert_eq!(super::utc(1_800_000_000), "2027-01-15 08:00");
+    }
+}

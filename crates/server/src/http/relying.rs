@@ -1,0 +1,124 @@
+//! The endpoint relying parties (login pages, token approval) use to validate emergency codes.
+
+use super::error::ApiError;
+use super::extract::{JsonBody, SessionToken, check_text};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use ea_api::{ErrorBody, ValidateCodeRequest, ValidateCodeResponse};
+use ea_core::emergency::{self, CodeLimits, CodeState};
+use ea_store::{audit, emergency as codes, users};
+
+/// Prefix of relying-party API keys, so a leaked key is recognisable.
+pub const KEY_PREFIX: &str = "ea_rp_";
+
+/// The calling relying party, identified by the hash of its API key.
+#[derive(Debug)]
+pub struct RelyingPartyKey {
+    hash: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let key = value
+            .strip_prefix("Bearer ")
+            .ok_or(ApiError::Unauthorized)?
+            .trim();
+        if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(RelyingPartyKey {
+            hash: SessionToken::hash_of(key),
+        })
+    }
+}
+
+fn invalid(reason: &str) -> Json<ValidateCodeResponse> {
+    Json(ValidateCodeResponse {
+        result: "invalid".into(),
+        uses_left: None,
+        reason: Some(reason.into()),
+    })
+}
+
+/// Validate an emergency code and count one use.
+#[utoipa::path(post, path = "/v1/emergency-codes/validate", request_body = ValidateCodeRequest,
+    security(("relying_party" = [])),
+    responses((status = 200, body = ValidateCodeResponse), (status = 401, body = ErrorBody)))]
+pub async fn validate(
+    State(state): State<AppState>,
+    rp: RelyingPartyKey,
+    JsonBody(req): JsonBody<ValidateCodeRequest>,
+) -> Result<Json<ValidateCodeResponse>, ApiError> {
+    check_text("username", &req.username, ea_api::limits::USERNAME)?;
+    check_text("code", &req.code, ea_api::limits::EMERGENCY_CODE)?;
+    let db = state.store.db();
+    let party = codes::relying_party_by_key(db, &rp.hash)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let tenant = ea_store::tenants::by_id(db, party.tenant_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let username = users::normalize_username(&req.username);
+    let now = state.now();
+    let hash = emergency::hash(
+        state.keys.code_key.as_ref(),
+        &tenant.slug,
+        &username,
+        &req.code,
+    );
+    let row = codes::find_by_hash(db, tenant.id, &hash).await?;
+    let (response, code_id) = match row {
+        None => (invalid("unknown"), None),
+        Some(c) => {
+            if codes::consume(db, c.id, now).await? {
+                let left = c.uses_left.map(|u| (u - 1).max(0) as u32);
+                (
+                    Json(ValidateCodeResponse {
+                        result: "valid".into(),
+                        uses_left: left,
+                        reason: None,
+                    }),
+                    Some(c.id),
+                )
+            } else {
+                // Re-read: another validation may have used the last use in between.
+                let fresh = codes::get(db, c.id).await?.unwrap_or(c);
+                let limits = CodeLimits {
+                    max_uses: fresh.max_uses.map(|u| u as u32),
+                    valid_from: fresh.valid_from,
+                    valid_to: fresh.valid_to,
+                };
+                let st = emergency::state(
+                    &limits,
+                    fresh.uses_left.map(|u| u.max(0) as u32),
+                    fresh.revoked_at.is_some(),
+                    now,
+                );
+                let reason = if st == CodeState::Usable {
+                    CodeState::UsedUp
+                } else {
+                    st
+                };
+                (invalid(reason.code()), Some(fresh.id))
+            }
+        }
+    };
+    let ev = audit::AuditEvent {
+        tenant_id: Some(tenant.id),
+        event: "emergency_code_validation".into(),
+        username: Some(username),
+        session_ref: None,
+        detail: serde_json::json!({ "relying_party": party.name, "result": response.result, "reason": response.reason, "code_id": code_id }),
+    };
+    audit::record(db, ev, now).await?;
+    Ok(response)
+}

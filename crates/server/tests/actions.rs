@@ -1,0 +1,762 @@
+//! The four actions through the real router, on SQLite from the migrations.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::Harness;
+use ea_core::cryptogram::{CardAlgorithm, compute, diversify};
+use ea_server::admin_actions;
+use ea_store::{audit, tenants, users};
+use serde_json::{Value, json};
+
+const CARD_AES: &str = "0A0B0C0D";
+const CARD_3DES: &str = "0A0B0C0E";
+const BOB_CARD: &str = "0A0B0C0F";
+const MASTER: &str = "00112233445566778899AABBCCDDEEFF";
+
+async fn setup() -> (Harness, String) {
+    let h = Harness::new().await;
+    let store = &h.state.store;
+    let keys = ea_server::keys::Keys::new(h.kek.clone());
+    let acme = tenants::by_slug(store.db(), "acme").await.unwrap().unwrap();
+    let bob = json!({"users": [{"username": "bob", "emails": ["bob@example.org"]}]});
+    ea_server::admin::import_users_text(
+        store,
+        &acme,
+        &keys,
+        ea_core::answers::HashCost::TEST,
+        "u",
+        &bob.to_string(),
+    )
+    .await
+    .unwrap();
+    admin_actions::set_card_master_key(store, &acme, &keys, MASTER)
+        .await
+        .unwrap();
+    let acme = tenants::by_slug(store.db(), "acme").await.unwrap().unwrap();
+    let cards = json!({"cards": [
+        {"serial": CARD_AES, "username": "alice", "algorithm": "aes128", "key": "000102030405060708090a0b0c0d0e0f"},
+        {"serial": CARD_3DES, "username": "alice", "profile": "iso7816-legacy", "algorithm": "3des"},
+        {"serial": BOB_CARD, "username": "bob", "algorithm": "aes256", "key": "00".repeat(32)},
+    ]});
+    admin_actions::import_cards(store, &acme, &keys, "cards", &cards.to_string())
+        .await
+        .unwrap();
+    let rp = admin_actions::add_relying_party(store, &acme, "portal", None)
+        .await
+        .unwrap();
+    (h, rp)
+}
+
+/// A session of alice that completed SMS + TOTP (all four actions permitted).
+async fn completed(h: &Harness) -> String {
+    h.clock.advance(30); // a fresh authenticator step for every verification
+    let (t, _) = h.start("acme", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/flow",
+        Some(&t),
+        Some(json!({"flow_id": "sms-totp"})),
+    )
+    .await;
+    h.call(
+        "POST",
+        "/v1/session/contact",
+        Some(&t),
+        Some(json!({"contact_id": 0, "value": "+41791234567"})),
+    )
+    .await;
+    let code = h.code_for("+41791234567").await;
+    h.call(
+        "POST",
+        "/v1/session/code",
+        Some(&t),
+        Some(json!({"code": code})),
+    )
+    .await;
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/totp",
+            Some(&t),
+            Some(json!({"code": h.totp(0)})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["status"].as_str()),
+        (StatusCode::OK, Some("completed")),
+        "{v}"
+    );
+    t
+}
+
+async fn messages(h: &Harness) -> String {
+    ea_server::dispatch::deliver_due(&h.state, &h.transports, 3, &mut Default::default())
+        .await
+        .unwrap();
+    std::fs::read_to_string(h.dir.path().join("messages.log")).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn reset_password_reports_every_violation_then_sets_the_password_once() {
+    let (h, _) = setup().await;
+    let t = completed(&h).await;
+    let (st, p) = h
+        .call("GET", "/v1/session/password-policy", Some(&t), None)
+        .await;
+    assert_eq!(
+        (st, p["min_length"].as_u64(), p["max_length"].as_u64()),
+        (StatusCode::OK, Some(12), Some(128))
+    );
+
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": "Alice2024"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["code"], "password_policy");
+    assert_eq!(
+        e["params"]["violations"],
+        json!(["too_short", "contains_username"])
+    );
+    let (_, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": "Acme-password-1"})),
+        )
+        .await;
+    assert_eq!(e["params"]["violations"], json!(["contains_tenant_name"]));
+    let (_, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": "P@ssw0rd!2024"})),
+        )
+        .await;
+    assert_eq!(e["params"]["violations"], json!(["common"]));
+
+    let before = messages(&h).await;
+    let pw = "violet staple orbit canyon";
+    let (st, v) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": pw})),
+        )
+        .await;
+    assert_eq!(
+        (st, v),
+        (StatusCode::OK, json!({"action": "reset_password"}))
+    );
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let u = users::find(h.state.store.db(), acme.id, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let phc = u.password_hash.expect("password set");
+    assert!(phc.starts_with("$argon2id$") && ea_core::password::verify(pw, &phc));
+
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": "another good passphrase"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("action_already_used"))
+    );
+
+    let after = messages(&h).await;
+    let notices = &after[before.len()..];
+    assert!(
+        notices.contains("to alice@example.org") && notices.contains("to +41791234567"),
+        "{notices}"
+    );
+    assert!(notices.contains("Your password was reset") && notices.contains("Not you?"));
+    assert!(!notices.contains(pw));
+    let events = audit::export(h.state.store.db(), Some(acme.id), None)
+        .await
+        .unwrap();
+    let ev = events
+        .iter()
+        .find(|e| e.event == "action_reset_password")
+        .expect("audited");
+    assert!(!ev.detail.contains(pw));
+}
+
+#[tokio::test]
+async fn actions_need_a_complete_permitting_unexpired_session_of_an_enabled_account() {
+    let (h, _) = setup().await;
+    let (t, _) = h.start("acme", "alice").await;
+    let (st, e) = h
+        .call("POST", "/v1/session/actions/unblock-user", Some(&t), None)
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("verification_incomplete"))
+    );
+
+    // The totp-only flow permits only unblock_user.
+    h.clock.advance(30);
+    let (t, _) = h.start("solo", "alice").await;
+    h.call(
+        "POST",
+        "/v1/session/totp",
+        Some(&t),
+        Some(json!({"code": h.totp(0)})),
+    )
+    .await;
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"max_uses": 1})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("action_not_permitted"))
+    );
+    let (st, _) = h
+        .call("POST", "/v1/session/actions/unblock-user", Some(&t), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+
+    // Disabled after the session started: refused, nothing changes.
+    let t = completed(&h).await;
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    users::set_disabled(h.state.store.db(), acme.id, "alice", true)
+        .await
+        .unwrap();
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": "violet staple orbit canyon"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("account_disabled"))
+    );
+    assert!(
+        users::find(h.state.store.db(), acme.id, "alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .is_none()
+    );
+    users::set_disabled(h.state.store.db(), acme.id, "alice", false)
+        .await
+        .unwrap();
+
+    // Past the session's lifetime.
+    h.clock.advance(15 * 60);
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/reset-password",
+            Some(&t),
+            Some(json!({"new_password": "violet staple orbit canyon"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("session_expired"))
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_requests_for_one_action_give_one_success() {
+    let (h, _) = setup().await;
+    for round in 0..3 {
+        let t = completed(&h).await;
+        let mut tasks = Vec::new();
+        for i in 0..2 {
+            let (state, t) = (h.state.clone(), t.clone());
+            tasks.push(tokio::spawn(async move {
+                let req = Request::post("/v1/session/actions/reset-password")
+                    .header("authorization", format!("Bearer {t}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(
+                        json!({"new_password": format!("violet staple orbit canyon {round}{i}")})
+                            .to_string(),
+                    ))
+                    .unwrap();
+                tower::ServiceExt::oneshot(ea_server::app(state), req)
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            vec![StatusCode::OK, StatusCode::CONFLICT],
+            "round {round}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unblock_user_clears_the_directory_lockout() {
+    let (h, _) = setup().await;
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    admin_actions::set_user_flag(&h.state.store, &acme, "alice", "blocked", true)
+        .await
+        .unwrap();
+    let t = completed(&h).await;
+    let (st, v) = h
+        .call("POST", "/v1/session/actions/unblock-user", Some(&t), None)
+        .await;
+    assert_eq!((st, v), (StatusCode::OK, json!({"action": "unblock_user"})));
+    let u = users::find(h.state.store.db(), acme.id, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!u.blocked && u.login_failures == 0);
+    assert!(messages(&h).await.contains("Your account was unblocked"));
+}
+
+async fn validate(h: &Harness, key: &str, username: &str, code: &str) -> (StatusCode, Value) {
+    let req = Request::post("/v1/emergency-codes/validate")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"username": username, "code": code}).to_string(),
+        ))
+        .unwrap();
+    h.raw(req).await
+}
+
+#[tokio::test]
+async fn emergency_codes_are_limited_by_uses_and_dates() {
+    let (h, rp) = setup().await;
+    let t = completed(&h).await;
+    let (_, l) = h
+        .call("GET", "/v1/session/emergency-code-limits", Some(&t), None)
+        .await;
+    assert_eq!(
+        l,
+        json!({"length": 10, "max_uses": 10, "max_validity_seconds": 30 * 86400})
+    );
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["params"]["violations"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(["unlimited"]))
+    );
+    let (_, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"max_uses": 11, "valid_to": h.clock_now() + 40 * 86400})),
+        )
+        .await;
+    assert_eq!(
+        e["params"]["violations"],
+        json!(["uses_out_of_range", "window_too_long"])
+    );
+
+    let (st, c) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"max_uses": 3})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let code = c["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 10);
+    assert!(
+        code.chars()
+            .all(|ch| ea_core::emergency::UNAMBIGUOUS.contains(ch))
+    );
+    assert_eq!(
+        c["display"].as_str().map(|d| d.replace('-', "")),
+        Some(code.clone())
+    );
+    let (st, _) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"max_uses": 1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "one code per verification");
+
+    let (st, e) = validate(&h, "ea_rp_wrong", "alice", &code).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (_, v) = validate(&h, &rp, "bob", &code).await;
+    assert_eq!(
+        v,
+        json!({"result": "invalid", "uses_left": null, "reason": "unknown"}),
+        "bound to its user"
+    );
+    let typed = format!("{} {}", &code[..5].to_lowercase(), &code[5..]);
+    for left in [2, 1, 0] {
+        let (st, v) = validate(&h, &rp, "Alice", &typed).await;
+        assert_eq!(
+            (st, v),
+            (
+                StatusCode::OK,
+                json!({"result": "valid", "uses_left": left, "reason": null})
+            )
+        );
+    }
+    let (_, v) = validate(&h, &rp, "alice", &code).await;
+    assert_eq!(v["reason"], "used_up");
+
+    // A dated code: valid from (inclusive) to (exclusive), then revoked by an admin.
+    let t = completed(&h).await;
+    let now = h.clock_now();
+    let (st, c) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"valid_from": now + 100, "valid_to": now + 200})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let code = c["code"].as_str().unwrap().to_owned();
+    let (_, v) = validate(&h, &rp, "alice", &code).await;
+    assert_eq!(v["reason"], "not_yet_valid");
+    h.clock.advance(100);
+    let (_, v) = validate(&h, &rp, "alice", &code).await;
+    assert_eq!(
+        v,
+        json!({"result": "valid", "uses_left": null, "reason": null})
+    );
+    h.clock.advance(100);
+    let (_, v) = validate(&h, &rp, "alice", &code).await;
+    assert_eq!(v["reason"], "expired");
+
+    let t = completed(&h).await;
+    let (_, c) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"max_uses": 1})),
+        )
+        .await;
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = admin_actions::list_codes(&h.state.store, &acme, Some("alice"))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    let id: i64 = listed[2].split('\t').next().unwrap().parse().unwrap();
+    admin_actions::revoke_code(&h.state.store, &acme, id)
+        .await
+        .unwrap();
+    let (_, v) = validate(&h, &rp, "alice", c["code"].as_str().unwrap()).await;
+    assert_eq!(v["reason"], "revoked");
+    assert!(
+        admin_actions::revoke_code(&h.state.store, &acme, id)
+            .await
+            .is_err()
+    );
+    assert!(
+        messages(&h)
+            .await
+            .contains("An emergency access code was issued")
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes() {
+    let (h, rp) = setup().await;
+    let t = completed(&h).await;
+    let (_, c) = h
+        .call(
+            "POST",
+            "/v1/session/actions/emergency-code",
+            Some(&t),
+            Some(json!({"max_uses": 3})),
+        )
+        .await;
+    let code = c["code"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (state, rp, code) = (h.state.clone(), rp.clone(), code.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = Request::post("/v1/emergency-codes/validate")
+                .header("authorization", format!("Bearer {rp}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"username": "alice", "code": code}).to_string(),
+                ))
+                .unwrap();
+            let res = tower::ServiceExt::oneshot(ea_server::app(state), req)
+                .await
+                .unwrap();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            serde_json::from_slice::<Value>(&bytes).unwrap()["result"] == "valid"
+        }));
+    }
+    let mut valid = 0;
+    for task in tasks {
+        valid += usize::from(task.await.unwrap());
+    }
+    assert_eq!(valid, 3);
+}
+
+#[tokio::test]
+async fn card_cryptograms_for_the_users_own_card() {
+    let (h, _) = setup().await;
+    let t = completed(&h).await;
+    let challenge = "00112233445566778899aabbccddeeff";
+    let post = |body: Value| {
+        h.call(
+            "POST",
+            "/v1/session/actions/card-cryptogram",
+            Some(&t),
+            Some(body),
+        )
+    };
+
+    let (st, e) = post(json!({"serial": BOB_CARD, "challenge": challenge})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("card_unknown")),
+        "another user's card"
+    );
+    let (st, e) = post(json!({"serial": "FFFF", "challenge": challenge})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("card_unknown"))
+    );
+    let (st, e) = post(json!({"serial": CARD_AES, "challenge": "0011223344556677"})).await;
+    assert_eq!(
+        (st, e),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"code": "challenge_length", "params": {"expected": 16}})
+        )
+    );
+    let (st, e) = post(json!({"serial": CARD_AES, "challenge": "zz"})).await;
+    assert_eq!(
+        (st, e["params"]["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("not_hex"))
+    );
+    let (st, e) =
+        post(json!({"serial": CARD_AES, "challenge": challenge, "new_pin_length": 99})).await;
+    assert_eq!(
+        (st, e["params"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("new_pin_length"))
+    );
+    let (st, e) = h
+        .call(
+            "POST",
+            "/v1/session/actions/card-result",
+            Some(&t),
+            Some(json!({"serial": CARD_AES, "outcome": "unblocked"})),
+        )
+        .await;
+    assert_eq!(
+        (st, e["params"]["expected"].as_str()),
+        (StatusCode::CONFLICT, Some("card_cryptogram"))
+    );
+
+    // FIPS-197 C.1 through the API: the imported AES-128 key and the published challenge.
+    let (st, c) =
+        post(json!({"serial": "0a0b0c0d", "challenge": challenge, "new_pin_length": 6})).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    assert_eq!(c["cryptogram"], "69C4E0D86A7B0430D8CDB78070B4C55A");
+    assert_eq!(c["algorithm"], "aes128");
+    let (st, e) = post(json!({"serial": CARD_AES, "challenge": challenge})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("action_in_progress"))
+    );
+
+    // The card refused: the claim is released and a fresh challenge can be answered.
+    let (st, _) = h
+        .call(
+            "POST",
+            "/v1/session/actions/card-result",
+            Some(&t),
+            Some(json!({"serial": CARD_AES, "outcome": "auth_failed", "tries_left": 2})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, c) = post(json!({"serial": CARD_3DES, "challenge": "5468652071756663"})).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let key = diversify(
+        &hex::decode(MASTER).unwrap(),
+        &hex::decode(CARD_3DES).unwrap(),
+        CardAlgorithm::TripleDes,
+    );
+    let want = compute(
+        CardAlgorithm::TripleDes,
+        &key,
+        &hex::decode("5468652071756663").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c["cryptogram"], hex::encode_upper(want.as_slice()));
+    let (st, _) = h
+        .call(
+            "POST",
+            "/v1/session/actions/card-result",
+            Some(&t),
+            Some(json!({"serial": CARD_3DES, "outcome": "unblocked"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, e) = post(json!({"serial": CARD_AES, "challenge": challenge})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("action_already_used"))
+    );
+
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let log = audit::export(h.state.store.db(), Some(acme.id), None)
+        .await
+        .unwrap();
+    let issued: Vec<_> = log
+        .iter()
+        .filter(|e| e.event == "card_cryptogram_issued")
+        .collect();
+    assert_eq!(issued.len(), 2);
+    assert!(issued[0].detail.contains("\"new_pin_length\":6"));
+    assert!(
+        log.iter().all(|e| !e.detail.contains("69C4E0D8")),
+        "no cryptogram in the audit log"
+    );
+    let results: Vec<_> = log
+        .iter()
+        .filter(|e| e.event == "action_card_pin_unblock")
+        .map(|e| e.detail.clone())
+        .collect();
+    assert!(results[0].contains("auth_failed") && results[0].contains("\"tries_left\":2"));
+    assert!(
+        messages(&h)
+            .await
+            .contains("smart card ending in 0C0E was unblocked")
+    );
+}
+
+#[tokio::test]
+async fn card_import_refuses_bad_entries_and_changes_nothing() {
+    let (h, _) = setup().await;
+    let keys = ea_server::keys::Keys::new(h.kek.clone());
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let cases = [
+        (
+            json!({"serial": "XYZ", "username": "alice", "algorithm": "aes128"}),
+            "cards[1].serial",
+        ),
+        (
+            json!({"serial": "0101", "username": "alice", "algorithm": "rot13"}),
+            "cards[1].algorithm",
+        ),
+        (
+            json!({"serial": "0101", "username": "alice", "algorithm": "3des", "key": "00"}),
+            "cards[1].profile",
+        ),
+        (
+            json!({"serial": "0101", "username": "nobody", "algorithm": "aes128"}),
+            "cards[1].username",
+        ),
+        (
+            json!({"serial": "0101", "username": "alice", "algorithm": "aes128", "key": "0011"}),
+            "cards[1].key",
+        ),
+    ];
+    for (bad, field) in cases {
+        let file =
+            json!({"cards": [{"serial": "0202", "username": "alice", "algorithm": "aes128"}, bad]});
+        let err = admin_actions::import_cards(
+            &h.state.store,
+            &acme,
+            &keys,
+            "cards.json",
+            &file.to_string(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(field), "{err}");
+    }
+    assert_eq!(
+        admin_actions::list_cards(&h.state.store, &acme)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn openapi_covers_the_actions() {
+    let (h, _) = setup().await;
+    let (_, doc) = h.call("GET", "/v1/openapi.json", None, None).await;
+    for p in [
+        "/v1/session/password-policy",
+        "/v1/session/actions/reset-password",
+        "/v1/session/actions/unblock-user",
+        "/v1/session/emergency-code-limits",
+        "/v1/session/actions/emergency-code",
+        "/v1/session/actions/card-cryptogram",
+        "/v1/session/actions/card-result",
+        "/v1/emergency-codes/validate",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p}");
+    }
+    assert!(doc["components"]["securitySchemes"]["relying_party"].is_object());
+}
