@@ -464,6 +464,34 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
             .as_array()
             .is_some_and(|a| a.contains(&json!("reset_password")))
     );
+    let new_password = "violet staple orbit canyon";
+    secrets.push(new_password.into());
+    let (st, v) = api
+        .post(
+            "/v1/session/actions/reset-password",
+            Some(&token),
+            json!({"new_password": new_password}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let notice = wait_for("the password notice by SMS", || {
+        gw.messages
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|m| {
+                m["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("password was reset"))
+            })
+            .cloned()
+    })
+    .await;
+    assert!(
+        notice["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Not you?"))
+    );
 
     // Email, then questions.
     let (_, s) = api
@@ -489,8 +517,10 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         )
         .await;
     assert_eq!(st, 200, "{v}");
-    let mail = wait_for("the email at the SMTP server", || {
-        std::fs::read_to_string(mail_dir.join("1.eml")).ok()
+    let mail = wait_for("the code email at the SMTP server", || {
+        (1..10)
+            .filter_map(|i| std::fs::read_to_string(mail_dir.join(format!("{i}.eml"))).ok())
+            .find(|m| m.contains("Subject: Acme verification code"))
     })
     .await;
     assert!(mail.contains("X-Test-Rcpt: alice@acme.example"), "{mail}");
@@ -525,6 +555,49 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["status"], "completed");
+
+    // An emergency code, validated by a relying party created with the CLI.
+    let (st, c) = api
+        .post(
+            "/v1/session/actions/emergency-code",
+            Some(&token),
+            json!({"max_uses": 2}),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    let code = c["code"].as_str().expect("code").to_owned();
+    secrets.push(code.clone());
+    let out = ok(cli(dir, &["rp", "add", "portal", "--tenant", "acme"]));
+    let rp_key = out.lines().last().expect("key line").trim().to_owned();
+    assert!(rp_key.starts_with("ea_rp_"), "{out}");
+    secrets.push(rp_key.clone());
+    for left in [1, 0] {
+        let res = api
+            .client
+            .post(format!("{}/v1/emergency-codes/validate", api.base))
+            .bearer_auth(&rp_key)
+            .json(&json!({"username": "alice", "code": code}))
+            .send()
+            .await
+            .expect("validate");
+        let v: Value = res.json().await.expect("json");
+        assert_eq!(
+            v,
+            json!({"result": "valid", "uses_left": left, "reason": null})
+        );
+    }
+    let listed = ok(cli(dir, &["code", "list", "--tenant", "acme"]));
+    assert!(
+        listed.contains("used_up") && listed.contains("uses 2/2"),
+        "{listed}"
+    );
+    let notice = wait_for("the emergency-code notice by email", || {
+        (1..10)
+            .filter_map(|i| std::fs::read_to_string(mail_dir.join(format!("{i}.eml"))).ok())
+            .find(|m| m.contains("emergency access code was issued"))
+    })
+    .await;
+    assert!(notice.contains("Not you?") && !notice.contains(&code));
 
     // Nothing secret reached the server's log.
     let audit = ok(cli(dir, &["audit", "export", "--tenant", "acme"]));
