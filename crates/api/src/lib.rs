@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 /// Longest accepted values, in characters.
@@ -23,17 +24,18 @@ pub mod limits {
 }
 
 /// Every error: a stable code the client branches on and translates, and its parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ErrorBody {
     /// e.g. `code_invalid`, `session_expired`, `invalid_field`.
     pub code: String,
     /// e.g. `{"attempts_left": 2}`; never a secret.
     #[schema(value_type = Object)]
+    #[ts(type = "Record<string, unknown>")]
     pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /v1/sessions`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct StartSessionRequest {
     pub tenant: String,
@@ -41,14 +43,14 @@ pub struct StartSessionRequest {
 }
 
 /// The answer to starting a session: the bearer token (shown once) and the session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct SessionStarted {
     /// Opaque token of 256 bits; send it as `Authorization: Bearer <token>`.
     pub token: String,
     pub session: SessionView,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     ChoosingFlow,
@@ -58,7 +60,7 @@ pub enum SessionStatus {
 }
 
 /// Everything a client needs to draw the current screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct SessionView {
     pub status: SessionStatus,
     /// Unix seconds after which the session is gone.
@@ -74,7 +76,7 @@ pub struct SessionView {
     pub actions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct FlowSummary {
     pub id: String,
     /// Name per language (`en`, `de`, `fr`, `it`).
@@ -84,7 +86,7 @@ pub struct FlowSummary {
 }
 
 /// The current step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum StepView {
     SmsOtp(OtpStepView),
@@ -93,7 +95,7 @@ pub enum StepView {
     Totp(TotpStepView),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct OtpStepView {
     pub contacts: Vec<MaskedContact>,
     /// Set once the user typed the chosen contact in full.
@@ -107,7 +109,7 @@ pub struct OtpStepView {
     pub resends_left: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct MaskedContact {
     pub id: u32,
     /// e.g. `+41 ••••••• 67` or `a•••@e•••.org`.
@@ -115,26 +117,26 @@ pub struct MaskedContact {
 }
 
 /// `GET /v1/session/contacts`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ContactsView {
     /// `phone` or `email`.
     pub kind: String,
     pub contacts: Vec<MaskedContact>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct QuestionsStepView {
     pub questions: Vec<QuestionView>,
     pub tries_left: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct QuestionView {
     pub id: i64,
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct TotpStepView {
     /// The authenticator has drifted: send two consecutive codes to `/v1/session/totp/resync`.
     pub resync_required: bool,
@@ -142,14 +144,14 @@ pub struct TotpStepView {
 }
 
 /// `POST /v1/session/flow`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChooseFlowRequest {
     pub flow_id: String,
 }
 
 /// `POST /v1/session/contact`: the chosen masked contact, typed in full.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmContactRequest {
     pub contact_id: u32,
@@ -157,20 +159,20 @@ pub struct ConfirmContactRequest {
 }
 
 /// `POST /v1/session/code`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
     pub code: String,
 }
 
 /// `POST /v1/session/questions`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerQuestionsRequest {
     pub answers: Vec<QuestionAnswer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionAnswer {
     pub question_id: i64,
@@ -178,14 +180,14 @@ pub struct QuestionAnswer {
 }
 
 /// `POST /v1/session/totp`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TotpVerifyRequest {
     pub code: String,
 }
 
 /// `POST /v1/session/totp/resync`: two consecutive authenticator codes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TotpResyncRequest {
     pub first_code: String,
@@ -193,20 +195,20 @@ pub struct TotpResyncRequest {
 }
 
 /// `GET /v1/session/actions`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ActionsView {
     pub actions: Vec<String>,
 }
 
 /// `GET /healthz`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct Health {
     pub status: String,
     pub database: String,
 }
 
 /// `GET /v1/session/password-policy`: the rules a new password must follow, for live display.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct PasswordPolicyView {
     pub min_length: u32,
     pub max_length: u32,
@@ -219,20 +221,20 @@ pub struct PasswordPolicyView {
 
 /// `POST /v1/session/actions/reset-password`. A refusal is `password_policy` with
 /// `params.violations` listing every broken rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     pub new_password: String,
 }
 
 /// The outcome of an action that returns nothing else.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ActionDone {
     pub action: String,
 }
 
 /// `GET /v1/session/emergency-code-limits`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct EmergencyCodeLimitsView {
     pub length: u32,
     pub max_uses: u32,
@@ -240,7 +242,7 @@ pub struct EmergencyCodeLimitsView {
 }
 
 /// `POST /v1/session/actions/emergency-code`: at least one of `max_uses` and `valid_to`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct IssueEmergencyCodeRequest {
     pub max_uses: Option<u32>,
@@ -251,7 +253,7 @@ pub struct IssueEmergencyCodeRequest {
 }
 
 /// The issued code: shown once, never retrievable again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct EmergencyCodeIssued {
     pub code: String,
     /// The same code in groups of five, for reading and typing.
@@ -262,7 +264,7 @@ pub struct EmergencyCodeIssued {
 }
 
 /// `POST /v1/session/actions/card-cryptogram`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct CardCryptogramRequest {
     /// Card serial, hex.
@@ -273,7 +275,7 @@ pub struct CardCryptogramRequest {
     pub new_pin_length: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct CardCryptogram {
     /// E_K(challenge), upper-case hex.
     pub cryptogram: String,
@@ -284,7 +286,7 @@ pub struct CardCryptogram {
 }
 
 /// `POST /v1/session/actions/card-result`: what the card answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct CardResultRequest {
     pub serial: String,
@@ -295,14 +297,14 @@ pub struct CardResultRequest {
 }
 
 /// `POST /v1/emergency-codes/validate`, authenticated with a relying party's API key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateCodeRequest {
     pub username: String,
     pub code: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ValidateCodeResponse {
     /// `valid` (one use was counted) or `invalid`.
     pub result: String,

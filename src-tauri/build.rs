@@ -1,0 +1,31 @@
+//! Generates the Tauri context and one permission per app command, so the capability file can
+//! allow exactly the commands the UI uses.
+
+fn main() {
+    let commands = &[
+        "get_settings",
+        "save_settings",
+        "start_session",
+        "get_session",
+        "end_session",
+        "choose_flow",
+        "confirm_contact",
+        "resend_code",
+        "verify_code",
+        "answer_questions",
+        "verify_totp",
+        "resync_totp",
+        "get_password_policy",
+        "reset_password",
+        "unblock_user",
+        "get_emergency_code_limits",
+        "issue_emergency_code",
+        "card_support",
+    ];
+    let attrs = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(e) = tauri_build::try_build(attrs) {
+        eprintln!("tauri build step failed: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,202 @@
+//! One typed command per operation the UI performs. Each validates nothing the server does not
+//! validate again; it forwards, and maps failures to `{code, params}`.
+
+use crate::client::ServerClient;
+use crate::error::CommandError;
+use crate::settings::{self, Settings};
+use crate::state::Desktop;
+use ea_api::*;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tauri::State;
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+async fn client(d: &Desktop) -> Result<Arc<ServerClient>> {
+    d.client().await
+}
+
+#[tauri::command]
+pub async fn get_settings(d: State<'_, Desktop>) -> Result<Settings> {
+    Ok(d.settings().await)
+}
+
+/// Settings as typed on the settings screen; `client_key` goes to the keyring, never to disk.
+#[derive(Debug, Deserialize)]
+pub struct SettingsInput {
+    pub server_url: String,
+    pub tenant: String,
+    /// `None` keeps the stored key, `Some("")` removes it.
+    pub client_key: Option<String>,
+}
+
+#[tauri::command]
+pub async fn save_settings(d: State<'_, Desktop>, input: SettingsInput) -> Result<Settings> {
+    d.save_settings(input).await
+}
+
+#[tauri::command]
+pub async fn start_session(d: State<'_, Desktop>, username: String) -> Result<SessionView> {
+    client(&d).await?.start_session(&username).await
+}
+
+#[tauri::command]
+pub async fn get_session(d: State<'_, Desktop>) -> Result<SessionView> {
+    client(&d).await?.get("v1/session").await
+}
+
+#[tauri::command]
+pub async fn end_session(d: State<'_, Desktop>) -> Result<()> {
+    client(&d).await?.end_session().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn choose_flow(d: State<'_, Desktop>, flow_id: String) -> Result<SessionView> {
+    client(&d)
+        .await?
+        .post("v1/session/flow", &ChooseFlowRequest { flow_id })
+        .await
+}
+
+#[tauri::command]
+pub async fn confirm_contact(
+    d: State<'_, Desktop>,
+    contact_id: u32,
+    value: String,
+) -> Result<SessionView> {
+    client(&d)
+        .await?
+        .post(
+            "v1/session/contact",
+            &ConfirmContactRequest { contact_id, value },
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn resend_code(d: State<'_, Desktop>) -> Result<SessionView> {
+    client(&d).await?.post_empty("v1/session/code/resend").await
+}
+
+#[tauri::command]
+pub async fn verify_code(d: State<'_, Desktop>, code: String) -> Result<SessionView> {
+    client(&d)
+        .await?
+        .post("v1/session/code", &VerifyCodeRequest { code })
+        .await
+}
+
+#[tauri::command]
+pub async fn answer_questions(
+    d: State<'_, Desktop>,
+    answers: Vec<QuestionAnswer>,
+) -> Result<SessionView> {
+    client(&d)
+        .await?
+        .post("v1/session/questions", &AnswerQuestionsRequest { answers })
+        .await
+}
+
+#[tauri::command]
+pub async fn verify_totp(d: State<'_, Desktop>, code: String) -> Result<SessionView> {
+    client(&d)
+        .await?
+        .post("v1/session/totp", &TotpVerifyRequest { code })
+        .await
+}
+
+#[tauri::command]
+pub async fn resync_totp(
+    d: State<'_, Desktop>,
+    first_code: String,
+    second_code: String,
+) -> Result<SessionView> {
+    client(&d)
+        .await?
+        .post(
+            "v1/session/totp/resync",
+            &TotpResyncRequest {
+                first_code,
+                second_code,
+            },
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn get_password_policy(d: State<'_, Desktop>) -> Result<PasswordPolicyView> {
+    client(&d).await?.get("v1/session/password-policy").await
+}
+
+#[tauri::command]
+pub async fn reset_password(d: State<'_, Desktop>, new_password: String) -> Result<ActionDone> {
+    let password = zeroize::Zeroizing::new(new_password);
+    client(&d)
+        .await?
+        .post(
+            "v1/session/actions/reset-password",
+            &ResetPasswordRequest {
+                new_password: password.to_string(),
+            },
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn unblock_user(d: State<'_, Desktop>) -> Result<ActionDone> {
+    client(&d)
+        .await?
+        .post_empty("v1/session/actions/unblock-user")
+        .await
+}
+
+#[tauri::command]
+pub async fn get_emergency_code_limits(d: State<'_, Desktop>) -> Result<EmergencyCodeLimitsView> {
+    client(&d)
+        .await?
+        .get("v1/session/emergency-code-limits")
+        .await
+}
+
+#[tauri::command]
+pub async fn issue_emergency_code(
+    d: State<'_, Desktop>,
+    max_uses: Option<u32>,
+    valid_from: Option<i64>,
+    valid_to: Option<i64>,
+) -> Result<EmergencyCodeIssued> {
+    client(&d)
+        .await?
+        .post(
+            "v1/session/actions/emergency-code",
+            &IssueEmergencyCodeRequest {
+                max_uses,
+                valid_from,
+                valid_to,
+            },
+        )
+        .await
+}
+
+/// Whether this build can talk to smart cards, and if not, why.
+#[derive(Debug, Serialize)]
+pub struct CardSupport {
+    pub available: bool,
+    /// A code the UI translates, e.g. `card_support_missing`.
+    pub reason: Option<String>,
+}
+
+#[tauri::command]
+pub async fn card_support() -> Result<CardSupport> {
+    Ok(CardSupport {
+        available: false,
+        reason: Some("card_support_missing".into()),
+    })
+}
+
+/// Keeps [`settings`] used for validation of typed values before they are saved.
+pub fn validate(input: &SettingsInput) -> Result<()> {
+    settings::check_url(&input.server_url)?;
+    settings::check_tenant(&input.tenant)
+}

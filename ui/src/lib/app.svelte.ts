@@ -1,0 +1,35 @@
+// App-wide reactive state: the language, and drafts of what the user typed so that going back a
+// step, a refused request or a lost connection never loses it.
+
+import { LANGS, pickLang, translate, translateError, type Key, type Lang } from '../i18n';
+
+const stored = typeof localStorage !== 'undefined' ? localStorage.getItem('ea.lang') : null;
+
+export const ui = $state({
+  lang: (stored && (LANGS as readonly string[]).includes(stored) ? stored : pickLang(typeof navigator !== 'undefined' ? navigator.languages : [])) as Lang,
+});
+
+export function setLang(lang: Lang) {
+  ui.lang = lang;
+  if (typeof localStorage !== 'undefined') localStorage.setItem('ea.lang', lang);
+  if (typeof document !== 'undefined') document.documentElement.lang = lang;
+}
+
+export function t(key: Key, params?: Record<string, unknown>): string {
+  return translate(ui.lang, key, params);
+}
+
+export function te(code: string, params?: Record<string, unknown>): string {
+  return translateError(ui.lang, code, params);
+}
+
+/** Typed-but-not-yet-accepted values, per screen and field. Secrets are never kept here. */
+export const drafts: Record<string, string> = $state({});
+
+export function draft(key: string): string {
+  return drafts[key] ?? '';
+}
+
+export function clearDrafts(prefix = '') {
+  for (const k of Object.keys(drafts)) if (k.startsWith(prefix)) delete drafts[k];
+}

@@ -1,0 +1,282 @@
+// A fake host that behaves like the server for the demo data, so every screen runs in a plain
+// browser: `npm run dev`, the browser tests, and designers. Known codes: SMS 123456, email
+// 12345678, authenticator 123456 (654321 is "drifted": resync with 111111 then 222222).
+
+import type {
+  EmergencyCodeIssued,
+  FlowSummary,
+  QuestionAnswer,
+  SessionView,
+  StepView,
+} from '../api/types';
+import type { CommandError, Host, Settings } from './index';
+
+type Flow = FlowSummary & { actions: string[] };
+
+const names = (en: string, de: string, fr: string, it: string) => ({ en, de, fr, it });
+
+const FLOWS: Flow[] = [
+  {
+    id: 'email-questions',
+    names: names('Email and security questions', 'E-Mail und Sicherheitsfragen', 'E-mail et questions de sécurité', 'E-mail e domande di sicurezza'),
+    methods: ['email_otp', 'questions'],
+    actions: ['reset_password', 'unblock_user', 'emergency_code'],
+  },
+  {
+    id: 'sms-totp',
+    names: names('Text message and authenticator app', 'SMS und Authenticator-App', "SMS et application d'authentification", 'SMS e app di autenticazione'),
+    methods: ['sms_otp', 'totp'],
+    actions: ['reset_password', 'card_pin_unblock', 'unblock_user', 'emergency_code'],
+  },
+  {
+    id: 'totp-only',
+    names: names('Authenticator app', 'Authenticator-App', "Application d'authentification", 'App di autenticazione'),
+    methods: ['totp'],
+    actions: ['unblock_user'],
+  },
+];
+
+const QUESTIONS = [
+  { id: 0, text: 'What was the name of your first pet?', answer: 'rex' },
+  { id: 1, text: 'In which city were you born?', answer: 'zurich' },
+];
+
+export type FakeControl = {
+  /** Every call fails with `server_unreachable` while set. */
+  offline: boolean;
+  /** Milliseconds each call takes. */
+  latency: number;
+  /** Calls made, by name, for tests. */
+  calls: string[];
+};
+
+const fail = (code: string, params: Record<string, unknown> = {}): CommandError => ({ code, params });
+
+export function createFakeHost(params: URLSearchParams): Host & { control: FakeControl } {
+  const cooldown = Number(params.get('cooldown') ?? '60');
+  const flows = params.get('flows') === 'one' ? FLOWS.filter((f) => f.id === 'sms-totp') : FLOWS;
+  const control: FakeControl = { offline: false, latency: Number(params.get('latency') ?? '150'), calls: [] };
+  let settings: Settings = params.get('configured') === '0'
+    ? { server_url: '', tenant: '', has_client_key: false, from_environment: false }
+    : { server_url: 'https://ea.example.org', tenant: 'demo', has_client_key: false, from_environment: false };
+
+  let session: SessionView | null = null;
+  let known = false;
+  let failures = 0;
+  let actionsUsed = new Set<string>();
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  async function call<T>(name: string, f: () => T): Promise<T> {
+    control.calls.push(name);
+    await new Promise((r) => setTimeout(r, control.latency));
+    if (control.offline) throw fail('server_unreachable');
+    return f();
+  }
+
+  function current(): SessionView {
+    if (!session) throw fail('session_unknown');
+    return session;
+  }
+
+  function flowOf(s: SessionView): Flow {
+    const f = flows.find((x) => x.id === s.flow_id);
+    if (!f) throw fail('step_out_of_order', { expected: 'flow' });
+    return f;
+  }
+
+  function enter(s: SessionView, index: number) {
+    const f = flowOf(s);
+    s.step_index = index;
+    s.step_count = f.methods.length;
+    const method = f.methods[index];
+    const contacts = method === 'sms_otp' ? [{ id: 0, masked: '+41 ••••••• 67' }] : [{ id: 0, masked: 'a•••@e•••.org' }];
+    let step: StepView | null = null;
+    if (method === 'sms_otp' || method === 'email_otp') {
+      step = { method, contacts, confirmed_contact: null, code_sent: false, code_length: method === 'sms_otp' ? 6 : 8, code_expires_at: null, attempts_left: null, resend_available_at: null, resends_left: null };
+    } else if (method === 'questions') {
+      step = { method, questions: QUESTIONS.map(({ id, text }) => ({ id, text })), tries_left: 3 };
+    } else if (method === 'totp') {
+      step = { method, resync_required: false, digits: 6 };
+    }
+    s.step = step;
+    if (!step) {
+      s.status = 'completed';
+      s.actions = f.actions;
+    }
+  }
+
+  function advance(s: SessionView) {
+    enter(s, s.step_index + 1);
+  }
+
+  function countFailure() {
+    failures += 1;
+  }
+
+  function requireStep<M extends StepView['method']>(s: SessionView, methods: M[]): Extract<StepView, { method: M }> {
+    if (s.status === 'failed') throw fail('verification_failed');
+    if (s.status === 'completed') throw fail('already_completed');
+    if (!s.step || !methods.includes(s.step.method as M)) throw fail('step_out_of_order', { expected: s.step?.method ?? 'flow' });
+    return s.step as Extract<StepView, { method: M }>;
+  }
+
+  function requireAction(action: string) {
+    const s = current();
+    if (s.status !== 'completed') throw fail('verification_incomplete');
+    if (!s.actions.includes(action)) throw fail('action_not_permitted');
+    if (actionsUsed.has(action)) throw fail('action_already_used');
+  }
+
+  const host: Host & { control: FakeControl } = {
+    control,
+    getSettings: () => call('getSettings', () => ({ ...settings })),
+    saveSettings: (input) =>
+      call('saveSettings', () => {
+        if (!/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(input.server_url)) throw fail('settings_insecure_url', { field: 'server_url' });
+        if (!/^[a-z0-9-]{1,64}$/.test(input.tenant)) throw fail('settings_invalid', { field: 'tenant' });
+        settings = { server_url: input.server_url, tenant: input.tenant, has_client_key: !!input.client_key, from_environment: false };
+        return { ...settings };
+      }),
+    startSession: (username) =>
+      call('startSession', () => {
+        if (!username.trim()) throw fail('invalid_field', { field: 'username', reason: 'empty' });
+        if (username.length > 256) throw fail('invalid_field', { field: 'username', reason: 'too_long', max: 256 });
+        known = username.trim().toLowerCase() === 'alice';
+        actionsUsed = new Set();
+        session = { status: 'choosing_flow', expires_at: now() + 900, flows: flows.map(({ actions: _a, ...f }) => f), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [] };
+        if (flows.length === 1) {
+          session.status = 'in_progress';
+          session.flow_id = flows[0]!.id;
+          enter(session, 0);
+        }
+        return structuredClone(session);
+      }),
+    getSession: () => call('getSession', () => structuredClone(current())),
+    endSession: () => call('endSession', () => void (session = null)),
+    chooseFlow: (flowId) =>
+      call('chooseFlow', () => {
+        const s = current();
+        if (s.status !== 'choosing_flow') throw fail('step_out_of_order', { expected: 'contact' });
+        if (!flows.some((f) => f.id === flowId)) throw fail('flow_unknown');
+        s.flow_id = flowId;
+        s.status = 'in_progress';
+        enter(s, 0);
+        return structuredClone(s);
+      }),
+    confirmContact: (_contactId, value) =>
+      call('confirmContact', () => {
+        const s = current();
+        const step = requireStep(s, ['sms_otp', 'email_otp']);
+        const digits = value.replace(/[^0-9+]/g, '');
+        const ok = known && (step.method === 'sms_otp' ? /^(\+41|0041|0)791234567$/.test(digits) : value.trim().toLowerCase() === 'alice@example.org');
+        if (!ok) {
+          countFailure();
+          throw fail('contact_mismatch', { attempts_left: 2 });
+        }
+        step.confirmed_contact = 0;
+        step.code_sent = true;
+        step.attempts_left = 3;
+        step.code_expires_at = now() + 300;
+        step.resend_available_at = now() + cooldown;
+        step.resends_left = 3;
+        return structuredClone(s);
+      }),
+    resendCode: () =>
+      call('resendCode', () => {
+        const s = current();
+        const step = requireStep(s, ['sms_otp', 'email_otp']);
+        const wait = (step.resend_available_at ?? 0) - now();
+        if (wait > 0) throw fail('resend_too_soon', { retry_after: wait });
+        if ((step.resends_left ?? 0) <= 0) throw fail('resend_limit_reached');
+        step.resends_left = (step.resends_left ?? 1) - 1;
+        step.resend_available_at = now() + cooldown;
+        step.attempts_left = 3;
+        return structuredClone(s);
+      }),
+    verifyCode: (code) =>
+      call('verifyCode', () => {
+        const s = current();
+        const step = requireStep(s, ['sms_otp', 'email_otp']);
+        if (!step.code_sent) throw fail('code_not_sent');
+        const want = step.method === 'sms_otp' ? '123456' : '12345678';
+        if (code.replace(/\s|-/g, '') !== want) {
+          countFailure();
+          step.attempts_left = Math.max(0, (step.attempts_left ?? 3) - 1);
+          throw fail('code_invalid', { attempts_left: step.attempts_left });
+        }
+        advance(s);
+        return structuredClone(s);
+      }),
+    answerQuestions: (answers: QuestionAnswer[]) =>
+      call('answerQuestions', () => {
+        const s = current();
+        const step = requireStep(s, ['questions']);
+        if (answers.length !== QUESTIONS.length) throw fail('answers_incomplete');
+        const norm = (x: string) => x.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').trim().toLowerCase();
+        const right = answers.every((a) => norm(a.answer) === QUESTIONS[a.question_id]?.answer);
+        if (!right) {
+          countFailure();
+          step.tries_left -= 1;
+          if (step.tries_left <= 0) s.status = 'failed';
+          throw fail('answers_wrong', { tries_left: step.tries_left });
+        }
+        advance(s);
+        return structuredClone(s);
+      }),
+    verifyTotp: (code) =>
+      call('verifyTotp', () => {
+        const s = current();
+        const step = requireStep(s, ['totp']);
+        if (code === '654321') {
+          step.resync_required = true;
+          throw fail('totp_resync_required');
+        }
+        if (code !== '123456' || !known) {
+          countFailure();
+          throw fail('totp_invalid');
+        }
+        advance(s);
+        return structuredClone(s);
+      }),
+    resyncTotp: (a, b) =>
+      call('resyncTotp', () => {
+        const s = current();
+        const step = requireStep(s, ['totp']);
+        if (!step.resync_required) throw fail('step_out_of_order', { expected: 'totp' });
+        if (a !== '111111' || b !== '222222') throw fail('totp_invalid');
+        advance(s);
+        return structuredClone(s);
+      }),
+    getPasswordPolicy: () => call('getPasswordPolicy', () => ({ min_length: 12, max_length: 128, required_classes: [], forbids_username: true, forbids_common: true })),
+    resetPassword: (pw) =>
+      call('resetPassword', () => {
+        requireAction('reset_password');
+        const violations: string[] = [];
+        if ([...pw.normalize('NFKC')].length < 12) violations.push('too_short');
+        if (pw.toLowerCase().includes('alice')) violations.push('contains_username');
+        if (/^p[a@]ssw[o0]rd/i.test(pw)) violations.push('common');
+        if (violations.length) throw fail('password_policy', { violations, min_length: 12, max_length: 128 });
+        actionsUsed.add('reset_password');
+        return { action: 'reset_password' };
+      }),
+    unblockUser: () =>
+      call('unblockUser', () => {
+        requireAction('unblock_user');
+        actionsUsed.add('unblock_user');
+        return { action: 'unblock_user' };
+      }),
+    getEmergencyCodeLimits: () => call('getEmergencyCodeLimits', () => ({ length: 10, max_uses: 10, max_validity_seconds: 30 * 86400 })),
+    issueEmergencyCode: (req) =>
+      call('issueEmergencyCode', (): EmergencyCodeIssued => {
+        requireAction('emergency_code');
+        if (req.max_uses == null && req.valid_to == null) throw fail('emergency_code_limits', { violations: ['unlimited'] });
+        actionsUsed.add('emergency_code');
+        const from = req.valid_from ?? now();
+        return { code: 'KH4QX7RCMA', display: 'KH4QX-7RCMA', max_uses: req.max_uses, valid_from: from, valid_to: req.valid_to ?? from + 30 * 86400 };
+      }),
+    cardSupport: () => call('cardSupport', () => ({ available: false, reason: 'card_support_missing' })),
+  };
+  if (typeof window !== 'undefined') (window as unknown as { __eaFake: FakeControl }).__eaFake = control;
+  return host;
+}

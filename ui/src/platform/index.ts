@@ -1,0 +1,67 @@
+// The one door to the outside world. Screens talk to a `Host`; the Tauri host forwards to Rust
+// commands, the fake host simulates a server in the browser for development and UI tests.
+// Only this folder may import `@tauri-apps/*`.
+
+import type {
+  ActionDone,
+  EmergencyCodeIssued,
+  EmergencyCodeLimitsView,
+  IssueEmergencyCodeRequest,
+  PasswordPolicyView,
+  QuestionAnswer,
+  SessionView,
+} from '../api/types';
+
+/** Every failure: a stable code the UI translates, and its parameters. */
+export type CommandError = { code: string; params: Record<string, unknown> };
+
+export type Settings = {
+  server_url: string;
+  tenant: string;
+  has_client_key: boolean;
+  from_environment: boolean;
+};
+
+export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
+
+export type CardSupport = { available: boolean; reason: string | null };
+
+export interface Host {
+  getSettings(): Promise<Settings>;
+  saveSettings(input: SettingsInput): Promise<Settings>;
+  startSession(username: string): Promise<SessionView>;
+  getSession(): Promise<SessionView>;
+  endSession(): Promise<void>;
+  chooseFlow(flowId: string): Promise<SessionView>;
+  confirmContact(contactId: number, value: string): Promise<SessionView>;
+  resendCode(): Promise<SessionView>;
+  verifyCode(code: string): Promise<SessionView>;
+  answerQuestions(answers: QuestionAnswer[]): Promise<SessionView>;
+  verifyTotp(code: string): Promise<SessionView>;
+  resyncTotp(firstCode: string, secondCode: string): Promise<SessionView>;
+  getPasswordPolicy(): Promise<PasswordPolicyView>;
+  resetPassword(newPassword: string): Promise<ActionDone>;
+  unblockUser(): Promise<ActionDone>;
+  getEmergencyCodeLimits(): Promise<EmergencyCodeLimitsView>;
+  issueEmergencyCode(req: IssueEmergencyCodeRequest): Promise<EmergencyCodeIssued>;
+  cardSupport(): Promise<CardSupport>;
+}
+
+export function isCommandError(e: unknown): e is CommandError {
+  return typeof e === 'object' && e !== null && typeof (e as CommandError).code === 'string';
+}
+
+/** Anything thrown becomes a CommandError (a bug shows as `internal`, never as raw text). */
+export function toCommandError(e: unknown): CommandError {
+  if (isCommandError(e)) return { code: e.code, params: e.params ?? {} };
+  return { code: 'internal', params: {} };
+}
+
+export async function createHost(): Promise<Host> {
+  if (typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window) {
+    const { tauriHost } = await import('./tauri');
+    return tauriHost;
+  }
+  const { createFakeHost } = await import('./fake');
+  return createFakeHost(new URLSearchParams(typeof location !== 'undefined' ? location.search : ''));
+}

@@ -1,0 +1,25 @@
+// The Tauri host: one typed command per operation (see src-tauri/commands.rs).
+
+import { invoke } from '@tauri-apps/api/core';
+import type { Host } from './index';
+
+export const tauriHost: Host = {
+  getSettings: () => invoke('get_settings'),
+  saveSettings: (input) => invoke('save_settings', { input }),
+  startSession: (username) => invoke('start_session', { username }),
+  getSession: () => invoke('get_session'),
+  endSession: () => invoke('end_session'),
+  chooseFlow: (flowId) => invoke('choose_flow', { flowId }),
+  confirmContact: (contactId, value) => invoke('confirm_contact', { contactId, value }),
+  resendCode: () => invoke('resend_code'),
+  verifyCode: (code) => invoke('verify_code', { code }),
+  answerQuestions: (answers) => invoke('answer_questions', { answers }),
+  verifyTotp: (code) => invoke('verify_totp', { code }),
+  resyncTotp: (firstCode, secondCode) => invoke('resync_totp', { firstCode, secondCode }),
+  getPasswordPolicy: () => invoke('get_password_policy'),
+  resetPassword: (newPassword) => invoke('reset_password', { newPassword }),
+  unblockUser: () => invoke('unblock_user'),
+  getEmergencyCodeLimits: () => invoke('get_emergency_code_limits'),
+  issueEmergencyCode: (req) => invoke('issue_emergency_code', { maxUses: req.max_uses, validFrom: req.valid_from, validTo: req.valid_to }),
+  cardSupport: () => invoke('card_support'),
+};
