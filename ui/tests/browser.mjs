@@ -1,0 +1,339 @@
+// Browser tests of every screen against the fake host: the built UI (ui/dist) served locally,
+// driven in Debian's Chromium through playwright-core. Screenshots land in target/ui-screens/.
+// Run: npm run build && npm run test:browser
+
+import { createServer } from 'node:http';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { extname, join, normalize, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist');
+const shots = join(here, '..', '..', 'target', 'ui-screens');
+mkdirSync(shots, { recursive: true });
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
+const server = createServer((req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+  const file = join(dist, path === '/' ? 'index.html' : path);
+  if (!file.startsWith(dist) || !existsSync(file)) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+});
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+async function open(query = '', opts = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, locale: 'en-US', ...opts });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { throw e; });
+  await page.goto(`${base}?latency=20${query}`);
+  await page.waitForSelector('h1');
+  return page;
+}
+
+const heading = (page) => page.locator('h1').innerText();
+async function expectHeading(page, text) {
+  await page.waitForFunction((t) => document.querySelector('h1')?.textContent === t, text, { timeout: 5000 });
+}
+async function expectError(page, part) {
+  const alert = page.getByTestId('error');
+  await alert.waitFor({ timeout: 5000 });
+  const text = await alert.innerText();
+  assert(text.includes(part), `error "${text}" should contain "${part}"`);
+}
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function toActions(page, { flow = 'sms-totp' } = {}) {
+  await page.fill('#username', 'alice');
+  await page.keyboard.press('Enter');
+  await expectHeading(page, 'How do you want to prove it is you?');
+  await page.click(`[data-flow="${flow}"]`);
+  if (flow === 'sms-totp') {
+    await page.fill('#contact-value', '079 123 45 67');
+    await page.click('button[type=submit]');
+    await page.fill('#code', '123456');
+    await page.click('button[type=submit]');
+    await page.fill('#totp', '123456');
+    await page.click('button[type=submit]');
+  } else {
+    await page.fill('#contact-value', 'alice@example.org');
+    await page.click('button[type=submit]');
+    await page.fill('#code', '12345678');
+    await page.click('button[type=submit]');
+    await page.fill('#q-0', 'Rex');
+    await page.fill('#q-1', 'Zürich');
+    await page.click('button[type=submit]');
+  }
+  await expectHeading(page, 'You are verified');
+}
+
+const tests = {
+  async 'first run asks for the server, refusing plain http'() {
+    const page = await open('&configured=0');
+    await expectHeading(page, 'Connect to your organisation');
+    await shot(page, '01-settings');
+    await page.fill('#server-url', 'http://ea.example.org');
+    await page.fill('#tenant', 'demo');
+    await page.click('button[type=submit]');
+    await expectError(page, 'must start with https://');
+    await page.fill('#server-url', 'https://ea.example.org');
+    await page.click('button[type=submit]');
+    await expectHeading(page, 'Who are you?');
+  },
+
+  async 'SMS and authenticator, keyboard only, with a wrong code and a resync'() {
+    const page = await open();
+    await expectHeading(page, 'Who are you?');
+    await shot(page, '02-username');
+    await page.keyboard.press('Tab'); // from the focused heading to the username
+    await page.keyboard.type('alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    await shot(page, '03-method-choice');
+    const focused = await page.evaluate(() => document.activeElement?.tagName);
+    assert(focused === 'H1', `focus moves to the new screen's heading (was ${focused})`);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert(outline !== 'none', 'focus is visible');
+    await page.keyboard.press('Enter'); // second flow: sms-totp
+    await expectHeading(page, 'Where should we send the code?');
+    await shot(page, '04-contact');
+    await page.fill('#contact-value', '079 000 00 00');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'does not match');
+    await page.fill('#contact-value', '079 123 45 67');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Enter the code');
+    await page.fill('#code', '999999');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'The code is wrong. Tries left for this code: 2.');
+    assert((await page.getByTestId('error').getAttribute('data-code')) === 'code_invalid', 'error code');
+    await shot(page, '05-code-wrong');
+    await page.fill('#code', '123456');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Enter the code from your authenticator app');
+    await shot(page, '06-totp');
+    await page.fill('#totp', '654321');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Your authenticator’s clock is off');
+    await shot(page, '07-resync');
+    await page.fill('#totp-1', '111111');
+    await page.fill('#totp-2', '222222');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'You are verified');
+    await shot(page, '08-actions');
+  },
+
+  async 'new password shows the rules live and lists every violation'() {
+    const page = await open();
+    await toActions(page);
+    await page.click('[data-action="reset_password"]');
+    await expectHeading(page, 'Choose a new password');
+    await page.fill('#pw1', 'alice');
+    const rule = (id) => page.locator(`[data-rule="${id}"]`).getAttribute('data-ok');
+    assert((await rule('min_length')) === 'false' && (await rule('username')) === 'false', 'live rules fail');
+    assert(await page.locator('button[type=submit]').isDisabled(), 'cannot submit a failing password');
+    await page.fill('#pw1', 'Password12345');
+    await page.fill('#pw2', 'Password12345');
+    assert((await rule('min_length')) === 'true' && (await rule('match')) === 'true', 'live rules pass');
+    await page.click('button[type=submit]');
+    await expectError(page, 'does not meet every rule');
+    assert((await rule('common')) === 'false', 'server violation shown on its rule');
+    await shot(page, '09-password-rules');
+    await page.fill('#pw1', 'violet staple orbit canyon');
+    await page.fill('#pw2', 'violet staple orbit canyon');
+    await page.click('button[type=submit]');
+    await page.getByTestId('password-done').waitFor();
+    await page.click('text=Back to the choices');
+    await expectHeading(page, 'You are verified');
+    assert(await page.locator('[data-action="reset_password"]').isDisabled(), 'a used action is marked done');
+  },
+
+  async 'email and questions, then an emergency code shown once with copy'() {
+    const page = await open();
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await page.click('[data-flow="email-questions"]');
+    await page.fill('#contact-value', 'ALICE@example.org');
+    await page.click('button[type=submit]');
+    await page.fill('#code', '12345678');
+    await page.click('button[type=submit]');
+    await expectHeading(page, 'Answer your security questions');
+    await page.fill('#q-0', 'Rex');
+    await page.fill('#q-1', 'Paris');
+    await page.click('button[type=submit]');
+    await expectError(page, 'Tries left: 2');
+    assert((await page.inputValue('#q-0')) === 'Rex', 'answers are kept after a failed try');
+    await page.waitForFunction(() => document.querySelector('[data-testid=tries]')?.textContent?.includes('2'));
+    await shot(page, '10-questions');
+    await page.fill('#q-1', 'zurich');
+    await page.click('button[type=submit]');
+    await expectHeading(page, 'You are verified');
+    await page.click('[data-action="emergency_code"]');
+    await expectHeading(page, 'Emergency access code');
+    await page.fill('#ec-uses', '');
+    await page.click('button[type=submit]');
+    await page.getByTestId('form-problems').waitFor();
+    assert((await page.getByTestId('form-problems').innerText()).includes('Set a number of uses'), 'limits explained');
+    await page.fill('#ec-uses', '3');
+    await page.click('button[type=submit]');
+    await page.getByTestId('emergency-code').waitFor();
+    assert((await page.getByTestId('emergency-code').innerText()) === 'KH4QX-7RCMA', 'the code is shown');
+    await shot(page, '11-emergency-code');
+    await page.click('text=I have saved the code');
+    await expectHeading(page, 'You are verified');
+  },
+
+  async 'a tenant with one flow skips the method choice; resend waits for the countdown'() {
+    const page = await open('&flows=one&cooldown=2');
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Where should we send the code?');
+    await page.fill('#contact-value', '+41791234567');
+    await page.click('button[type=submit]');
+    await expectHeading(page, 'Enter the code');
+    assert(await page.getByTestId('resend').isDisabled(), 'resend waits');
+    assert((await page.getByTestId('countdown').innerText()).includes('0:0'), 'countdown shown');
+    await shot(page, '12-code-countdown');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=resend]')?.hasAttribute('disabled'), null, { timeout: 5000 });
+    await page.click('[data-testid=resend]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=countdown]')?.textContent?.includes('New codes left: 2'));
+  },
+
+  async 'a lost connection keeps the input and offers a retry'() {
+    const page = await open();
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await page.click('[data-flow="sms-totp"]');
+    await page.fill('#contact-value', '079 123 45 67');
+    await page.evaluate(() => (window.__eaFake.offline = true));
+    await page.click('button[type=submit]');
+    await expectError(page, 'could not be reached');
+    assert((await page.inputValue('#contact-value')) === '079 123 45 67', 'input kept');
+    await shot(page, '13-offline');
+    await page.evaluate(() => (window.__eaFake.offline = false));
+    await page.click('text=Try again');
+    await expectHeading(page, 'Enter the code');
+  },
+
+  async 'going back keeps what was typed'() {
+    const page = await open();
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await page.click('[data-flow="sms-totp"]');
+    await page.fill('#contact-value', '079 12');
+    await page.click('text=Back');
+    await expectHeading(page, 'Who are you?');
+    assert((await page.inputValue('#username')) === 'alice', 'username kept');
+    await page.click('button[type=submit]');
+    await page.click('[data-flow="sms-totp"]');
+    assert((await page.inputValue('#contact-value')) === '079 12', 'contact kept');
+  },
+
+  async 'the language switch translates every screen'() {
+    const page = await open();
+    await page.click('[data-testid=profile-menu]');
+    await page.selectOption('#lang', 'de');
+    await expectHeading(page, 'Wer sind Sie?');
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Wie möchten Sie sich ausweisen?');
+    assert((await page.locator('[data-flow="sms-totp"]').innerText()).includes('SMS und Authenticator-App'), 'flow names translated');
+    assert((await page.evaluate(() => document.documentElement.lang)) === 'de', 'document language');
+    await shot(page, '14-german');
+    for (const [lang, title] of [['fr', 'Comment voulez-vous prouver votre identité ?'], ['it', 'Come vuoi dimostrare la tua identità?']]) {
+      if ((await page.getAttribute('[data-testid=profile-menu]', 'aria-expanded')) !== 'true') await page.click('[data-testid=profile-menu]');
+      await page.selectOption('#lang', lang);
+      await expectHeading(page, title);
+    }
+  },
+
+  async 'unblock, card support explained, and the stopped verification'() {
+    const page = await open();
+    await toActions(page);
+    await page.click('[data-action="card_pin_unblock"]');
+    await page.getByTestId('card-unavailable').waitFor();
+    await shot(page, '15-card');
+    await page.click('text=Back');
+    await page.click('[data-action="unblock_user"]');
+    await page.click('text=Unblock my account');
+    await page.getByTestId('unblock-done').waitFor();
+    const page2 = await open();
+    await toActions(page2, { flow: 'sms-totp' });
+    const page3 = await open();
+    await page3.fill('#username', 'alice');
+    await page3.keyboard.press('Enter');
+    await page3.click('[data-flow="email-questions"]');
+    await page3.fill('#contact-value', 'alice@example.org');
+    await page3.click('button[type=submit]');
+    await page3.fill('#code', '12345678');
+    await page3.click('button[type=submit]');
+    for (let i = 0; i < 3; i++) {
+      await page3.fill('#q-0', 'no');
+      await page3.fill('#q-1', 'no');
+      await page3.click('button[type=submit]');
+      await expectError(page3, 'Tries left');
+    }
+    await expectHeading(page3, 'Verification stopped');
+    await shot(page3, '16-failed');
+    await page3.getByRole('button', { name: 'Start again' }).click();
+    await expectHeading(page3, 'Who are you?');
+  },
+
+  async 'readable at 200 % zoom, no jump between steps, dark mode'() {
+    const page = await open('', { viewport: { width: 500, height: 400 } });
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await page.fill('#username', 'alice');
+    assert((await overflow()) <= 0, 'no horizontal scrolling at 200 % (500 px wide)');
+    const h1 = await page.locator('.card').boundingBox();
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    assert((await overflow()) <= 0, 'method choice fits');
+    const big = await open();
+    const before = await big.locator('.card').boundingBox();
+    await big.fill('#username', 'alice');
+    await big.keyboard.press('Enter');
+    await expectHeading(big, 'How do you want to prove it is you?');
+    const after = await big.locator('.card').boundingBox();
+    assert(Math.abs(before.y - after.y) < 1, 'the card does not move between steps');
+    assert(h1 !== null, 'card present');
+    const dark = await open('', { colorScheme: 'dark' });
+    const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert(bg === 'rgb(17, 21, 28)', `dark background (${bg})`);
+    await shot(dark, '17-dark');
+  },
+};
+
+let failed = 0;
+for (const [name, run] of Object.entries(tests)) {
+  const started = Date.now();
+  try {
+    await run();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${e.stack ?? e}`);
+    for (const ctx of browser.contexts()) for (const p of ctx.pages()) await p.screenshot({ path: join(shots, `failure-${failed}.png`) }).catch(() => {});
+  }
+  for (const ctx of browser.contexts()) await ctx.close();
+}
+await browser.close();
+server.close();
+console.log(`${Object.keys(tests).length - failed} passed, ${failed} failed; screenshots in ${shots}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { formatSeconds, secondsLeft } from '../src/lib/countdown';
+import { check, localToUnix } from '../src/lib/emergencyForm';
+import { canSubmit, charCount, evaluate } from '../src/lib/passwordRules';
+import { catalogs, format, LANGS, pickLang, translateError } from '../src/i18n';
+
+describe('countdown', () => {
+  it('counts down whole seconds and formats them', () => {
+    expect(secondsLeft(100, 99_000)).toBe(1);
+    expect(secondsLeft(100, 99_001)).toBe(1);
+    expect(secondsLeft(100, 100_000)).toBe(0);
+    expect(secondsLeft(null, 0)).toBe(0);
+    expect(formatSeconds(45)).toBe('0:45');
+    expect(formatSeconds(125)).toBe('2:05');
+    expect(formatSeconds(3600)).toBe('1:00:00');
+  });
+});
+
+describe('password rules', () => {
+  const policy = { min_length: 12, max_length: 128, required_classes: ['digit'], forbids_username: true, forbids_common: true };
+  const state = (pw: string, repeat = pw, violations: string[] = []) =>
+    Object.fromEntries(evaluate(policy, pw, repeat, 'alice', violations).map((r) => [r.id, r.ok]));
+
+  it('evaluates as the user types', () => {
+    expect(state('')).toMatchObject({ min_length: null, digit: null, username: null, match: null });
+    expect(state('short1')).toMatchObject({ min_length: false, digit: true, username: true, match: true });
+    expect(state('alice-is-long-1')).toMatchObject({ min_length: true, username: false });
+    expect(state('long enough pass 7', 'different')).toMatchObject({ match: false });
+  });
+
+  it('counts characters after NFKC, not bytes', () => {
+    expect(charCount('ｂｌｕｅ')).toBe(4);
+    expect(charCount('e\u0301')).toBe(1);
+  });
+
+  it('marks rules the server refused and blocks submission until they hold', () => {
+    const rules = evaluate(policy, 'Password12345', 'Password12345', 'alice', ['common']);
+    expect(rules.find((r) => r.id === 'common')?.ok).toBe(false);
+    expect(canSubmit(rules)).toBe(false);
+    expect(canSubmit(evaluate(policy, 'violet staple 7 orbit', 'violet staple 7 orbit', 'alice'))).toBe(true);
+  });
+});
+
+describe('emergency code form', () => {
+  const limits = { length: 10, max_uses: 10, max_validity_seconds: 30 * 86400 };
+  const now = Math.floor(new Date('2030-01-01T12:00').getTime() / 1000);
+
+  it('needs uses or an end date, within the limits', () => {
+    expect(check({ uses: '', from: '', to: '' }, limits, now).problems).toEqual(['unlimited']);
+    expect(check({ uses: '11', from: '', to: '' }, limits, now).problems).toEqual(['uses_out_of_range']);
+    expect(check({ uses: '2.5', from: '', to: '' }, limits, now).problems).toEqual(['uses_out_of_range']);
+    expect(check({ uses: '', from: '2030-01-02T12:00', to: '2030-01-02T11:00' }, limits, now).problems).toEqual(['ends_before_start']);
+    expect(check({ uses: '', from: '2029-12-01T12:00', to: '2030-01-02T11:00' }, limits, now).problems).toContain('starts_in_the_past');
+    expect(check({ uses: '', from: '', to: '2030-03-01T12:00' }, limits, now).problems).toEqual(['window_too_long']);
+  });
+
+  it('builds the request', () => {
+    expect(check({ uses: '3', from: '', to: '' }, limits, now).request).toEqual({ max_uses: 3, valid_from: null, valid_to: null });
+    const r = check({ uses: '', from: '', to: '2030-01-05T12:00' }, limits, now).request;
+    expect(r?.valid_to).toBe(localToUnix('2030-01-05T12:00'));
+  });
+});
+
+describe('i18n', () => {
+  it('has the same keys in every language, none empty', () => {
+    const keys = Object.keys(catalogs.en).sort();
+    for (const l of LANGS) {
+      expect(Object.keys(catalogs[l]).sort()).toEqual(keys);
+      for (const k of keys) expect(catalogs[l][k as keyof typeof catalogs.en].trim()).not.toBe('');
+    }
+  });
+
+  it('keeps every placeholder of the English text', () => {
+    const placeholders = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const [k, en] of Object.entries(catalogs.en)) {
+      for (const l of LANGS) expect(placeholders(catalogs[l][k as keyof typeof catalogs.en]), `${l} ${k}`).toEqual(placeholders(en));
+    }
+  });
+
+  it('translates error codes with parameters, and unknown codes generically', () => {
+    expect(translateError('en', 'code_invalid', { attempts_left: 2 })).toBe('The code is wrong. Tries left for this code: 2.');
+    expect(translateError('de', 'code_invalid', { attempts_left: 1 })).toContain('1');
+    expect(translateError('fr', 'no_such_code')).toBe('Une erreur s’est produite (no_such_code).');
+    expect(format('{a} and {b}', { a: 1 })).toBe('1 and {b}');
+    expect(pickLang(['de-CH', 'en'])).toBe('de');
+    expect(pickLang(['es'])).toBe('en');
+  });
+});
