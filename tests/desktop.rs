@@ -1,0 +1,448 @@
+//! Desktop end to end: the built app in a real WebKitGTK window (Xvfb), driven over WebDriver
+//! (tauri-driver + WebKitWebDriver), against a real `ea-server` process with the demo tenant.
+//! Codes are read from the server's dev sink; authenticator codes come from the printed secret.
+//!
+//! Runs under `scripts/test.sh` (which sets EA_DESKTOP_E2E=1 and provides Xvfb). Elsewhere, a
+//! missing display or driver skips the test with the reason printed.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use ea_core::totp::{TotpParams, code_at};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const KEK: &str = "ZGVza3RvcC1lMmUta2V5LWZvci1kZW1vLWRhdGEtMzI=";
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SIGTERM lets tauri-driver stop WebKitWebDriver too (SIGKILL would leave it running).
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_emergency-access"))
+}
+
+fn server_binary() -> PathBuf {
+    app_binary().with_file_name(if cfg!(windows) {
+        "ea-server.exe"
+    } else {
+        "ea-server"
+    })
+}
+
+fn which(cmd: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(cmd))
+            .find(|f| f.is_file())
+    })
+}
+
+/// `Some(reason)` when this machine cannot run the test.
+fn missing_prerequisite() -> Option<String> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Some("no DISPLAY (run under xvfb-run)".into());
+    }
+    for tool in ["tauri-driver", "WebKitWebDriver"] {
+        if which(tool).is_none() {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    if !server_binary().exists() {
+        return Some(format!("{} is not built", server_binary().display()));
+    }
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+struct Demo {
+    _server: Proc,
+    url: String,
+    sink: PathBuf,
+    alice_totp: Vec<u8>,
+}
+
+fn start_server(dir: &Path) -> Demo {
+    let data = dir.join("data");
+    let demo = Command::new(server_binary())
+        .env("EA_KEK", KEK)
+        .args(["--data-dir", &data.display().to_string(), "demo"])
+        .output()
+        .expect("ea-server demo");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let printed = String::from_utf8_lossy(&demo.stdout);
+    let uri = printed
+        .lines()
+        .find(|l| l.contains("demo%3Aalice?secret="))
+        .expect("alice's authenticator URI");
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("secret");
+    let alice_totp = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .expect("base32");
+    let sink = dir.join("messages.log");
+    let mut child = Command::new(server_binary())
+        .env("EA_KEK", KEK)
+        .args([
+            "--data-dir",
+            &data.display().to_string(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--dev-sink",
+            &sink.display().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("server.log")).expect("log"))
+        .spawn()
+        .expect("ea-server serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address")
+        .to_owned();
+    Demo {
+        _server: Proc(child),
+        url,
+        sink,
+        alice_totp,
+    }
+}
+
+async fn wait_until<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The newest code of `digits` digits sent to `to`.
+async fn code_sent_to(sink: &Path, to: &str, digits: usize) -> String {
+    wait_until(&format!("a code for {to}"), async || {
+        let log = std::fs::read_to_string(sink).ok()?;
+        let block = log.rsplit("--- message ").find(|b| {
+            b.lines()
+                .next()
+                .is_some_and(|l| l.ends_with(&format!(" to {to}")))
+        })?;
+        block
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == digits)
+            .map(str::to_owned)
+    })
+    .await
+}
+
+struct Ui {
+    c: Client,
+    shots: Option<PathBuf>,
+}
+
+impl Ui {
+    async fn heading(&self, text: &str) {
+        wait_until(&format!("heading {text:?}"), async || {
+            let h = self.c.find(Locator::Css("h1")).await.ok()?;
+            (h.text().await.ok()? == text).then_some(())
+        })
+        .await;
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let e = self
+            .c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .expect(css);
+        e.clear().await.expect("clear");
+        e.send_keys(value).await.expect("type");
+    }
+
+    async fn click(&self, css: &str) {
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
+    }
+
+    async fn error_text(&self) -> String {
+        wait_until("an error message", async || {
+            self.c
+                .find(Locator::Css("[data-testid=error]"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()
+        })
+        .await
+    }
+
+    async fn shot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            let png = self.c.screenshot().await.expect("screenshot");
+            std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+        }
+    }
+}
+
+/// A WebDriver session: the app starts with the environment tauri-driver was given.
+async fn start_app(driver: &str) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert(
+        "tauri:options".into(),
+        json!({ "application": app_binary() }),
+    );
+    ClientBuilder::rustls()
+        .expect("tls")
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("WebDriver session")
+}
+
+/// Saves a screenshot of the window if the scenario panics.
+struct ShotOnFailure {
+    client: Client,
+    path: PathBuf,
+}
+
+impl Drop for ShotOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let client = self.client.clone();
+            let png = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(client.screenshot())
+            });
+            if let Ok(png) = png {
+                let _ = std::fs::write(&self.path, png);
+                eprintln!("screenshot of the failure: {}", self.path.display());
+            }
+        }
+    }
+}
+
+async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
+    ui.heading("Who are you?").await;
+    ui.shot("username").await;
+    ui.fill("#username", "alice").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("How do you want to prove it is you?").await;
+    ui.shot("method-choice").await;
+    ui.click("[data-flow='sms-totp']").await;
+    ui.heading("Where should we send the code?").await;
+    ui.fill("#contact-value", "079 555 01 01").await;
+    ui.shot("contact").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code").await;
+    let code = code_sent_to(&demo.sink, "+41795550101", 6).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    ui.fill("#code", wrong).await;
+    ui.click("button[type=submit]").await;
+    let err = ui.error_text().await;
+    assert_eq!(
+        err.trim(),
+        "The code is wrong. Tries left for this code: 2.",
+        "translated error with tries left"
+    );
+    ui.shot("code-wrong").await;
+    ui.fill("#code", &code).await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code from your authenticator app")
+        .await;
+    ui.shot("totp").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    ui.fill(
+        "#totp",
+        &code_at(&demo.alice_totp, TotpParams::default(), now / 30),
+    )
+    .await;
+    ui.click("button[type=submit]").await;
+    ui.heading("You are verified").await;
+    ui.shot("actions").await;
+    ui.click("[data-action='reset_password']").await;
+    ui.heading("Choose a new password").await;
+    ui.fill("#pw1", "alice2024").await;
+    ui.fill("#pw2", "alice2024").await;
+    ui.shot("password-rules").await;
+    ui.fill("#pw1", "violet staple orbit canyon").await;
+    ui.fill("#pw2", "violet staple orbit canyon").await;
+    ui.click("button[type=submit]").await;
+    wait_until("the password to be changed", async || {
+        ui.c.find(Locator::Css("[data-testid=password-done]"))
+            .await
+            .ok()
+    })
+    .await;
+}
+
+async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
+    ui.heading("Who are you?").await;
+    ui.fill("#username", "alice").await;
+    ui.click("button[type=submit]").await;
+    ui.click("[data-flow='email-questions']").await;
+    ui.fill("#contact-value", "Alice@Demo.example").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code").await;
+    let code = code_sent_to(&demo.sink, "alice@demo.example", 8).await;
+    ui.fill("#code", &code).await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Answer your security questions").await;
+    let answers = [
+        ("first pet", "rex"),
+        ("born", "ZÜRICH"),
+        ("school", "Hillside"),
+    ];
+    for label in
+        ui.c.find_all(Locator::Css("form label"))
+            .await
+            .expect("labels")
+    {
+        let text = label.text().await.expect("label text");
+        let id = label
+            .attr("for")
+            .await
+            .expect("for")
+            .expect("for attribute");
+        let answer = answers
+            .iter()
+            .find(|(k, _)| text.contains(k))
+            .map(|(_, a)| *a)
+            .expect("a known question");
+        ui.fill(&format!("#{id}"), answer).await;
+    }
+    ui.shot("questions").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("You are verified").await;
+    ui.click("[data-action='emergency_code']").await;
+    ui.heading("Emergency access code").await;
+    ui.fill("#ec-uses", "2").await;
+    ui.click("button[type=submit]").await;
+    let shown = wait_until("the emergency code", async || {
+        ui.c.find(Locator::Css("[data-testid=emergency-code]"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await;
+    let code = shown.replace('-', "");
+    assert_eq!(code.len(), 10, "{shown}");
+    assert!(
+        code.chars()
+            .all(|c| "34679ACDEFGHJKMNPQRTUVWXY".contains(c)),
+        "{shown}"
+    );
+    ui.shot("emergency-code").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_app_completes_the_flows() {
+    if let Some(reason) = missing_prerequisite() {
+        assert!(
+            std::env::var_os("EA_DESKTOP_E2E").is_none(),
+            "desktop E2E required but {reason}"
+        );
+        eprintln!("skipping the desktop end-to-end test: {reason}");
+        return;
+    }
+    emergency_access::client::install_crypto();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let demo = start_server(tmp.path());
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desktop-e2e");
+    std::fs::create_dir_all(&out).expect("out dir");
+
+    let (port, native) = (free_port(), free_port());
+    let driver = Proc(
+        Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("EA_SERVER_URL", &demo.url)
+            .env("EA_TENANT", "demo")
+            .env("EA_CONFIG_DIR", tmp.path().join("config"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(out.join("tauri-driver.log")).expect("log"))
+            .spawn()
+            .expect("tauri-driver"),
+    );
+    wait_until("tauri-driver", async || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    })
+    .await;
+    let url = format!("http://127.0.0.1:{port}");
+    let shots = std::env::var_os("EA_SCREENSHOTS").map(PathBuf::from);
+
+    for name in ["sms-totp-reset-password", "email-questions-emergency-code"] {
+        let c = start_app(&url).await;
+        let guard = ShotOnFailure {
+            client: c.clone(),
+            path: out.join(format!("{name}-failure.png")),
+        };
+        let ui = Ui {
+            c: c.clone(),
+            shots: shots.clone(),
+        };
+        match name {
+            "sms-totp-reset-password" => sms_totp_reset_password(&ui, &demo).await,
+            _ => email_questions_emergency_code(&ui, &demo).await,
+        }
+        drop(guard);
+        let _ = c.close().await;
+    }
+    drop(driver);
+}
