@@ -18,6 +18,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     #[serde(default)]
     pub dispatch: DispatchConfig,
+    /// SHA-256 (hex) of the client keys desktop apps must send in `X-EA-Client-Key`; when empty,
+    /// no client key is required. Make one with `ea-server client-key`.
+    #[serde(default)]
+    pub client_key_hashes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

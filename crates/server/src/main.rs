@@ -83,6 +83,8 @@ enum Command {
     /// Smart cards and their admin keys.
     #[command(subcommand)]
     Card(CardCmd),
+    /// Make a client key for desktop apps and print the hash to put in the server configuration.
+    ClientKey,
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,8 +311,28 @@ fn load_keys(r: &Resolved, create: bool) -> anyhow::Result<Keys> {
     Ok(Keys::new(kek))
 }
 
+/// Makes a client key for desktop apps; only its hash goes into the server configuration.
+fn print_client_key() -> anyhow::Result<()> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let key = format!(
+        "ea_ck_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    );
+    let hash = ea_server::http::extract::SessionToken::hash_of(&key);
+    println!("client key (enter it in the desktop app's settings; shown only now):\n{key}\n");
+    println!("add its hash to the server configuration:\nclient_key_hashes = [\"{hash}\"]");
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     serve::install_crypto();
+    if let Command::ClientKey = cli.command {
+        // Needs neither a database nor a key.
+        return print_client_key();
+    }
     let r = resolve(&cli.common)?;
     match cli.command {
         Command::Serve(a) => {
@@ -339,7 +361,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Arc::new(SystemClock),
                 dispatch,
                 HashCost::RECOMMENDED,
-            );
+            )
+            .with_client_keys(r.config.client_key_hashes.clone());
             serve::run(state, transports, listen, tls).await
         }
         Command::Demo { codes_file } => {
@@ -505,6 +528,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("card master key of {} set", t.slug);
             Ok(())
         }
+        Command::ClientKey => print_client_key(),
         Command::Audit(AuditCmd::Export { tenant, since }) => {
             let store = open(&r).await?;
             let mut out = std::io::stdout().lock();

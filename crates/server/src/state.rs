@@ -27,6 +27,8 @@ pub struct Inner {
     pub dummy_hash: String,
     /// Where accounts live (the built-in directory unless replaced).
     pub directory: Arc<dyn Directory>,
+    /// SHA-256 (hex, lower case) of accepted client keys; empty means none is required.
+    pub client_key_hashes: Vec<String>,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,7 +57,20 @@ impl AppState {
             hash_cost,
             dummy_hash,
             directory,
+            client_key_hashes: Vec::new(),
         }))
+    }
+
+    /// Requires one of these client keys (by SHA-256 hex) on the verification API. Call before
+    /// the state is shared.
+    pub fn with_client_keys(mut self, hashes: Vec<String>) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.client_key_hashes = hashes
+                .into_iter()
+                .map(|h| h.trim().to_lowercase())
+                .collect();
+        }
+        self
     }
 
     pub fn now(&self) -> i64 {

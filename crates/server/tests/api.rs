@@ -910,3 +910,44 @@ async fn health_and_openapi() {
     assert!(doc["components"]["schemas"]["SessionView"].is_object());
     assert!(doc["components"]["securitySchemes"]["session"].is_object());
 }
+
+#[tokio::test]
+async fn a_configured_client_key_is_required_on_the_verification_api() {
+    let mut h = Harness::new().await;
+    let key = "ea_ck_desktop-key-for-tests";
+
+    let store = ea_store::Store::connect(&h.db_url).await.expect("store");
+    let cfg = common::dispatch_config(h.dir.path());
+    h.state = ea_server::AppState::new(
+        store,
+        ea_server::keys::Keys::new(h.kek.clone()),
+        h.clock.clone(),
+        cfg,
+        ea_core::answers::HashCost::TEST,
+    )
+    .with_client_keys(vec![ea_server::http::extract::SessionToken::hash_of(key)]);
+    let start = |k: Option<&str>| {
+        let mut b = Request::post("/v1/sessions").header("content-type", "application/json");
+        if let Some(k) = k {
+            b = b.header("x-ea-client-key", k);
+        }
+        b.body(Body::from(
+            json!({"tenant": "acme", "username": "alice"}).to_string(),
+        ))
+        .expect("req")
+    };
+    let (st, e) = h.raw(start(None)).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("client_key_required"))
+    );
+    let (st, _) = h.raw(start(Some("ea_ck_wrong"))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _) = h.raw(start(Some(key))).await;
+    assert_eq!(st, StatusCode::CREATED);
+    // Health, the OpenAPI document and relying-party validation do not need it.
+    let (st, _) = h.call("GET", "/healthz", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = h.call("GET", "/v1/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+}

@@ -13,8 +13,34 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+/// Refuses verification requests without an accepted client key, when keys are configured.
+async fn require_client_key(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if state.client_key_hashes.is_empty() {
+        return next.run(req).await;
+    }
+    let presented = req
+        .headers()
+        .get("x-ea-client-key")
+        .and_then(|v| v.to_str().ok())
+        .map(extract::SessionToken::hash_of);
+    match presented {
+        Some(h) if state.client_key_hashes.contains(&h) => next.run(req).await,
+        _ => error::ApiError::coded(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "client_key_required",
+            serde_json::json!({}),
+        )
+        .into_response(),
+    }
+}
+
 pub fn app(state: AppState) -> Router {
-    let v1 = Router::new()
+    let verification = Router::new()
         .route("/sessions", post(sessions::start))
         .route("/session", get(sessions::state))
         .route("/session/flow", post(sessions::choose_flow))
@@ -45,6 +71,11 @@ pub fn app(state: AppState) -> Router {
             post(actions::card_cryptogram),
         )
         .route("/session/actions/card-result", post(actions::card_result))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_client_key,
+        ));
+    let v1 = verification
         .route("/emergency-codes/validate", post(relying::validate))
         .route("/openapi.json", get(openapi::document));
     Router::new()
