@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The run command: builds the server, sets up the demo tenant in .ea-demo/ (SQLite) and serves it
-# on http://127.0.0.1:8080, with SMS and email codes written to .ea-demo/messages.log.
+# The run command: builds everything, sets up the demo tenant in .ea-demo/ (SQLite), serves it on
+# http://127.0.0.1:8080 and opens the desktop app against it. Codes "sent" by SMS or email are
+# written to .ea-demo/messages.log. Closing the app stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh run
@@ -8,15 +9,25 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 listen=${EA_LISTEN:-127.0.0.1:8080}
 data=.ea-demo
+npm run build --silent
 cargo build --workspace --locked
 mkdir -p "$data"
 ./target/debug/ea-server --data-dir "$data" demo --codes-file "$data/messages.log"
+
+./target/debug/ea-server --data-dir "$data" serve --listen "$listen" --dev-sink "$data/messages.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+sleep 1
+
 cat <<TXT
 
-Try it (another terminal):
-  curl -s -X POST http://$listen/v1/sessions -H 'content-type: application/json' \\
-       -d '{"tenant":"demo","username":"alice"}'
-  then follow the API (http://$listen/v1/openapi.json); codes arrive in:  tail -f $data/messages.log
+The server listens on http://$listen (API description: http://$listen/v1/openapi.json).
+Log in as alice, bob or carol; codes arrive in:  tail -f $data/messages.log
 
 TXT
-exec ./target/debug/ea-server --data-dir "$data" serve --listen "$listen" --dev-sink "$data/messages.log"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" = Darwin ]; then
+  EA_SERVER_URL="http://$listen" EA_TENANT=demo ./target/debug/emergency-access
+else
+  echo "No display: the desktop app cannot open here; the server keeps running (Ctrl-C stops it)."
+  wait "$server"
+fi

@@ -10,11 +10,19 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
 
-packages=(build-essential pkg-config curl ca-certificates git)
+# Build tools and the desktop app's libraries (WebKitGTK 4.1 for Tauri 2).
+packages=(build-essential pkg-config curl ca-certificates git libssl-dev
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev)
 if [ "$mode" = test ]; then
-  # python3-venv: the SMTP server of the end-to-end test (aiosmtpd); postgresql: the store tests.
-  packages+=(python3 python3-venv postgresql)
+  # python3-venv: the SMTP server of the end-to-end test (aiosmtpd); postgresql: the store
+  # tests; xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test; chromium: browser tests.
+  packages+=(python3 python3-venv postgresql xvfb xauth webkit2gtk-driver chromium)
 fi
+
+apt_install() {
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@"
+}
 
 if command -v dpkg >/dev/null 2>&1; then
   missing=()
@@ -23,11 +31,17 @@ if command -v dpkg >/dev/null 2>&1; then
   done
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
-    "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    apt_install "${missing[@]}"
+  fi
+  # Vite 8 needs Node.js 20.19 or newer; older distributions ship an older one.
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$node_major" -lt 20 ]; then
+    say "installing Node.js 20 (NodeSource)"
+    curl -fsSL https://deb.nodesource.com/setup_20.x | "${sudo_cmd[@]}" bash -
+    apt_install nodejs
   fi
 else
-  say "not a Debian/Ubuntu system: make sure these are installed: ${packages[*]} (see README)"
+  say "not a Debian/Ubuntu system: make sure these are installed: ${packages[*]} and Node.js 20+ (see README)"
 fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
@@ -40,10 +54,21 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 # rust-toolchain.toml pins the compiler and lists rustfmt and clippy; this fetches them if absent.
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+
+# The UI's packages, exactly as locked.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
 if [ "$mode" = test ]; then
   for c in rustfmt clippy; do
     rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
   done
+  if ! tauri-driver --help >/dev/null 2>&1; then
+    say "installing tauri-driver"
+    cargo install tauri-driver --version '^2' --locked
+  fi
   if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
     say "creating .venv with aiosmtpd"
     python3 -m venv .venv

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: lint gates, then every test of the workspace. Starts a throw-away PostgreSQL
-# (when installed) so the store tests run on it as well as on SQLite.
+# The test command: lint gates, then every test: UI unit tests, the Rust workspace (with a
+# throw-away PostgreSQL, and the desktop end-to-end test in a virtual display), browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh test
@@ -8,13 +8,21 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
+say "UI: type check, unit tests, build"
+npm run check
+npm test
+npm run build --silent
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --examples --locked -- -D warnings
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir=""
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
 cleanup() {
   if [ -n "$pg_dir" ]; then
     as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
@@ -22,9 +30,6 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then
   pg_dir=$(mktemp -d /tmp/ea-pg.XXXXXX)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -38,5 +43,9 @@ else
   say "PostgreSQL is not installed: store tests run on SQLite only"
 fi
 
-say "cargo test"
-cargo test --workspace --locked
+say "cargo test (in a virtual display for the desktop end-to-end test)"
+cargo build --workspace --locked
+EA_DESKTOP_E2E=1 xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked
+
+say "browser tests of every screen"
+npm run test:browser
