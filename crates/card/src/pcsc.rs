@@ -1,0 +1,209 @@
+//! The PC/SC transport (pcsc-lite on Linux and macOS' PCSC framework, WinSCard on Windows).
+//!
+//! A card is served by its own thread, which owns the PC/SC handle. Callers send APDUs to it and
+//! wait at most the per-APDU timeout, so a card that stops answering cannot hang the app: the
+//! caller gets [`CardError::Timeout`] and the thread is abandoned. Operations that must not
+//! interleave with other programs run inside [`PcscCard::with_transaction`] (an exclusive
+//! PC/SC transaction).
+
+use crate::status::CardError;
+use crate::transport::CardTransport;
+use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+use std::ffi::CString;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+/// A reader and whether a card is in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub name: String,
+    pub card_present: bool,
+}
+
+/// Default time a card has to answer one APDU.
+pub const APDU_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn map(e: pcsc::Error) -> CardError {
+    use pcsc::Error as E;
+    match e {
+        E::NoService | E::ServiceStopped => CardError::NoService,
+        E::NoReadersAvailable | E::UnknownReader | E::ReaderUnavailable => CardError::NoReader,
+        E::RemovedCard | E::ResetCard => CardError::CardRemoved,
+        E::NoSmartcard => CardError::NoCard,
+        E::Timeout => CardError::Timeout,
+        E::SharingViolation => CardError::Busy,
+        other => CardError::Transport(other.to_string()),
+    }
+}
+
+fn context() -> Result<Context, CardError> {
+    Context::establish(Scope::User).map_err(|e| match e {
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::NoReadersAvailable => {
+            CardError::NoService
+        }
+        other => map(other),
+    })
+}
+
+/// The connected readers (empty when there are none).
+pub fn readers() -> Result<Vec<Reader>, CardError> {
+    let ctx = context()?;
+    let names = match ctx.list_readers_owned() {
+        Ok(n) => n,
+        Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
+        Err(e) => return Err(map(e)),
+    };
+    let mut states: Vec<ReaderState> = names
+        .into_iter()
+        .map(|n| ReaderState::new(n, State::UNAWARE))
+        .collect();
+    if !states.is_empty() {
+        ctx.get_status_change(Duration::from_millis(0), &mut states)
+            .map_err(map)?;
+    }
+    Ok(states
+        .iter()
+        .map(|s| Reader {
+            name: s.name().to_string_lossy().into_owned(),
+            card_present: s.event_state().contains(State::PRESENT),
+        })
+        .collect())
+}
+
+/// Waits up to `timeout` for a card to be inserted in or removed from `reader`; returns whether
+/// a card is present afterwards.
+pub fn wait_for_change(reader: &str, timeout: Duration) -> Result<bool, CardError> {
+    let ctx = context()?;
+    let name = CString::new(reader).map_err(|_| CardError::NoReader)?;
+    let mut states = [ReaderState::new(name, State::UNAWARE)];
+    ctx.get_status_change(Duration::from_millis(0), &mut states)
+        .map_err(map)?;
+    states[0].sync_current_state();
+    match ctx.get_status_change(timeout, &mut states) {
+        Ok(()) | Err(pcsc::Error::Timeout) => {}
+        Err(e) => return Err(map(e)),
+    }
+    Ok(states[0].event_state().contains(State::PRESENT))
+}
+
+enum Request {
+    Apdu(Vec<u8>, Sender<Result<Vec<u8>, CardError>>),
+    Begin(Sender<Result<(), CardError>>),
+    End(Sender<Result<(), CardError>>),
+}
+
+/// A connected card.
+#[derive(Debug)]
+pub struct PcscCard {
+    requests: Sender<Request>,
+    timeout: Duration,
+}
+
+fn transmit(card: &pcsc::Card, apdu: &[u8]) -> Result<Vec<u8>, CardError> {
+    let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
+    card.transmit(apdu, &mut buf)
+        .map(<[u8]>::to_vec)
+        .map_err(map)
+}
+
+fn serve(card: pcsc::Card, requests: Receiver<Request>) {
+    let mut card = card;
+    while let Ok(req) = requests.recv() {
+        match req {
+            Request::Apdu(a, reply) => {
+                let _ = reply.send(transmit(&card, &a));
+            }
+            Request::End(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+            Request::Begin(reply) => {
+                let tx = match card.transaction() {
+                    Ok(tx) => tx,
+                    Err(e) => {
+                        let _ = reply.send(Err(map(e)));
+                        continue;
+                    }
+                };
+                let _ = reply.send(Ok(()));
+                while let Ok(inner) = requests.recv() {
+                    match inner {
+                        Request::Apdu(a, r) => {
+                            let _ = r.send(transmit(&tx, &a));
+                        }
+                        Request::End(r) => {
+                            let _ = r.send(tx.end(Disposition::LeaveCard).map_err(|(_, e)| map(e)));
+                            break;
+                        }
+                        Request::Begin(r) => {
+                            let _ = r
+                                .send(Err(CardError::Transport("transaction already open".into())));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let _ = card.disconnect(Disposition::LeaveCard);
+}
+
+/// Connects to the card in `reader` (shared mode; exclusivity comes from transactions).
+pub fn connect(reader: &str) -> Result<PcscCard, CardError> {
+    let ctx = context()?;
+    let name = CString::new(reader).map_err(|_| CardError::NoReader)?;
+    let card = ctx
+        .connect(&name, ShareMode::Shared, Protocols::ANY)
+        .map_err(map)?;
+    let (tx, rx) = channel();
+    std::thread::Builder::new()
+        .name("pcsc-card".into())
+        .spawn(move || {
+            let _ctx = ctx;
+            serve(card, rx);
+        })
+        .map_err(|e| CardError::Transport(e.to_string()))?;
+    Ok(PcscCard {
+        requests: tx,
+        timeout: APDU_TIMEOUT,
+    })
+}
+
+impl PcscCard {
+    pub fn with_timeout(mut self, timeout: Duration) -> PcscCard {
+        self.timeout = timeout;
+        self
+    }
+
+    fn ask<T>(
+        &self,
+        make: impl FnOnce(Sender<Result<T, CardError>>) -> Request,
+    ) -> Result<T, CardError> {
+        let (reply, answer) = channel();
+        self.requests
+            .send(make(reply))
+            .map_err(|_| CardError::CardRemoved)?;
+        answer.recv_timeout(self.timeout).map_err(|e| match e {
+            std::sync::mpsc::RecvTimeoutError::Timeout => CardError::Timeout,
+            std::sync::mpsc::RecvTimeoutError::Disconnected => CardError::CardRemoved,
+        })?
+    }
+
+    /// Runs `f` inside an exclusive transaction: no other program can talk to the card meanwhile.
+    pub fn with_transaction<R>(
+        &mut self,
+        f: impl FnOnce(&mut PcscCard) -> Result<R, CardError>,
+    ) -> Result<R, CardError> {
+        self.ask(Request::Begin)?;
+        let result = f(self);
+        let ended = self.ask(Request::End);
+        let r = result?;
+        ended?;
+        Ok(r)
+    }
+}
+
+impl CardTransport for PcscCard {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, CardError> {
+        let owned = apdu.to_vec();
+        self.ask(|r| Request::Apdu(owned, r))
+    }
+}

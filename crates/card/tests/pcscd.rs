@@ -1,0 +1,105 @@
+//! The unblock sequence against the virtual card through a real pcscd and the `pcsc` crate.
+//! Skipped, with the reason printed, where pcscd cannot run (required when EA_CARD_E2E is set).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use ea_card::session::unblock;
+use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
+use ea_core::cryptogram::{CardAlgorithm, compute};
+use std::time::Duration;
+use support::{card_state, insert_card, pcscd};
+
+const DEMO_KEY: &str = "404142434445464748494A4B4C4D4E4F";
+
+fn cryptogram(challenge: &[u8]) -> Result<Vec<u8>, CardError> {
+    let key = hex::decode(DEMO_KEY).unwrap();
+    compute(CardAlgorithm::Aes128, &key, challenge)
+        .map(|c| c.to_vec())
+        .map_err(|e| CardError::Transport(e.to_string()))
+}
+
+#[test]
+fn unblock_through_pcscd() {
+    let _pcscd = match pcscd() {
+        Ok(p) => p,
+        Err(reason) => {
+            assert!(
+                std::env::var_os("EA_CARD_E2E").is_none(),
+                "card tests required but {reason}"
+            );
+            eprintln!("skipping the PC/SC tests: {reason}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("card.json");
+    let profile = Profile::iso7816();
+    let new_pin = Pin::new("246810", &profile.pin).unwrap();
+
+    // A wrong cryptogram is refused and leaves the PIN blocked.
+    let (card_proc, reader) = insert_card(35963, &state, &["--pin-tries", "0"]);
+    let mut card = ea_card::pcsc::connect(&reader).unwrap();
+    let refused =
+        card.with_transaction(|c| unblock(c, profile.clone(), &new_pin, |_| Ok(vec![0u8; 16])));
+    assert_eq!(refused, Err(CardError::AuthFailed { tries_left: 4 }));
+    assert_eq!(
+        (
+            card_state(&state).pin.as_str(),
+            card_state(&state).pin_tries_left
+        ),
+        ("123456", 0)
+    );
+
+    // The real sequence, in one transaction: select, CPLC, challenge, authenticate, set PIN.
+    let serial = card
+        .with_transaction(|c| {
+            unblock(c, profile.clone(), &new_pin, |start| {
+                cryptogram(&start.challenge)
+            })
+        })
+        .unwrap();
+    assert_eq!(serial, "EA5EC0DE00000001");
+    let s = card_state(&state);
+    assert_eq!((s.pin.as_str(), s.pin_tries_left), ("246810", 3));
+    // The new PIN works on the card.
+    let mut session = CardSession::open(&mut card, profile.clone()).unwrap();
+    assert_eq!(session.pin_status(), Ok(PinStatus::TriesLeft(3)));
+    session.verify_pin(&new_pin).unwrap();
+    assert_eq!(session.pin_status(), Ok(PinStatus::Verified));
+
+    // The card is pulled after the challenge: the error says so and the PIN is unchanged.
+    let other = Pin::new("135790", &profile.pin).unwrap();
+    let mut holder = Some(card_proc);
+    let pulled = card.with_transaction(|c| {
+        unblock(c, profile.clone(), &other, |start| {
+            drop(holder.take());
+            std::thread::sleep(Duration::from_millis(500));
+            cryptogram(&start.challenge)
+        })
+    });
+    assert!(
+        matches!(
+            pulled,
+            Err(CardError::CardRemoved | CardError::NoCard | CardError::Transport(_))
+        ),
+        "{pulled:?}"
+    );
+    assert_eq!(card_state(&state).pin, "246810", "nothing half-changed");
+
+    // A card that stops answering times out instead of hanging.
+    let (_slow, reader) = insert_card(35963, &state, &["--delay-ms", "1500"]);
+    let mut slow = ea_card::pcsc::connect(&reader)
+        .unwrap()
+        .with_timeout(Duration::from_millis(300));
+    let r = CardSession::open(&mut slow, profile.clone()).map(|_| ());
+    assert_eq!(r, Err(CardError::Timeout));
+
+    assert_eq!(
+        ea_card::pcsc::connect("No Such Reader 99")
+            .map(|_| ())
+            .err(),
+        Some(CardError::NoReader)
+    );
+}
