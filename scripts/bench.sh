@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The benchmark command: builds the examples (dev profile, shared with the tests) and prints figures.
+# The benchmark command: builds the examples (dev profile, shared with the tests) and prints
+# figures: API latency for known vs unknown users, and the card unblock sequence (APDUs, time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --workspace --examples --locked
+[ -d ui/dist ] || npm run build --silent
+cargo build --workspace --examples --bins --locked
+echo "== API timing: known vs unknown users"
 ./target/debug/examples/timing
+echo
+echo "== Card unblock sequence"
+./target/debug/examples/unblock_bench

@@ -21,6 +21,12 @@ fn main() {
         "get_emergency_code_limits",
         "issue_emergency_code",
         "card_support",
+        "card_readers",
+        "card_status",
+        "card_unblock",
+        "card_change_pin",
+        "card_helpdesk_cryptogram",
+        "card_report",
     ];
     let attrs = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

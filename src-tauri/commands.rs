@@ -6,7 +6,7 @@ use crate::error::CommandError;
 use crate::settings::{self, Settings};
 use crate::state::Desktop;
 use ea_api::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use tauri::State;
 
@@ -177,22 +177,6 @@ pub async fn issue_emergency_code(
             },
         )
         .await
-}
-
-/// Whether this build can talk to smart cards, and if not, why.
-#[derive(Debug, Serialize)]
-pub struct CardSupport {
-    pub available: bool,
-    /// A code the UI translates, e.g. `card_support_missing`.
-    pub reason: Option<String>,
-}
-
-#[tauri::command]
-pub async fn card_support() -> Result<CardSupport> {
-    Ok(CardSupport {
-        available: false,
-        reason: Some("card_support_missing".into()),
-    })
 }
 
 /// Keeps [`settings`] used for validation of typed values before they are saved.

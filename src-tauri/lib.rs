@@ -1,6 +1,7 @@
 //! The desktop shell: wires typed commands, state and logging. Business rules live on the
 //! server and in `crates/*`; this crate only forwards and maps errors.
 
+pub mod card;
 pub mod client;
 pub mod commands;
 pub mod error;
@@ -66,7 +67,13 @@ pub fn run() {
             commands::unblock_user,
             commands::get_emergency_code_limits,
             commands::issue_emergency_code,
-            commands::card_support,
+            card::card_support,
+            card::card_readers,
+            card::card_status,
+            card::card_unblock,
+            card::card_change_pin,
+            card::card_helpdesk_cryptogram,
+            card::card_report,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -326,6 +326,98 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     .await;
 }
 
+/// Verifies alice again (the authenticator's last step is used, so the next one asks for a
+/// resync), then unblocks the virtual card's blocked PIN through the real PC/SC stack.
+async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
+    ui.heading("Who are you?").await;
+    ui.fill("#username", "alice").await;
+    ui.click("button[type=submit]").await;
+    ui.click("[data-flow='sms-totp']").await;
+    ui.fill("#contact-value", "+41795550101").await;
+    // Wait for this session's code, not an earlier one.
+    let before = std::fs::read_to_string(&demo.sink)
+        .unwrap_or_default()
+        .matches("--- message")
+        .count();
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code").await;
+    wait_until("a new SMS", async || {
+        (std::fs::read_to_string(&demo.sink)
+            .ok()?
+            .matches("--- message")
+            .count()
+            > before)
+            .then_some(())
+    })
+    .await;
+    let code = code_sent_to(&demo.sink, "+41795550101", 6).await;
+    ui.fill("#code", &code).await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code from your authenticator app")
+        .await;
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs()
+        / 30;
+    ui.fill(
+        "#totp",
+        &code_at(&demo.alice_totp, TotpParams::default(), step + 1),
+    )
+    .await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Your authenticator’s clock is off").await;
+    ui.shot("resync").await;
+    ui.fill(
+        "#totp-1",
+        &code_at(&demo.alice_totp, TotpParams::default(), step + 1),
+    )
+    .await;
+    ui.fill(
+        "#totp-2",
+        &code_at(&demo.alice_totp, TotpParams::default(), step + 2),
+    )
+    .await;
+    ui.click("button[type=submit]").await;
+    ui.heading("You are verified").await;
+    ui.click("[data-action='card_pin_unblock']").await;
+    ui.heading("Unblock your smart card PIN").await;
+    let select =
+        ui.c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#reader"))
+            .await
+            .expect("reader list");
+    select
+        .select_by_value(reader)
+        .await
+        .expect("choose the virtual reader");
+    ui.click("[data-testid=card-read]").await;
+    let status = wait_until("the card status", async || {
+        ui.c.find(Locator::Css("[data-testid=card-status]"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await;
+    assert!(
+        status.contains("EA5EC0DE00000001") && status.contains("The PIN is blocked."),
+        "{status}"
+    );
+    ui.fill("#new-pin", "246810").await;
+    ui.fill("#new-pin-2", "246810").await;
+    ui.shot("card").await;
+    ui.click("[data-testid=card-submit]").await;
+    wait_until("the unblocked card", async || {
+        ui.c.find(Locator::Css("[data-testid=card-done]"))
+            .await
+            .ok()
+    })
+    .await;
+}
+
 async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
     ui.heading("Who are you?").await;
     ui.fill("#username", "alice").await;
@@ -403,6 +495,30 @@ async fn desktop_app_completes_the_flows() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desktop-e2e");
     std::fs::create_dir_all(&out).expect("out dir");
 
+    // A real pcscd with the virtual card, its PIN blocked, in vpcd's second slot.
+    let pcscd = ea_card::testkit::ensure_pcscd();
+    let card_state = tmp.path().join("card.json");
+    let virtual_card = app_binary().with_file_name("ea-virtual-card");
+    let card = match &pcscd {
+        Ok(_) => Some(
+            ea_card::testkit::insert_virtual_card(
+                &virtual_card,
+                35964,
+                &card_state,
+                &["--pin-tries", "0"],
+            )
+            .expect("virtual card"),
+        ),
+        Err(reason) => {
+            assert!(
+                std::env::var_os("EA_CARD_E2E").is_none(),
+                "card test required but {reason}"
+            );
+            eprintln!("skipping the card part: {reason}");
+            None
+        }
+    };
+
     let (port, native) = (free_port(), free_port());
     let driver = Proc(
         Command::new("tauri-driver")
@@ -427,7 +543,11 @@ async fn desktop_app_completes_the_flows() {
     let url = format!("http://127.0.0.1:{port}");
     let shots = std::env::var_os("EA_SCREENSHOTS").map(PathBuf::from);
 
-    for name in ["sms-totp-reset-password", "email-questions-emergency-code"] {
+    let mut scenarios = vec!["sms-totp-reset-password", "email-questions-emergency-code"];
+    if card.is_some() {
+        scenarios.push("card-pin-unblock");
+    }
+    for name in scenarios {
         let c = start_app(&url).await;
         let guard = ShotOnFailure {
             client: c.clone(),
@@ -439,10 +559,33 @@ async fn desktop_app_completes_the_flows() {
         };
         match name {
             "sms-totp-reset-password" => sms_totp_reset_password(&ui, &demo).await,
+            "card-pin-unblock" => {
+                card_pin_unblock(&ui, &demo, &card.as_ref().expect("card").1).await
+            }
             _ => email_questions_emergency_code(&ui, &demo).await,
         }
         drop(guard);
         let _ = c.close().await;
     }
     drop(driver);
+
+    // The card now holds the new PIN: check it on the card itself, through PC/SC.
+    if let Some((_proc, reader)) = &card {
+        let profile = ea_card::Profile::iso7816();
+        let pin = ea_card::Pin::new("246810", &profile.pin).expect("pin");
+        let mut c = ea_card::pcsc::connect(reader).expect("connect");
+        let mut s = ea_card::CardSession::open(&mut c, profile).expect("select");
+        assert_eq!(
+            s.pin_status(),
+            Ok(ea_card::PinStatus::TriesLeft(3)),
+            "no longer blocked"
+        );
+        s.verify_pin(&pin)
+            .expect("the new PIN verifies on the card");
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&card_state).expect("state"))
+                .expect("json");
+        assert_eq!(state["pin"], "246810");
+    }
+    drop(pcscd);
 }

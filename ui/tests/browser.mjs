@@ -268,9 +268,26 @@ const tests = {
     const page = await open();
     await toActions(page);
     await page.click('[data-action="card_pin_unblock"]');
-    await page.getByTestId('card-unavailable').waitFor();
+    await expectHeading(page, 'Unblock your smart card PIN');
+    await page.getByTestId('card-read').click();
+    await page.getByTestId('card-status').waitFor();
+    assert((await page.getByTestId('card-status').innerText()).includes('EA5EC0DE00000001'), 'serial shown');
+    assert((await page.getByTestId('card-status').innerText()).includes('The PIN is blocked.'), 'blocked shown');
+    await page.fill('#new-pin', '12ab');
+    assert((await page.locator('[data-rule=pin_digits]').getAttribute('data-ok')) === 'false', 'digits rule live');
+    await page.fill('#new-pin', '246810');
+    await page.fill('#new-pin-2', '246810');
     await shot(page, '15-card');
-    await page.click('text=Back');
+    await page.evaluate(() => (window.__eaFake.cardRemoved = true));
+    await page.getByTestId('card-submit').click();
+    await expectError(page, 'The card was removed. Nothing was changed');
+    await page.evaluate(() => (window.__eaFake.cardRemoved = false));
+    await page.fill('#new-pin', '246810');
+    await page.fill('#new-pin-2', '246810');
+    await page.getByTestId('card-submit').click();
+    await page.getByTestId('card-done').waitFor();
+    await page.click('text=Back to the choices');
+    assert(await page.locator('[data-action="card_pin_unblock"]').isDisabled(), 'card action done');
     await page.click('[data-action="unblock_user"]');
     await page.click('text=Unblock my account');
     await page.getByTestId('unblock-done').waitFor();
@@ -294,6 +311,25 @@ const tests = {
     await shot(page3, '16-failed');
     await page3.getByRole('button', { name: 'Start again' }).click();
     await expectHeading(page3, 'Who are you?');
+  },
+
+  async 'without a card reader, the helpdesk form answers a challenge read out loud'() {
+    const page = await open('&cards=0');
+    await toActions(page);
+    await page.click('[data-action="card_pin_unblock"]');
+    await page.getByTestId('card-unavailable').waitFor();
+    assert((await page.getByTestId('card-unavailable').innerText()).includes('smart-card service is not running'), 'reason translated');
+    await page.fill('#hd-serial', 'ea5e c0de 0000 0001');
+    await page.fill('#hd-challenge', '00112233445566778899aabbccddeeXX');
+    await page.waitForFunction(() => document.querySelector('[data-testid=challenge-sum]')?.textContent?.includes('0–9'));
+    await page.fill('#hd-challenge', '00112233 44556677 8899AABB CCDDEEFF');
+    await page.waitForFunction(() => /Challenge checksum: [0-9A-F]{4}/.test(document.querySelector('[data-testid=challenge-sum]')?.textContent ?? ''));
+    await page.click('text=Get the response');
+    await page.getByTestId('cryptogram').waitFor();
+    assert((await page.getByTestId('cryptogram').innerText()) === '69C4 E0D8 6A7B 0430 D8CD B780 70B4 C55A', 'grouped cryptogram');
+    await shot(page, '18-helpdesk');
+    await page.click('text=The card accepted it');
+    await page.getByTestId('reported').waitFor();
   },
 
   async 'readable at 200 % zoom, no jump between steps, dark mode'() {

@@ -86,3 +86,31 @@ describe('i18n', () => {
     expect(pickLang(['es'])).toBe('en');
   });
 });
+
+import { checksum, cleanHex, group, pinOk, pinRules } from '../src/lib/card';
+
+describe('card helpers', () => {
+  const rules = { min_length: 6, max_length: 8, digits_only: true };
+  it('checks PINs as typed', () => {
+    const ok = (pin: string, repeat = pin) => Object.fromEntries(pinRules(rules, pin, repeat).map((r) => [r.id, r.ok]));
+    expect(ok('')).toEqual({ pin_length: null, pin_digits: null, match: null });
+    expect(ok('12345')).toMatchObject({ pin_length: false, pin_digits: true });
+    expect(ok('12a456')).toMatchObject({ pin_length: true, pin_digits: false });
+    expect(ok('123456', '123457')).toMatchObject({ match: false });
+    expect(pinOk(pinRules(rules, '123456', '123456'))).toBe(true);
+    expect(pinOk(pinRules(rules, '123456789', '123456789'))).toBe(false);
+  });
+
+  it('reads hex as people type it', () => {
+    expect(cleanHex('ea5e c0de-0000:0001')).toBe('EA5EC0DE00000001');
+    expect(cleanHex('abc')).toBeNull();
+    expect(cleanHex('zz')).toBeNull();
+    expect(cleanHex('')).toBeNull();
+    expect(group('69C4E0D86A7B')).toBe('69C4 E0D8 6A7B');
+  });
+
+  it('computes the same checksum as the server (first two bytes of SHA-256)', async () => {
+    // crates/core: checksum(b"abc") == "BA78".
+    expect(await checksum('616263')).toBe('BA78');
+  });
+});

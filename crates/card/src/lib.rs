@@ -15,6 +15,8 @@ pub mod pcsc;
 pub mod profile;
 pub mod session;
 pub mod status;
+#[cfg(feature = "pcsc")]
+pub mod testkit;
 pub mod transport;
 pub mod virtual_card;
 pub mod vpcd;

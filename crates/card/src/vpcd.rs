@@ -38,8 +38,12 @@ pub fn serve<S: Read + Write, C: VpcdCard>(stream: &mut S, card: &mut C) -> io::
         };
         if let Some(r) = reply {
             let n = u16::try_from(r.len()).map_err(|_| io::Error::other("response too long"))?;
-            stream.write_all(&n.to_be_bytes())?;
-            stream.write_all(&r)?;
+            // One write for the whole frame: two small writes would leave the second waiting for
+            // the peer's (delayed) acknowledgement of the first.
+            let mut frame = Vec::with_capacity(2 + r.len());
+            frame.extend_from_slice(&n.to_be_bytes());
+            frame.extend_from_slice(&r);
+            stream.write_all(&frame)?;
             stream.flush()?;
         }
     }

@@ -6,10 +6,11 @@
 mod support;
 
 use ea_card::session::unblock;
+use ea_card::testkit::ensure_pcscd as pcscd;
 use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
 use ea_core::cryptogram::{CardAlgorithm, compute};
 use std::time::Duration;
-use support::{card_state, insert_card, pcscd};
+use support::{card_state, insert_card};
 
 const DEMO_KEY: &str = "404142434445464748494A4B4C4D4E4F";
 

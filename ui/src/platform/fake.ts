@@ -42,6 +42,8 @@ const QUESTIONS = [
 ];
 
 export type FakeControl = {
+  /** The next card write fails as if the card were pulled. */
+  cardRemoved: boolean;
   /** Every call fails with `server_unreachable` while set. */
   offline: boolean;
   /** Milliseconds each call takes. */
@@ -55,7 +57,9 @@ const fail = (code: string, params: Record<string, unknown> = {}): CommandError 
 export function createFakeHost(params: URLSearchParams): Host & { control: FakeControl } {
   const cooldown = Number(params.get('cooldown') ?? '60');
   const flows = params.get('flows') === 'one' ? FLOWS.filter((f) => f.id === 'sms-totp') : FLOWS;
-  const control: FakeControl = { offline: false, latency: Number(params.get('latency') ?? '150'), calls: [] };
+  const cards = params.get('cards') !== '0';
+  const card = { present: true, pin: '123456', tries: 0 };
+  const control: FakeControl = { cardRemoved: false, offline: false, latency: Number(params.get('latency') ?? '150'), calls: [] };
   let settings: Settings = params.get('configured') === '0'
     ? { server_url: '', tenant: '', has_client_key: false, from_environment: false }
     : { server_url: 'https://ea.example.org', tenant: 'demo', has_client_key: false, from_environment: false };
@@ -275,7 +279,44 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         const from = req.valid_from ?? now();
         return { code: 'KH4QX7RCMA', display: 'KH4QX-7RCMA', max_uses: req.max_uses, valid_from: from, valid_to: req.valid_to ?? from + 30 * 86400 };
       }),
-    cardSupport: () => call('cardSupport', () => ({ available: false, reason: 'card_support_missing' })),
+    cardSupport: () => call('cardSupport', () => (cards ? { available: true, reason: null } : { available: false, reason: 'card_no_service' })),
+    cardReaders: () => call('cardReaders', () => (cards ? [{ name: 'Virtual PCD 00 00', card_present: card.present }, { name: 'Virtual PCD 00 01', card_present: false }] : [])),
+    cardStatus: (reader) =>
+      call('cardStatus', () => {
+        if (reader !== 'Virtual PCD 00 00' || !card.present) throw fail('card_absent');
+        return { serial: 'EA5EC0DE00000001', pin: card.tries === 0 ? 'blocked' : 'tries_left', tries_left: card.tries || null, rules: { min_length: 6, max_length: 8, digits_only: true } };
+      }),
+    cardUnblock: (reader, newPin) =>
+      call('cardUnblock', () => {
+        requireAction('card_pin_unblock');
+        if (reader !== 'Virtual PCD 00 00' || !card.present) throw fail('card_absent');
+        if (!/^[0-9]{6,8}$/.test(newPin)) throw fail('card_pin_invalid');
+        if (control.cardRemoved) throw fail('card_removed');
+        card.pin = newPin;
+        card.tries = 3;
+        actionsUsed.add('card_pin_unblock');
+        return { serial: 'EA5EC0DE00000001' };
+      }),
+    cardChangePin: (_reader, oldPin, newPin) =>
+      call('cardChangePin', () => {
+        if (oldPin !== card.pin) {
+          card.tries = Math.max(0, card.tries - 1);
+          throw card.tries === 0 ? fail('card_pin_blocked') : fail('card_wrong_pin', { tries_left: card.tries });
+        }
+        card.pin = newPin;
+      }),
+    cardHelpdeskCryptogram: (serial, challenge) =>
+      call('cardHelpdeskCryptogram', () => {
+        requireAction('card_pin_unblock');
+        if (serial.toUpperCase() !== 'EA5EC0DE00000001') throw fail('card_unknown');
+        if (challenge.length !== 32) throw fail('challenge_length', { expected: 16 });
+        return { cryptogram: '69C4E0D86A7B0430D8CDB78070B4C55A', algorithm: 'aes128', checksum: '3C1F' };
+      }),
+    cardReport: (_serial, outcome) =>
+      call('cardReport', () => {
+        if (outcome === 'unblocked') actionsUsed.add('card_pin_unblock');
+        return { action: 'card_pin_unblock' };
+      }),
   };
   if (typeof window !== 'undefined') (window as unknown as { __eaFake: FakeControl }).__eaFake = control;
   return host;

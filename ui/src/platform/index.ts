@@ -4,6 +4,7 @@
 
 import type {
   ActionDone,
+  CardCryptogram,
   EmergencyCodeIssued,
   EmergencyCodeLimitsView,
   IssueEmergencyCodeRequest,
@@ -25,6 +26,10 @@ export type Settings = {
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
 export type CardSupport = { available: boolean; reason: string | null };
+export type Reader = { name: string; card_present: boolean };
+export type PinRules = { min_length: number; max_length: number; digits_only: boolean };
+export type CardStatus = { serial: string; pin: 'blocked' | 'tries_left' | 'verified'; tries_left: number | null; rules: PinRules };
+export type CardOutcome = 'unblocked' | 'auth_failed' | 'card_error' | 'aborted';
 
 export interface Host {
   getSettings(): Promise<Settings>;
@@ -45,6 +50,13 @@ export interface Host {
   getEmergencyCodeLimits(): Promise<EmergencyCodeLimitsView>;
   issueEmergencyCode(req: IssueEmergencyCodeRequest): Promise<EmergencyCodeIssued>;
   cardSupport(): Promise<CardSupport>;
+  cardReaders(): Promise<Reader[]>;
+  cardStatus(reader: string): Promise<CardStatus>;
+  /** Reads the card, gets the cryptogram, writes it and the new PIN; the PIN stays local. */
+  cardUnblock(reader: string, newPin: string): Promise<{ serial: string }>;
+  cardChangePin(reader: string, oldPin: string, newPin: string): Promise<void>;
+  cardHelpdeskCryptogram(serial: string, challenge: string): Promise<CardCryptogram>;
+  cardReport(serial: string, outcome: CardOutcome, triesLeft: number | null): Promise<ActionDone>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {

@@ -22,4 +22,10 @@ export const tauriHost: Host = {
   getEmergencyCodeLimits: () => invoke('get_emergency_code_limits'),
   issueEmergencyCode: (req) => invoke('issue_emergency_code', { maxUses: req.max_uses, validFrom: req.valid_from, validTo: req.valid_to }),
   cardSupport: () => invoke('card_support'),
+  cardReaders: () => invoke('card_readers'),
+  cardStatus: (reader) => invoke('card_status', { reader }),
+  cardUnblock: (reader, newPin) => invoke('card_unblock', { reader, newPin }),
+  cardChangePin: (reader, oldPin, newPin) => invoke('card_change_pin', { reader, oldPin, newPin }),
+  cardHelpdeskCryptogram: (serial, challenge) => invoke('card_helpdesk_cryptogram', { serial, challenge }),
+  cardReport: (serial, outcome, triesLeft) => invoke('card_report', { serial, outcome, triesLeft }),
 };

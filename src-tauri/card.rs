@@ -1,0 +1,267 @@
+//! Smart-card commands: readers, the inserted card's state, the PIN unblock (card I/O here, the
+//! cryptogram from the server), changing a known PIN, and the helpdesk form. The new PIN never
+//! leaves this process; the server learns only its length.
+
+use crate::error::CommandError;
+use crate::state::Desktop;
+use ea_api::{ActionDone, CardCryptogram, CardCryptogramRequest, CardResultRequest};
+use ea_card::session::unblock;
+use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use tauri::State;
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+fn card_error(e: CardError) -> CommandError {
+    tracing::info!(code = e.code(), "card operation failed");
+    let err = CommandError::new(e.code());
+    match e.tries_left() {
+        Some(n) => err.with("tries_left", n),
+        None => err,
+    }
+}
+
+/// The profile of the cards this app unblocks (`EA_CARD_PROFILE`, default `iso7816`).
+fn profile() -> Profile {
+    std::env::var("EA_CARD_PROFILE")
+        .ok()
+        .and_then(|n| Profile::named(&n))
+        .unwrap_or_else(Profile::iso7816)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::result::Result<T, CardError> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CommandError::new("internal"))?
+        .map_err(card_error)
+}
+
+/// Whether this machine can talk to cards.
+#[derive(Debug, Serialize)]
+pub struct CardSupport {
+    pub available: bool,
+    /// A code the UI translates, e.g. `card_no_service`.
+    pub reason: Option<String>,
+}
+
+#[tauri::command]
+pub async fn card_support() -> Result<CardSupport> {
+    match blocking(ea_card::pcsc::readers).await {
+        Ok(_) => Ok(CardSupport {
+            available: true,
+            reason: None,
+        }),
+        Err(e) => Ok(CardSupport {
+            available: false,
+            reason: Some(e.code),
+        }),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReaderView {
+    pub name: String,
+    pub card_present: bool,
+}
+
+#[tauri::command]
+pub async fn card_readers() -> Result<Vec<ReaderView>> {
+    let readers = blocking(ea_card::pcsc::readers).await?;
+    Ok(readers
+        .into_iter()
+        .map(|r| ReaderView {
+            name: r.name,
+            card_present: r.card_present,
+        })
+        .collect())
+}
+
+/// The PIN rules of the card profile, for live checks on the PIN screen.
+#[derive(Debug, Serialize)]
+pub struct PinRulesView {
+    pub min_length: u8,
+    pub max_length: u8,
+    pub digits_only: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CardStatusView {
+    pub serial: String,
+    /// `blocked`, `tries_left` or `verified`.
+    pub pin: String,
+    pub tries_left: Option<u8>,
+    pub rules: PinRulesView,
+}
+
+#[tauri::command]
+pub async fn card_status(reader: String) -> Result<CardStatusView> {
+    let p = profile();
+    let rules = PinRulesView {
+        min_length: p.pin.min_length,
+        max_length: p.pin.max_length,
+        digits_only: p.pin.digits_only,
+    };
+    let (serial, status) = blocking(move || {
+        let mut card = ea_card::pcsc::connect(&reader)?;
+        card.with_transaction(|c| {
+            let mut s = CardSession::open(c, p)?;
+            Ok((s.serial()?, s.pin_status()?))
+        })
+    })
+    .await?;
+    let (pin, tries_left) = match status {
+        PinStatus::Blocked => ("blocked", None),
+        PinStatus::TriesLeft(n) => ("tries_left", Some(n)),
+        PinStatus::Verified => ("verified", None),
+    };
+    Ok(CardStatusView {
+        serial,
+        pin: pin.into(),
+        tries_left,
+        rules,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct CardUnblocked {
+    pub serial: String,
+}
+
+/// Unblocks the card in `reader` with a new PIN: reads serial and a fresh challenge, gets the
+/// cryptogram from the server, authenticates and sets the PIN — all in one card transaction —
+/// and reports the card's answer to the server.
+#[tauri::command]
+pub async fn card_unblock(
+    d: State<'_, Desktop>,
+    reader: String,
+    new_pin: String,
+) -> Result<CardUnblocked> {
+    let client = d.client().await?;
+    let p = profile();
+    let new_pin = zeroize::Zeroizing::new(new_pin);
+    let pin = Pin::new(&new_pin, &p.pin).map_err(card_error)?;
+    let pin_len = pin.len() as u32;
+    let handle = tokio::runtime::Handle::current();
+    let server_error: Arc<Mutex<Option<CommandError>>> = Arc::default();
+    let serial_seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let (c2, se, ss) = (client.clone(), server_error.clone(), serial_seen.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut card = ea_card::pcsc::connect(&reader)?;
+        card.with_transaction(|tx| {
+            unblock(tx, p, &pin, |start| {
+                let req = CardCryptogramRequest {
+                    serial: start.serial.clone(),
+                    challenge: hex::encode_upper(&start.challenge),
+                    new_pin_length: Some(pin_len),
+                };
+                match handle
+                    .block_on(c2.post::<CardCryptogram>("v1/session/actions/card-cryptogram", &req))
+                {
+                    Ok(c) => {
+                        if let Ok(mut s) = ss.lock() {
+                            *s = Some(start.serial.clone());
+                        }
+                        hex::decode(&c.cryptogram).map_err(|_| CardError::MalformedResponse)
+                    }
+                    Err(e) => {
+                        if let Ok(mut slot) = se.lock() {
+                            *slot = Some(e);
+                        }
+                        Err(CardError::Transport(
+                            "the server refused the cryptogram".into(),
+                        ))
+                    }
+                }
+            })
+        })
+    })
+    .await
+    .map_err(|_| CommandError::new("internal"))?;
+    if let Some(e) = server_error.lock().ok().and_then(|mut s| s.take()) {
+        return Err(e);
+    }
+    // The cryptogram was issued: tell the server what the card answered, whatever it was.
+    let serial = serial_seen.lock().ok().and_then(|s| s.clone());
+    if let Some(serial) = serial {
+        let (result, tries_left) = match &outcome {
+            Ok(_) => ("unblocked", None),
+            Err(CardError::AuthFailed { tries_left }) => {
+                ("auth_failed", Some(u32::from(*tries_left)))
+            }
+            Err(_) => ("card_error", None),
+        };
+        let report = CardResultRequest {
+            serial,
+            outcome: result.into(),
+            tries_left,
+        };
+        if let Err(e) = client
+            .post::<ActionDone>("v1/session/actions/card-result", &report)
+            .await
+        {
+            tracing::warn!(code = %e.code, "the card's answer could not be reported");
+        }
+    }
+    let serial = outcome.map_err(card_error)?;
+    tracing::info!("card PIN unblocked");
+    Ok(CardUnblocked { serial })
+}
+
+/// Changes a PIN the user still knows (no server involved).
+#[tauri::command]
+pub async fn card_change_pin(reader: String, old_pin: String, new_pin: String) -> Result<()> {
+    let p = profile();
+    let (old_pin, new_pin) = (
+        zeroize::Zeroizing::new(old_pin),
+        zeroize::Zeroizing::new(new_pin),
+    );
+    let old = Pin::new(&old_pin, &p.pin).map_err(card_error)?;
+    let new = Pin::new(&new_pin, &p.pin).map_err(card_error)?;
+    blocking(move || {
+        let mut card = ea_card::pcsc::connect(&reader)?;
+        card.with_transaction(|c| CardSession::open(c, p)?.change_pin(&old, &new))
+    })
+    .await
+}
+
+/// Helpdesk: the cryptogram for a serial and challenge read out by the user.
+#[tauri::command]
+pub async fn card_helpdesk_cryptogram(
+    d: State<'_, Desktop>,
+    serial: String,
+    challenge: String,
+) -> Result<CardCryptogram> {
+    let req = CardCryptogramRequest {
+        serial,
+        challenge,
+        new_pin_length: None,
+    };
+    d.client()
+        .await?
+        .post("v1/session/actions/card-cryptogram", &req)
+        .await
+}
+
+/// Records what the card answered (helpdesk: as the user reports it).
+#[tauri::command]
+pub async fn card_report(
+    d: State<'_, Desktop>,
+    serial: String,
+    outcome: String,
+    tries_left: Option<u32>,
+) -> Result<ActionDone> {
+    d.client()
+        .await?
+        .post(
+            "v1/session/actions/card-result",
+            &CardResultRequest {
+                serial,
+                outcome,
+                tries_left,
+            },
+        )
+        .await
+}
