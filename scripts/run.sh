@@ -15,19 +15,33 @@ mkdir -p "$data"
 ./target/debug/ea-server --data-dir "$data" demo --codes-file "$data/messages.log"
 
 ./target/debug/ea-server --data-dir "$data" serve --listen "$listen" --dev-sink "$data/messages.log" &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+pids=($!)
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+
+# The demo card: alice's, its PIN blocked, in pcscd's virtual reader (when vsmartcard is here).
+card_note="No virtual card: install pcscd and vsmartcard-vpcd to try the card PIN unblock."
+if [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] && command -v pcscd >/dev/null 2>&1; then
+  if ! pgrep -x pcscd >/dev/null 2>&1; then
+    pcscd -f -a >"$data/pcscd.log" 2>&1 &
+    pids+=($!)
+    sleep 0.5
+  fi
+  ./target/debug/ea-virtual-card --state "$data/card.json" --pin-tries 0 >"$data/virtual-card.log" 2>&1 &
+  pids+=($!)
+  card_note="Virtual card EA5EC0DE00000001 (alice's, PIN blocked) is in reader \"Virtual PCD 00 00\"; its state: $data/card.json"
+fi
 sleep 1
 
 cat <<TXT
 
 The server listens on http://$listen (API description: http://$listen/v1/openapi.json).
 Log in as alice, bob or carol; codes arrive in:  tail -f $data/messages.log
+$card_note
 
 TXT
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" = Darwin ]; then
   EA_SERVER_URL="http://$listen" EA_TENANT=demo ./target/debug/emergency-access
 else
   echo "No display: the desktop app cannot open here; the server keeps running (Ctrl-C stops it)."
-  wait "$server"
+  wait "${pids[0]}"
 fi

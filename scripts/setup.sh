@@ -10,13 +10,15 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
 
-# Build tools and the desktop app's libraries (WebKitGTK 4.1 for Tauri 2).
+# Build tools, the desktop app's libraries (WebKitGTK 4.1 for Tauri 2, PC/SC), and pcscd with
+# vsmartcard's virtual reader so the demo's virtual card can be unblocked.
 packages=(build-essential pkg-config curl ca-certificates git libssl-dev
-  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev)
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  libpcsclite-dev pcscd vsmartcard-vpcd)
 if [ "$mode" = test ]; then
   # python3-venv: the SMTP server of the end-to-end test (aiosmtpd); postgresql: the store
   # tests; xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test; chromium: browser tests.
-  packages+=(python3 python3-venv postgresql xvfb xauth webkit2gtk-driver chromium)
+  packages+=(python3 python3-venv postgresql xvfb xauth webkit2gtk-driver chromium pcsc-tools)
 fi
 
 apt_install() {
