@@ -89,6 +89,37 @@ fn unblock_through_pcscd() {
     );
     assert_eq!(card_state(&state).pin, "246810", "nothing half-changed");
 
+    // Insertion and removal are seen by waiting on the reader.
+    assert_eq!(
+        ea_card::pcsc::wait_for_change(&reader, Duration::from_millis(200)),
+        Ok(false),
+        "no card after the pull"
+    );
+    let (card_proc, _) = insert_card(35963, &state, &[]);
+    assert_eq!(
+        ea_card::pcsc::wait_for_change(&reader, Duration::from_millis(200)),
+        Ok(true),
+        "the card is back"
+    );
+    let watcher = {
+        let reader = reader.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            (
+                ea_card::pcsc::wait_for_change(&reader, Duration::from_secs(10)),
+                started.elapsed(),
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    drop(card_proc);
+    let (seen, waited) = watcher.join().unwrap();
+    assert_eq!(seen, Ok(false), "the removal is noticed while waiting");
+    assert!(
+        waited < Duration::from_secs(5),
+        "noticed when it happened, not at the timeout ({waited:?})"
+    );
+
     // A card that stops answering times out instead of hanging.
     let (_slow, reader) = insert_card(35963, &state, &["--delay-ms", "1500"]);
     let mut slow = ea_card::pcsc::connect(&reader)
