@@ -68,11 +68,7 @@ pub async fn save(
                 .filter(account_guard::Column::Version.eq(v))
                 .exec(conn)
                 .await?;
-            if res.rows_affected == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::Conflict)
-            }
+            crate::swapped(res)
         }
     }
 }

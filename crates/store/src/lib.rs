@@ -111,6 +111,15 @@ impl Store {
     }
 }
 
+/// A compare-and-swap update succeeded only if it changed exactly one row.
+pub(crate) fn swapped(res: sea_orm::UpdateResult) -> Result<()> {
+    if res.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
 /// Maps a unique-constraint violation to [`StoreError::Duplicate`].
 pub(crate) fn duplicate_or(e: DbErr, what: impl Into<String>) -> StoreError {
     let text = e.to_string().to_lowercase();

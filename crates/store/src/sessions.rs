@@ -61,11 +61,7 @@ pub async fn save(
         .filter(session::Column::Version.eq(version))
         .exec(conn)
         .await?;
-    if res.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
+    crate::swapped(res)
 }
 
 /// Deletes sessions that expired before `now`.

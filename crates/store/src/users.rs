@@ -242,11 +242,7 @@ pub async fn save_totp_counters(
         .filter(totp_seed::Column::Version.eq(version))
         .exec(conn)
         .await?;
-    if res.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
+    crate::swapped(res)
 }
 
 /// Sets or clears the disabled flag.

@@ -82,44 +82,20 @@ pub async fn reset_password(
         ));
     }
     let (l, user) = claim(&state, &token, Action::ResetPassword).await?;
-    match state
+    let outcome = state
         .directory
         .set_password(&l.tenant, &user, &password)
-        .await
-    {
-        Ok(()) => {
-            finish(
-                &state,
-                &token,
-                &user,
-                Action::ResetPassword,
-                true,
-                Some(notice(Action::ResetPassword, &l.tenant.name, "")),
-                json!({}),
-            )
-            .await?;
-            Ok(Json(ActionDone {
-                action: Action::ResetPassword.as_str().into(),
-            }))
-        }
-        Err(e) => {
-            finish(
-                &state,
-                &token,
-                &user,
-                Action::ResetPassword,
-                false,
-                None,
-                json!({ "error": e.to_string() }),
-            )
-            .await?;
-            Err(ApiError::coded(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "directory_unavailable",
-                json!({}),
-            ))
-        }
-    }
+        .await;
+    finish_directory(
+        &state,
+        &token,
+        &user,
+        &l.tenant.name,
+        Action::ResetPassword,
+        outcome,
+        json!({}),
+    )
+    .await
 }
 
 /// Clear the account's lockout in the directory.
@@ -133,29 +109,53 @@ pub async fn unblock_user(
     precheck(&l, Action::UnblockUser, state.now())?;
     let (l, user) = claim(&state, &token, Action::UnblockUser).await?;
     let was_blocked = user.blocked;
-    match state.directory.unblock(&l.tenant, &user).await {
+    let outcome = state.directory.unblock(&l.tenant, &user).await;
+    let detail = json!({ "was_blocked": was_blocked });
+    finish_directory(
+        &state,
+        &token,
+        &user,
+        &l.tenant.name,
+        Action::UnblockUser,
+        outcome,
+        detail,
+    )
+    .await
+}
+
+/// Ends a directory action: on success the claim is spent and the user notified; on failure it
+/// is released (so the user can try again) and the directory's trouble reported.
+async fn finish_directory(
+    state: &AppState,
+    token: &SessionToken,
+    user: &ea_store::users::UserRecord,
+    tenant_name: &str,
+    action: Action,
+    outcome: Result<(), crate::directory::DirectoryError>,
+    detail: serde_json::Value,
+) -> Result<Json<ActionDone>, ApiError> {
+    match outcome {
         Ok(()) => {
-            let note = notice(Action::UnblockUser, &l.tenant.name, "");
             finish(
-                &state,
-                &token,
-                &user,
-                Action::UnblockUser,
+                state,
+                token,
+                user,
+                action,
                 true,
-                Some(note),
-                json!({ "was_blocked": was_blocked }),
+                Some(notice(action, tenant_name, "")),
+                detail,
             )
             .await?;
             Ok(Json(ActionDone {
-                action: Action::UnblockUser.as_str().into(),
+                action: action.as_str().into(),
             }))
         }
         Err(e) => {
             finish(
-                &state,
-                &token,
-                &user,
-                Action::UnblockUser,
+                state,
+                token,
+                user,
+                action,
                 false,
                 None,
                 json!({ "error": e.to_string() }),

@@ -61,19 +61,24 @@ impl SessionToken {
     }
 }
 
+/// The credential of an `Authorization: Bearer …` header.
+pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(value
+        .strip_prefix("Bearer ")
+        .ok_or(ApiError::Unauthorized)?
+        .trim())
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized)?;
-        let value = header.to_str().map_err(|_| ApiError::Unauthorized)?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .ok_or(ApiError::Unauthorized)?
-            .trim();
+        let token = bearer(parts)?;
         // Tokens are 43 base64url characters; anything else cannot be one of ours.
         if token.len() != 43
             || !token

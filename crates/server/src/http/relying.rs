@@ -23,15 +23,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let key = value
-            .strip_prefix("Bearer ")
-            .ok_or(ApiError::Unauthorized)?
-            .trim();
+        let key = super::extract::bearer(parts)?;
         if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
             return Err(ApiError::Unauthorized);
         }
