@@ -14,7 +14,7 @@ use tauri::State;
 type Result<T> = std::result::Result<T, CommandError>;
 
 fn card_error(e: CardError) -> CommandError {
-    tracing::info!(code = e.code(), "card operation failed");
+    tracing::info!(error_code = e.code(), "card operation failed");
     let err = CommandError::new(e.code());
     match e.tries_left() {
         Some(n) => err.with("tries_left", n),
@@ -202,7 +202,7 @@ pub async fn card_unblock(
             .post::<ActionDone>("v1/session/actions/card-result", &report)
             .await
         {
-            tracing::warn!(code = %e.code, "the card's answer could not be reported");
+            tracing::warn!(error_code = %e.code, "the card's answer could not be reported");
         }
     }
     let serial = outcome.map_err(card_error)?;

@@ -100,7 +100,7 @@ impl ServerClient {
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(body) => {
-                tracing::info!(path, status = status.as_u16(), code = %body.code, "server refused");
+                tracing::info!(path, status = status.as_u16(), error_code = %body.code, "server refused");
                 Err(body.into())
             }
             Err(_) => Err(CommandError::new("server_error").with("status", status.as_u16())),
