@@ -18,7 +18,8 @@ packages=(build-essential pkg-config curl ca-certificates git libssl-dev
 if [ "$mode" = test ]; then
   # python3-venv: the SMTP server of the end-to-end test (aiosmtpd); postgresql: the store
   # tests; xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test; chromium: browser tests.
-  packages+=(python3 python3-venv postgresql xvfb xauth webkit2gtk-driver chromium pcsc-tools)
+  # dbus and gnome-keyring: a private Secret Service for the keyring test.
+  packages+=(python3 python3-venv postgresql xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
 fi
 
 apt_install() {

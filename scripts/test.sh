@@ -47,7 +47,15 @@ say "cargo test (in a virtual display for the desktop end-to-end test; pcscd for
 cargo build --workspace --locked
 # EA_DESKTOP_E2E and EA_CARD_E2E turn "skipped" into "failed" for the desktop and card tests:
 # here everything they need is installed. The card tests start pcscd when none runs.
-EA_DESKTOP_E2E=1 EA_CARD_E2E=1 xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked
+# The run happens inside a private D-Bus session with an unlocked gnome-keyring (its files in a
+# temporary directory), so the keyring test uses a real Secret Service.
+keyring_dir=$(mktemp -d /tmp/ea-keyring.XXXXXX)
+export XDG_DATA_HOME="$keyring_dir"
+EA_DESKTOP_E2E=1 EA_CARD_E2E=1 EA_KEYRING_E2E=1 dbus-run-session -- sh -c '
+  printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked'
+unset XDG_DATA_HOME
+rm -rf "$keyring_dir"
 
 say "browser tests of every screen"
 npm run test:browser
