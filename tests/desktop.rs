@@ -156,11 +156,19 @@ async fn wait_until<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
     }
 }
 
-/// The newest code of `digits` digits sent to `to`.
-async fn code_sent_to(sink: &Path, to: &str, digits: usize) -> String {
+/// How many messages the dev sink holds so far.
+fn messages_so_far(sink: &Path) -> usize {
+    std::fs::read_to_string(sink)
+        .unwrap_or_default()
+        .matches("--- message ")
+        .count()
+}
+
+/// The code of `digits` digits in the first message to `to` after the first `after` messages.
+async fn code_sent_to(sink: &Path, to: &str, digits: usize, after: usize) -> String {
     wait_until(&format!("a code for {to}"), async || {
         let log = std::fs::read_to_string(sink).ok()?;
-        let block = log.rsplit("--- message ").find(|b| {
+        let block = log.split("--- message ").skip(after + 1).find(|b| {
             b.lines()
                 .next()
                 .is_some_and(|l| l.ends_with(&format!(" to {to}")))
@@ -171,6 +179,15 @@ async fn code_sent_to(sink: &Path, to: &str, digits: usize) -> String {
             .map(str::to_owned)
     })
     .await
+}
+
+/// The authenticator's current time step.
+fn totp_step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs()
+        / 30
 }
 
 struct Ui {
@@ -211,17 +228,16 @@ impl Ui {
             .expect("click");
     }
 
-    async fn error_text(&self) -> String {
-        wait_until("an error message", async || {
-            self.c
-                .find(Locator::Css("[data-testid=error]"))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()
+    /// The text of the first element matching `css`, once it appears.
+    async fn text_of(&self, css: &str) -> String {
+        wait_until(css, async || {
+            self.c.find(Locator::Css(css)).await.ok()?.text().await.ok()
         })
         .await
+    }
+
+    async fn error_text(&self) -> String {
+        self.text_of("[data-testid=error]").await
     }
 
     async fn shot(&self, name: &str) {
@@ -280,9 +296,10 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     ui.heading("Where should we send the code?").await;
     ui.fill("#contact-value", "079 555 01 01").await;
     ui.shot("contact").await;
+    let sent = messages_so_far(&demo.sink);
     ui.click("button[type=submit]").await;
     ui.heading("Enter the code").await;
-    let code = code_sent_to(&demo.sink, "+41795550101", 6).await;
+    let code = code_sent_to(&demo.sink, "+41795550101", 6, sent).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     ui.fill("#code", wrong).await;
     ui.click("button[type=submit]").await;
@@ -298,13 +315,9 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     ui.heading("Enter the code from your authenticator app")
         .await;
     ui.shot("totp").await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs();
     ui.fill(
         "#totp",
-        &code_at(&demo.alice_totp, TotpParams::default(), now / 30),
+        &code_at(&demo.alice_totp, TotpParams::default(), totp_step()),
     )
     .await;
     ui.click("button[type=submit]").await;
@@ -318,12 +331,7 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     ui.fill("#pw1", "violet staple orbit canyon").await;
     ui.fill("#pw2", "violet staple orbit canyon").await;
     ui.click("button[type=submit]").await;
-    wait_until("the password to be changed", async || {
-        ui.c.find(Locator::Css("[data-testid=password-done]"))
-            .await
-            .ok()
-    })
-    .await;
+    ui.text_of("[data-testid=password-done]").await;
 }
 
 /// Verifies alice again (the authenticator's last step is used, so the next one asks for a
@@ -334,32 +342,15 @@ async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
     ui.click("button[type=submit]").await;
     ui.click("[data-flow='sms-totp']").await;
     ui.fill("#contact-value", "+41795550101").await;
-    // Wait for this session's code, not an earlier one.
-    let before = std::fs::read_to_string(&demo.sink)
-        .unwrap_or_default()
-        .matches("--- message")
-        .count();
+    let sent = messages_so_far(&demo.sink);
     ui.click("button[type=submit]").await;
     ui.heading("Enter the code").await;
-    wait_until("a new SMS", async || {
-        (std::fs::read_to_string(&demo.sink)
-            .ok()?
-            .matches("--- message")
-            .count()
-            > before)
-            .then_some(())
-    })
-    .await;
-    let code = code_sent_to(&demo.sink, "+41795550101", 6).await;
+    let code = code_sent_to(&demo.sink, "+41795550101", 6, sent).await;
     ui.fill("#code", &code).await;
     ui.click("button[type=submit]").await;
     ui.heading("Enter the code from your authenticator app")
         .await;
-    let step = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs()
-        / 30;
+    let step = totp_step();
     ui.fill(
         "#totp",
         &code_at(&demo.alice_totp, TotpParams::default(), step + 1),
@@ -393,15 +384,7 @@ async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
         .await
         .expect("choose the virtual reader");
     ui.click("[data-testid=card-read]").await;
-    let status = wait_until("the card status", async || {
-        ui.c.find(Locator::Css("[data-testid=card-status]"))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()
-    })
-    .await;
+    let status = ui.text_of("[data-testid=card-status]").await;
     assert!(
         status.contains("EA5EC0DE00000001") && status.contains("The PIN is blocked."),
         "{status}"
@@ -410,12 +393,7 @@ async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
     ui.fill("#new-pin-2", "246810").await;
     ui.shot("card").await;
     ui.click("[data-testid=card-submit]").await;
-    wait_until("the unblocked card", async || {
-        ui.c.find(Locator::Css("[data-testid=card-done]"))
-            .await
-            .ok()
-    })
-    .await;
+    ui.text_of("[data-testid=card-done]").await;
 }
 
 async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
@@ -424,9 +402,10 @@ async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
     ui.click("button[type=submit]").await;
     ui.click("[data-flow='email-questions']").await;
     ui.fill("#contact-value", "Alice@Demo.example").await;
+    let sent = messages_so_far(&demo.sink);
     ui.click("button[type=submit]").await;
     ui.heading("Enter the code").await;
-    let code = code_sent_to(&demo.sink, "alice@demo.example", 8).await;
+    let code = code_sent_to(&demo.sink, "alice@demo.example", 8, sent).await;
     ui.fill("#code", &code).await;
     ui.click("button[type=submit]").await;
     ui.heading("Answer your security questions").await;
@@ -460,15 +439,7 @@ async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
     ui.heading("Emergency access code").await;
     ui.fill("#ec-uses", "2").await;
     ui.click("button[type=submit]").await;
-    let shown = wait_until("the emergency code", async || {
-        ui.c.find(Locator::Css("[data-testid=emergency-code]"))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()
-    })
-    .await;
+    let shown = ui.text_of("[data-testid=emergency-code]").await;
     let code = shown.replace('-', "");
     assert_eq!(code.len(), 10, "{shown}");
     assert!(
