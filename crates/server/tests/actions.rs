@@ -54,21 +54,7 @@ async fn setup() -> (Harness, String) {
 /// A session of alice that completed SMS + TOTP (all four actions permitted).
 async fn completed(h: &Harness) -> String {
     h.clock.advance(30); // a fresh authenticator step for every verification
-    let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
-    h.call(
-        "POST",
-        "/v1/session/contact",
-        Some(&t),
-        Some(json!({"contact_id": 0, "value": "+41791234567"})),
-    )
-    .await;
+    let t = h.send_code("sms-totp", "+41791234567").await;
     let code = h.code_for("+41791234567").await;
     h.call(
         "POST",

@@ -204,21 +204,7 @@ async fn email_then_questions_with_retries_and_stop() {
     );
 
     // A second session: three wrong tries stop the whole verification.
-    let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "email-questions"})),
-    )
-    .await;
-    h.call(
-        "POST",
-        "/v1/session/contact",
-        Some(&t),
-        Some(json!({"contact_id": 0, "value": "alice@example.org"})),
-    )
-    .await;
+    let t = h.send_code("email-questions", "alice@example.org").await;
     let code = h.code_for("alice@example.org").await;
     let (_, v) = h
         .call(
@@ -517,21 +503,7 @@ async fn failures_lock_the_account_across_sessions() {
 #[tokio::test]
 async fn sessions_and_queued_messages_survive_a_restart() {
     let mut h = Harness::new().await;
-    let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
-    h.call(
-        "POST",
-        "/v1/session/contact",
-        Some(&t),
-        Some(json!({"contact_id": 0, "value": "+41791234567"})),
-    )
-    .await;
+    let t = h.send_code("sms-totp", "+41791234567").await;
     // The code is committed with its outbox row, but the process "dies" before sending.
     assert_eq!(
         outbox::pending_count(h.state.store.db())
@@ -562,21 +534,7 @@ async fn sessions_and_queued_messages_survive_a_restart() {
 #[tokio::test]
 async fn a_code_is_accepted_once_under_concurrent_requests() {
     let h = Harness::new().await;
-    let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
-    h.call(
-        "POST",
-        "/v1/session/contact",
-        Some(&t),
-        Some(json!({"contact_id": 0, "value": "+41791234567"})),
-    )
-    .await;
+    let t = h.send_code("sms-totp", "+41791234567").await;
     let code = h.code_for("+41791234567").await;
     let mut tasks = Vec::new();
     for _ in 0..8 {

@@ -178,6 +178,31 @@ impl Harness {
         )
     }
 
+    /// Starts a session of alice in `acme`, chooses `flow` and confirms `contact`: a code is on its
+    /// way. Returns the session token.
+    pub async fn send_code(&self, flow: &str, contact: &str) -> String {
+        let (t, _) = self.start("acme", "alice").await;
+        let (st, v) = self
+            .call(
+                "POST",
+                "/v1/session/flow",
+                Some(&t),
+                Some(json!({"flow_id": flow})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let (st, v) = self
+            .call(
+                "POST",
+                "/v1/session/contact",
+                Some(&t),
+                Some(json!({"contact_id": 0, "value": contact})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        t
+    }
+
     /// Delivers due messages and returns the newest code sent to `destination`.
     pub async fn code_for(&self, destination: &str) -> String {
         dispatch::deliver_due(&self.state, &self.transports, 3, &mut HashMap::new())
