@@ -3,7 +3,7 @@
 # figures: API latency for known vs unknown users, and the card unblock sequence (APDUs, time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/env.sh
 [ -d ui/dist ] || npm run build --silent
 cargo build --workspace --examples --bins --locked
 echo "== API timing: known vs unknown users"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh run
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/env.sh
 
 listen=${EA_LISTEN:-127.0.0.1:8080}
 data=.ea-demo

