@@ -87,21 +87,7 @@ async fn sms_then_totp_completes_and_permits_actions() {
     );
 
     // The same authenticator code cannot serve a second session.
-    let (t2, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t2),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
-    h.call(
-        "POST",
-        "/v1/session/contact",
-        Some(&t2),
-        Some(json!({"contact_id": 0, "value": "+41791234567"})),
-    )
-    .await;
+    let t2 = h.send_code("sms-totp", "+41791234567").await;
     let code = h.code_for("+41791234567").await;
     h.call(
         "POST",
@@ -136,23 +122,7 @@ async fn sms_then_totp_completes_and_permits_actions() {
 #[tokio::test]
 async fn email_then_questions_with_retries_and_stop() {
     let h = Harness::new().await;
-    let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "email-questions"})),
-    )
-    .await;
-    let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/contact",
-            Some(&t),
-            Some(json!({"contact_id": 0, "value": "ALICE@example.ORG"})),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    let t = h.send_code("email-questions", "ALICE@example.ORG").await;
     let code = h.code_for("alice@example.org").await;
     assert_eq!(code.len(), 8);
     let (_, v) = h
