@@ -11,11 +11,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
 
-# Build tools, the desktop app's libraries (WebKitGTK 4.1 for Tauri 2, PC/SC), and pcscd with
-# vsmartcard's virtual reader so the demo's virtual card can be unblocked.
+# Build tools, the desktop app's libraries (WebKitGTK 4.1 for Tauri 2, PC/SC, libclang for the
+# camera crate's V4L2 bindings), and pcscd with vsmartcard's virtual reader so the demo's virtual
+# card can be unblocked.
 packages=(build-essential pkg-config curl ca-certificates git libssl-dev python3 python3-venv
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  libpcsclite-dev pcscd vsmartcard-vpcd)
+  libpcsclite-dev libclang-dev pcscd vsmartcard-vpcd)
 if [ "$mode" = test ]; then
   # postgresql: the store
   # tests; xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test; chromium: browser tests.
