@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command: builds the examples (dev profile, shared with the tests) and prints
-# figures: API latency for known vs unknown users, and the card unblock sequence (APDUs, time).
+# figures: API latency for known vs unknown users, the card unblock sequence (APDUs, time), and
+# (release build) QR decoding per frame and from the first frame with a code to the link.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -11,3 +12,6 @@ echo "== API timing: known vs unknown users"
 echo
 echo "== Card unblock sequence"
 ./target/debug/examples/unblock_bench
+echo
+echo "== QR path (release): decode per frame, first code frame to decoded link"
+cargo run --release --locked -q -p ea-scan --example scan_bench

@@ -30,6 +30,11 @@ if [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] && command -v pcscd >/dev/n
   pids+=($!)
   card_note="Virtual card EA5EC0DE00000001 (alice's, PIN blocked) is in reader \"Virtual PCD 00 00\"; its state: $data/card.json"
 fi
+# The QR path: carol's card is in no reader; a vSEC:CMS-style QR code of its serial and a fresh
+# challenge is written here and offered to the app as its camera.
+challenge=$(python3 -c 'import secrets; print(secrets.token_hex(16).upper())')
+qr_link="vsec-ea://card-unblock?serial=EA5EC0DE00000003&challenge=$challenge&alg=aes&tenant=demo"
+./target/debug/ea-scan --make "$qr_link" "$data/carol-card-qr.png"
 sleep 1
 
 cat <<TXT
@@ -37,10 +42,14 @@ cat <<TXT
 The server listens on http://$listen (API description: http://$listen/v1/openapi.json).
 Log in as alice, bob or carol; codes arrive in:  tail -f $data/messages.log
 $card_note
+QR path: "Scan a QR code from vSEC:CMS" uses $data/carol-card-qr.png as the camera (carol's card,
+a fresh challenge); or paste the link, or open it while the app runs:
+  $qr_link
 
 TXT
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" = Darwin ]; then
-  EA_SERVER_URL="http://$listen" EA_TENANT=demo ./target/debug/emergency-access
+  EA_SERVER_URL="http://$listen" EA_TENANT=demo EA_CAMERA="file:$PWD/$data/carol-card-qr.png" \
+    ./target/debug/emergency-access
 else
   echo "No display: the desktop app cannot open here; the server keeps running (Ctrl-C stops it)."
   wait "${pids[0]}"

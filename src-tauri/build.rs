@@ -27,6 +27,14 @@ fn main() {
         "card_change_pin",
         "card_helpdesk_cryptogram",
         "card_report",
+        "card_qr_cryptogram",
+        "scan_cameras",
+        "scan_start",
+        "scan_stop",
+        "scan_parse",
+        "scan_image",
+        "scan_watch_links",
+        "scan_take_link",
     ];
     let attrs = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -4,7 +4,7 @@
 
 use crate::error::CommandError;
 use crate::state::Desktop;
-use ea_api::{ActionDone, CardCryptogram, CardCryptogramRequest, CardResultRequest};
+use ea_api::{ActionDone, CardCryptogram, CardCryptogramRequest, CardDelivery, CardResultRequest};
 use ea_card::session::unblock;
 use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
 use serde::Serialize;
@@ -156,6 +156,7 @@ pub async fn card_unblock(
                     serial: start.serial.clone(),
                     challenge: hex::encode_upper(&start.challenge),
                     new_pin_length: Some(pin_len),
+                    delivery: Some(CardDelivery::Card),
                 };
                 match handle
                     .block_on(c2.post::<CardCryptogram>("v1/session/actions/card-cryptogram", &req))
@@ -238,11 +239,51 @@ pub async fn card_helpdesk_cryptogram(
         serial,
         challenge,
         new_pin_length: None,
+        delivery: Some(CardDelivery::Screen),
     };
     d.client()
         .await?
         .post("v1/session/actions/card-cryptogram", &req)
         .await
+}
+
+/// The cryptogram of the QR path, to be shown: the same value as a QR code (SVG) for a phone.
+#[derive(Debug, Serialize)]
+pub struct ShownCryptogram {
+    pub cryptogram: String,
+    pub checksum: String,
+    pub algorithm: String,
+    pub qr_svg: String,
+}
+
+/// The QR path: the serial and challenge came from vSEC:CMS (camera, link or paste), so there is
+/// no card here; the cryptogram is shown on screen to be typed on the other machine. Nothing of it
+/// is kept in this process after it is returned.
+#[tauri::command]
+pub async fn card_qr_cryptogram(
+    d: State<'_, Desktop>,
+    serial: String,
+    challenge: String,
+) -> Result<ShownCryptogram> {
+    let req = CardCryptogramRequest {
+        serial,
+        challenge,
+        new_pin_length: None,
+        delivery: Some(CardDelivery::Screen),
+    };
+    let c: CardCryptogram = d
+        .client()
+        .await?
+        .post("v1/session/actions/card-cryptogram", &req)
+        .await?;
+    let qr_svg = ea_scan::qr::svg(&c.cryptogram).map_err(|_| CommandError::new("internal"))?;
+    tracing::info!("card cryptogram shown on screen");
+    Ok(ShownCryptogram {
+        cryptogram: c.cryptogram,
+        checksum: c.checksum,
+        algorithm: c.algorithm,
+        qr_svg,
+    })
 }
 
 /// Records what the card answered (helpdesk: as the user reports it).

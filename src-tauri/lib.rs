@@ -5,12 +5,14 @@ pub mod card;
 pub mod client;
 pub mod commands;
 pub mod error;
+pub mod scan;
 pub mod secrets;
 pub mod settings;
 pub mod state;
 
 use std::sync::Mutex;
 use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
 
 /// Logs go to `emergency-access.log` in the app's log directory; never a secret.
 fn init_logging(dir: &std::path::Path) {
@@ -34,6 +36,22 @@ fn init_logging(dir: &std::path::Path) {
 /// Builds and runs the app.
 pub fn run() {
     let result = tauri::Builder::default()
+        // First: a second launch (for example a `vsec-ea://` link opened while the app runs)
+        // hands its link to this instance and exits; no second window.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .manage(scan::ScanState::default())
+        .on_window_event(|window, event| {
+            // Closing the window releases the camera.
+            if matches!(event, tauri::WindowEvent::Destroyed) {
+                window.state::<scan::ScanState>().stop();
+            }
+        })
         .setup(|app| {
             if let Ok(dir) = app.path().app_log_dir() {
                 init_logging(&dir);
@@ -43,6 +61,20 @@ pub fn run() {
                 None => app.path().app_config_dir()?,
             };
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting");
+            // A link the app was launched with, then links opened while it runs.
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                if let Some(url) = event.urls().first() {
+                    tracing::info!("card link opened");
+                    handle.state::<scan::ScanState>().link_arrived(url.as_str());
+                }
+            });
+            if let Ok(Some(urls)) = app.deep_link().get_current()
+                && let Some(url) = urls.first()
+            {
+                tracing::info!("started with a card link");
+                app.state::<scan::ScanState>().link_arrived(url.as_str());
+            }
             app.manage(state::Desktop::new(
                 config_dir,
                 std::sync::Arc::new(secrets::KeyringStore),
@@ -74,6 +106,14 @@ pub fn run() {
             card::card_change_pin,
             card::card_helpdesk_cryptogram,
             card::card_report,
+            card::card_qr_cryptogram,
+            scan::scan_cameras,
+            scan::scan_start,
+            scan::scan_stop,
+            scan::scan_parse,
+            scan::scan_image,
+            scan::scan_watch_links,
+            scan::scan_take_link,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

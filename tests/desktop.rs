@@ -81,7 +81,25 @@ struct Demo {
     _server: Proc,
     url: String,
     sink: PathBuf,
+    data: PathBuf,
     alice_totp: Vec<u8>,
+    carol_totp: Vec<u8>,
+}
+
+/// The authenticator secret of `user` from the demo command's output.
+fn demo_secret(printed: &str, user: &str) -> Vec<u8> {
+    let uri = printed
+        .lines()
+        .find(|l| l.contains(&format!("demo%3A{user}?secret=")))
+        .expect("the user's authenticator URI");
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("secret");
+    data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .expect("base32")
 }
 
 fn start_server(dir: &Path) -> Demo {
@@ -97,18 +115,8 @@ fn start_server(dir: &Path) -> Demo {
         String::from_utf8_lossy(&demo.stderr)
     );
     let printed = String::from_utf8_lossy(&demo.stdout);
-    let uri = printed
-        .lines()
-        .find(|l| l.contains("demo%3Aalice?secret="))
-        .expect("alice's authenticator URI");
-    let secret = uri
-        .split("secret=")
-        .nth(1)
-        .and_then(|s| s.split('&').next())
-        .expect("secret");
-    let alice_totp = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .expect("base32");
+    let alice_totp = demo_secret(&printed, "alice");
+    let carol_totp = demo_secret(&printed, "carol");
     let sink = dir.join("messages.log");
     let mut child = Command::new(server_binary())
         .env("EA_KEK", KEK)
@@ -138,7 +146,9 @@ fn start_server(dir: &Path) -> Demo {
         _server: Proc(child),
         url,
         sink,
+        data,
         alice_totp,
+        carol_totp,
     }
 }
 
@@ -248,13 +258,13 @@ impl Ui {
     }
 }
 
-/// A WebDriver session: the app starts with the environment tauri-driver was given.
-async fn start_app(driver: &str) -> Client {
+/// A WebDriver session: the app starts with the environment tauri-driver was given, and `args`.
+async fn start_app(driver: &str, args: &[&str]) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
     caps.insert(
         "tauri:options".into(),
-        json!({ "application": app_binary() }),
+        json!({ "application": app_binary(), "args": args }),
     );
     ClientBuilder::rustls()
         .expect("tls")
@@ -450,6 +460,229 @@ async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
     ui.shot("emergency-code").await;
 }
 
+/// carol's card (demo): in no reader; its serial and challenges reach the app as vSEC:CMS links.
+const QR_SERIAL: &str = "EA5EC0DE00000003";
+const QR_KEY: &str = "606162636465666768696A6B6C6D6E6F";
+
+struct QrInputs {
+    first_link: String,
+    second_challenge: [u8; 16],
+    camera_challenge: [u8; 16],
+    /// Frames of the image "camera": empty scenes, then the code.
+    camera_dir: PathBuf,
+    shown: std::sync::Mutex<Vec<String>>,
+}
+
+fn link(challenge: &[u8]) -> String {
+    format!(
+        "vsec-ea://card-unblock?serial={QR_SERIAL}&challenge={}&alg=aes&tenant=demo",
+        hex::encode_upper(challenge)
+    )
+}
+
+impl QrInputs {
+    fn new(dir: &Path) -> QrInputs {
+        let fresh = || rand::random::<[u8; 16]>();
+        let camera_challenge = fresh();
+        let camera_dir = dir.join("camera");
+        std::fs::create_dir_all(&camera_dir).expect("camera dir");
+        // Empty scenes, then a QR code that is no card request (the screen says so and goes
+        // on), then the code of carol's card.
+        let not_a_card = "https://cms.example.org/card-unblock?serial=EA5EC0DE00000003";
+        // At the image source's 30 frames/s: 0.5 s, 3 s, then the code.
+        for i in 0..111u64 {
+            let frame = match i {
+                0..15 => ea_scan::testkit::empty_frame(640, 480, i),
+                15..105 => ea_scan::testkit::code_frame(640, 480, not_a_card, i),
+                _ => ea_scan::testkit::code_frame(640, 480, &link(&camera_challenge), i),
+            };
+            frame
+                .save(camera_dir.join(format!("{i:03}.png")))
+                .expect("frame");
+        }
+        QrInputs {
+            first_link: link(&fresh()),
+            second_challenge: fresh(),
+            camera_challenge,
+            camera_dir,
+            shown: Default::default(),
+        }
+    }
+}
+
+/// E_K(challenge) with AES-128, computed here with the cipher alone (not the server's code).
+fn expected_response(challenge: &[u8; 16]) -> String {
+    use aes::cipher::{BlockEncrypt, KeyInit};
+    let key = hex::decode(QR_KEY).expect("key");
+    let cipher = aes::Aes128::new_from_slice(&key).expect("AES-128 key");
+    let mut block = aes::Block::clone_from_slice(challenge);
+    cipher.encrypt_block(&mut block);
+    hex::encode_upper(block)
+}
+
+/// The challenge checksum the app shows: the first two bytes of SHA-256, hex.
+fn checksum(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode_upper(&sha2::Sha256::digest(bytes)[..2])
+}
+
+/// Verifies carol through SMS and authenticator; `drifted` makes her authenticator a step ahead,
+/// so the resync screen asks for two codes (her last step is used by the previous scenario).
+async fn verify_carol(ui: &Ui, demo: &Demo, drifted: bool, then: &str) {
+    ui.fill("#username", "carol").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("How do you want to prove it is you?").await;
+    ui.click("[data-flow='sms-totp']").await;
+    ui.fill("#contact-value", "+41 79 555 03 03").await;
+    let sent = messages_so_far(&demo.sink);
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code").await;
+    let code = code_sent_to(&demo.sink, "+41795550303", 6, sent).await;
+    ui.fill("#code", &code).await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code from your authenticator app")
+        .await;
+    let step = totp_step();
+    let at = |s| code_at(&demo.carol_totp, TotpParams::default(), s);
+    if drifted {
+        ui.fill("#totp", &at(step + 1)).await;
+        ui.click("button[type=submit]").await;
+        ui.heading("Your authenticator’s clock is off").await;
+        ui.fill("#totp-1", &at(step + 1)).await;
+        ui.fill("#totp-2", &at(step + 2)).await;
+    } else {
+        ui.fill("#totp", &at(step)).await;
+    }
+    ui.click("button[type=submit]").await;
+    ui.heading(then).await;
+}
+
+/// Reads the response off the screen and checks it against the card key.
+async fn response_shown_for(ui: &Ui, qr: &QrInputs, challenge: &[u8; 16]) {
+    let shown: String = ui
+        .text_of("[data-testid=qr-cryptogram]")
+        .await
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert_eq!(
+        shown,
+        expected_response(challenge),
+        "the displayed response"
+    );
+    let label =
+        ui.c.find(Locator::Css("[data-testid=qr-cryptogram]"))
+            .await
+            .expect("response")
+            .attr("aria-label")
+            .await
+            .expect("label")
+            .expect("an aria-label for screen readers");
+    assert!(
+        label.contains(
+            &shown[..4]
+                .chars()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        "{label}"
+    );
+    ui.c.find(Locator::Css(".qr-img svg"))
+        .await
+        .expect("the response as a QR code");
+    qr.shown.lock().expect("shown").push(shown);
+}
+
+/// Opened with a vSEC:CMS link; a second link opened while it runs goes to this window (the
+/// second process exits); carol verifies and the response to the second challenge is shown.
+async fn qr_deep_link(ui: &Ui, demo: &Demo, qr: &QrInputs) {
+    ui.heading("Who are you?").await;
+    let summary = ui.text_of("[data-testid=scanned-summary]").await;
+    assert!(summary.contains(QR_SERIAL), "{summary}");
+
+    let second = link(&qr.second_challenge);
+    let want = checksum(&qr.second_challenge);
+    let mut other = Command::new(app_binary())
+        .arg(&second)
+        .env("EA_SERVER_URL", &demo.url)
+        .env("EA_TENANT", "demo")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("second instance");
+    let status = wait_until("the second instance to hand over and exit", async || {
+        other.try_wait().ok().flatten()
+    })
+    .await;
+    assert!(status.success(), "second instance: {status}");
+    wait_until("the running window to take the second link", async || {
+        let s = ui.text_of("[data-testid=scanned-summary]").await;
+        s.contains(&want).then_some(())
+    })
+    .await;
+    assert_eq!(
+        ui.c.windows().await.expect("windows").len(),
+        1,
+        "no second window"
+    );
+    verify_carol(ui, demo, false, "Response for your smart card").await;
+    response_shown_for(ui, qr, &qr.second_challenge).await;
+    ui.shot("qr-cryptogram").await;
+    ui.click("[data-testid=qr-accepted]").await;
+    ui.text_of("[data-testid=qr-done]").await;
+}
+
+/// The camera screen fed by the image source: empty frames, then the code.
+async fn qr_camera(ui: &Ui, demo: &Demo, qr: &QrInputs) {
+    ui.heading("Who are you?").await;
+    ui.click("[data-testid=scan-start]").await;
+    ui.heading("Scan the QR code from vSEC:CMS").await;
+    wait_until("the other QR code to be refused", async || {
+        let s =
+            ui.c.find(Locator::Css("[data-testid=scan-status]"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+        s.contains(
+            "This QR code is not a card unblock request from vSEC:CMS: The link lacks “challenge”.",
+        )
+        .then_some(())
+    })
+    .await;
+    let frames = async || -> u32 {
+        let el =
+            ui.c.find(Locator::Css("[data-testid=preview]"))
+                .await
+                .expect("preview");
+        el.attr("data-frames")
+            .await
+            .expect("attr")
+            .expect("frames")
+            .parse()
+            .expect("n")
+    };
+    let (f0, t0) = (frames().await, Instant::now());
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (f1, t1) = (frames().await, Instant::now());
+    let fps = f64::from(f1 - f0) / (t1 - t0).as_secs_f64();
+    println!("camera preview in the app: {fps:.1} frames/s at 640x480");
+    assert!(f1 > f0, "the preview is live");
+    ui.shot("scan").await;
+    ui.heading("Who are you?").await;
+    let summary = ui.text_of("[data-testid=scanned-summary]").await;
+    assert!(
+        summary.contains(QR_SERIAL) && summary.contains(&checksum(&qr.camera_challenge)),
+        "{summary}"
+    );
+    verify_carol(ui, demo, true, "Response for your smart card").await;
+    response_shown_for(ui, qr, &qr.camera_challenge).await;
+    ui.click("[data-testid=qr-leave]").await;
+    ui.heading("You are verified").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_completes_the_flows() {
     if let Some(reason) = missing_prerequisite() {
@@ -490,6 +723,7 @@ async fn desktop_app_completes_the_flows() {
         }
     };
 
+    let qr = QrInputs::new(tmp.path());
     let (port, native) = (free_port(), free_port());
     let driver = Proc(
         Command::new("tauri-driver")
@@ -502,6 +736,7 @@ async fn desktop_app_completes_the_flows() {
             .env("EA_SERVER_URL", &demo.url)
             .env("EA_TENANT", "demo")
             .env("EA_CONFIG_DIR", tmp.path().join("config"))
+            .env("EA_CAMERA", format!("file:{}", qr.camera_dir.display()))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(out.join("tauri-driver.log")).expect("log"))
             .spawn()
@@ -514,12 +749,21 @@ async fn desktop_app_completes_the_flows() {
     let url = format!("http://127.0.0.1:{port}");
     let shots = std::env::var_os("EA_SCREENSHOTS").map(PathBuf::from);
 
-    let mut scenarios = vec!["sms-totp-reset-password", "email-questions-emergency-code"];
+    let mut scenarios = vec![
+        "qr-deep-link",
+        "qr-camera",
+        "sms-totp-reset-password",
+        "email-questions-emergency-code",
+    ];
     if card.is_some() {
         scenarios.push("card-pin-unblock");
     }
     for name in scenarios {
-        let c = start_app(&url).await;
+        let args: Vec<&str> = match name {
+            "qr-deep-link" => vec![qr.first_link.as_str()],
+            _ => vec![],
+        };
+        let c = start_app(&url, &args).await;
         let guard = ShotOnFailure {
             client: c.clone(),
             path: out.join(format!("{name}-failure.png")),
@@ -533,12 +777,33 @@ async fn desktop_app_completes_the_flows() {
             "card-pin-unblock" => {
                 card_pin_unblock(&ui, &demo, &card.as_ref().expect("card").1).await
             }
+            "qr-deep-link" => qr_deep_link(&ui, &demo, &qr).await,
+            "qr-camera" => qr_camera(&ui, &demo, &qr).await,
             _ => email_questions_emergency_code(&ui, &demo).await,
         }
         drop(guard);
         let _ = c.close().await;
     }
     drop(driver);
+
+    // The audit log says the response was shown, twice, and never holds its value.
+    let audit = Command::new(server_binary())
+        .env("EA_KEK", KEK)
+        .args([
+            "--data-dir",
+            &demo.data.display().to_string(),
+            "audit",
+            "export",
+            "--tenant",
+            "demo",
+        ])
+        .output()
+        .expect("audit export");
+    let log = String::from_utf8_lossy(&audit.stdout);
+    assert_eq!(log.matches("\"card_cryptogram_shown\"").count(), 2, "{log}");
+    for c in qr.shown.lock().expect("shown").iter() {
+        assert!(!log.contains(c.as_str()), "a cryptogram in the audit log");
+    }
 
     // The card now holds the new PIN: check it on the card itself, through PC/SC.
     if let Some((_proc, reader)) = &card {

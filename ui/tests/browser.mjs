@@ -58,7 +58,7 @@ async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
-async function toActions(page, { flow = 'sms-totp' } = {}) {
+async function toActions(page, { flow = 'sms-totp', then = 'You are verified' } = {}) {
   await page.fill('#username', 'alice');
   await page.keyboard.press('Enter');
   await expectHeading(page, 'How do you want to prove it is you?');
@@ -79,7 +79,7 @@ async function toActions(page, { flow = 'sms-totp' } = {}) {
     await page.fill('#q-1', 'Zürich');
     await page.click('button[type=submit]');
   }
-  await expectHeading(page, 'You are verified');
+  await expectHeading(page, then);
 }
 
 const tests = {
@@ -330,6 +330,67 @@ const tests = {
     await shot(page, '18-helpdesk');
     await page.click('text=The card accepted it');
     await page.getByTestId('reported').waitFor();
+  },
+
+  async 'QR path: the camera reads the vSEC:CMS code, the card is kept through verification, the response is shown once'() {
+    const page = await open();
+    await page.getByTestId('scan-start').focus();
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Scan the QR code from vSEC:CMS');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=preview]')?.getAttribute('data-frames') ?? 0) >= 3);
+    assert((await page.getByTestId('scan-status').innerText()).includes('Looking for a QR code'), 'live status');
+    await shot(page, '19-scan');
+    await expectHeading(page, 'Who are you?');
+    const summary = await page.getByTestId('scanned-summary').innerText();
+    assert(/Card EA5EC0DE00000001 · challenge checksum [0-9A-F]{4}/.test(summary), summary);
+    assert((await page.getByTestId('scan-start').count()) === 0, 'no second scan offered while a card is kept');
+    // Verified with a flow that permits card_pin_unblock: the card screen is skipped.
+    await toActions(page, { then: 'Response for your smart card' });
+    await page.getByTestId('qr-cryptogram').waitFor();
+    assert((await page.getByTestId('qr-cryptogram').innerText()).replace(/\s+/g, ' ').trim() === '69C4 E0D8 6A7B 0430 D8CD B780 70B4 C55A', 'grouped response');
+    const label = await page.getByTestId('qr-cryptogram').getAttribute('aria-label');
+    assert(label.startsWith('Response, character by character: 6 9 C 4, E 0 D 8'), label);
+    assert((await page.getByTestId('qr-checksum').innerText()) === 'Checksum: 3C1F', 'checksum');
+    assert((await page.locator('.qr-img svg').count()) === 1, 'the response as a QR code');
+    await shot(page, '20-qr-cryptogram');
+    await page.click('text=Leave this screen');
+    await expectHeading(page, 'You are verified');
+    assert((await page.getByTestId('scanned-card').count()) === 0, 'the card is forgotten: a new challenge is needed');
+    const calls = await page.evaluate(() => window.__eaFake.calls);
+    assert(calls.includes('cardReport'), 'leaving reports the response as not used');
+    assert(calls.includes('scanStop'), 'the camera was released');
+  },
+
+  async 'QR path: a pasted link is checked, a bad one says what is wrong; an opened image works too'() {
+    const page = await open('&camera=0');
+    await page.getByTestId('scan-start').click();
+    await expectHeading(page, 'Scan the QR code from vSEC:CMS');
+    await page.click('[data-scan-mode=camera]');
+    await page.getByTestId('no-camera').waitFor();
+    await page.click('[data-scan-mode=link]');
+    await page.fill('#qr-link', 'vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=0011&pin=1234');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'The link contains “pin”, which a card unblock request does not have.');
+    await page.fill('#qr-link', 'https://cms.example.org/card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF');
+    await page.click('text=Use this link');
+    await expectHeading(page, 'Who are you?');
+    await page.getByTestId('scanned-card').waitFor();
+    await page.click('text=Remove');
+    await page.getByTestId('scan-start').click();
+    await page.click('[data-scan-mode=link]');
+    await page.setInputFiles('#qr-file', { name: 'code.png', mimeType: 'image/png', buffer: Buffer.from('89504e470d0a1a0a0000', 'hex') });
+    await expectHeading(page, 'Who are you?');
+    await page.getByTestId('scanned-card').waitFor();
+  },
+
+  async 'QR path: a link opened from outside; a flow that cannot unblock cards says so'() {
+    const link = encodeURIComponent('vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF');
+    const page = await open(`&link=${link}`);
+    await page.getByTestId('scanned-card').waitFor();
+    await toActions(page, { flow: 'email-questions' });
+    await page.getByTestId('qr-not-permitted').waitFor();
+    assert((await page.getByTestId('qr-not-permitted').innerText()).includes('does not allow unblocking a smart card'), 'explained');
   },
 
   async 'readable at 200 % zoom, no jump between steps, dark mode'() {

@@ -273,6 +273,20 @@ pub struct CardCryptogramRequest {
     pub challenge: String,
     /// Length of the new PIN, for the audit log only; the PIN never leaves the desktop.
     pub new_pin_length: Option<u32>,
+    /// Where the cryptogram goes: written to the card by the app (the default), or shown on
+    /// screen to be typed elsewhere (the QR path and the helpdesk form). Audited as such.
+    #[serde(default)]
+    pub delivery: Option<CardDelivery>,
+}
+
+/// How a card cryptogram reaches the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CardDelivery {
+    /// The desktop app writes it to the card over PC/SC.
+    Card,
+    /// It is displayed, to be typed into vSEC:CMS or read out to the card's holder.
+    Screen,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]

@@ -36,6 +36,7 @@ fn render() -> String {
         IssueEmergencyCodeRequest::decl(&cfg),
         EmergencyCodeIssued::decl(&cfg),
         CardCryptogramRequest::decl(&cfg),
+        CardDelivery::decl(&cfg),
         CardCryptogram::decl(&cfg),
         CardResultRequest::decl(&cfg),
         ValidateCodeRequest::decl(&cfg),

@@ -72,6 +72,10 @@ const USERS: [DemoUser; 3] = [
 /// card tests and demo answers to this serial and key.
 pub const CARD_SERIAL: &str = "EA5EC0DE00000001";
 pub const CARD_KEY_HEX: &str = "404142434445464748494A4B4C4D4E4F";
+/// carol's card, for the QR path: it is in no reader; vSEC:CMS (or `ea-scan --make`) shows its
+/// serial and a challenge as a QR code.
+pub const QR_CARD_SERIAL: &str = "EA5EC0DE00000003";
+pub const QR_CARD_KEY_HEX: &str = "606162636465666768696A6B6C6D6E6F";
 
 /// The demo relying party's API key: stable for one key-encryption key.
 pub fn relying_party_key(keys: &Keys) -> String {
@@ -119,6 +123,8 @@ pub async fn setup(
     admin_actions::set_user_flag(store, &tenant, "bob", "blocked", true).await?;
     let cards = serde_json::json!({ "cards": [{
         "serial": CARD_SERIAL, "username": "alice", "profile": "iso7816", "algorithm": "aes128", "key": CARD_KEY_HEX
+    }, {
+        "serial": QR_CARD_SERIAL, "username": "carol", "profile": "iso7816", "algorithm": "aes128", "key": QR_CARD_KEY_HEX
     }]});
     admin_actions::import_cards(store, &tenant, keys, "demo cards", &cards.to_string()).await?;
     let rp_key = relying_party_key(keys);
@@ -146,6 +152,10 @@ pub async fn setup(
     let _ = writeln!(
         out,
         "Smart card of alice: serial {CARD_SERIAL}, profile iso7816, AES-128 admin key {CARD_KEY_HEX}."
+    );
+    let _ = writeln!(
+        out,
+        "Smart card of carol (for the QR path): serial {QR_CARD_SERIAL}, AES-128 admin key {QR_CARD_KEY_HEX}."
     );
     let _ = writeln!(
         out,

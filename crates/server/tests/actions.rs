@@ -673,6 +673,72 @@ async fn card_cryptograms_for_the_users_own_card() {
     );
 }
 
+/// The QR path: the cryptogram is shown on screen, not written by the app. The server binds it to
+/// the verified user's card exactly as for a card in a reader, and audits that it was shown.
+#[tokio::test]
+async fn a_cryptogram_shown_on_screen_is_audited_as_shown() {
+    let (h, _) = setup().await;
+    let t = completed(&h).await;
+    let challenge = "00112233445566778899AABBCCDDEEFF";
+    let post = |body: Value| {
+        h.call(
+            "POST",
+            "/v1/session/actions/card-cryptogram",
+            Some(&t),
+            Some(body),
+        )
+    };
+    let (st, e) =
+        post(json!({"serial": BOB_CARD, "challenge": challenge, "delivery": "screen"})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("card_unknown")),
+        "another user's card is refused on the QR path too"
+    );
+    let (st, e) =
+        post(json!({"serial": "0a0b0c0d", "challenge": challenge, "delivery": "phone"})).await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
+    let (st, c) =
+        post(json!({"serial": "0a0b0c0d", "challenge": challenge, "delivery": "screen"})).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    assert_eq!(c["cryptogram"], "69C4E0D86A7B0430D8CDB78070B4C55A");
+    let (st, _) = h
+        .call(
+            "POST",
+            "/v1/session/actions/card-result",
+            Some(&t),
+            Some(json!({"serial": "0a0b0c0d", "outcome": "aborted"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "leaving the screen releases the claim");
+
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let log = audit::export(h.state.store.db(), Some(acme.id), None)
+        .await
+        .unwrap();
+    let shown: Vec<_> = log
+        .iter()
+        .filter(|e| e.event == "card_cryptogram_shown")
+        .collect();
+    assert_eq!(shown.len(), 1);
+    assert!(
+        shown[0].detail.contains("\"delivery\":\"screen\""),
+        "{}",
+        shown[0].detail
+    );
+    assert!(!log.iter().any(|e| e.event == "card_cryptogram_issued"));
+    assert!(
+        log.iter().all(|e| !e.detail.contains("69C4E0D8")),
+        "no cryptogram in the audit log"
+    );
+}
+
 #[tokio::test]
 async fn card_import_refuses_bad_entries_and_changes_nothing() {
     let (h, _) = setup().await;

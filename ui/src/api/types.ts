@@ -144,7 +144,14 @@ challenge: string,
 /**
  * Length of the new PIN, for the audit log only; the PIN never leaves the desktop.
  */
-new_pin_length: number | null, };
+new_pin_length: number | null, 
+/**
+ * Where the cryptogram goes: written to the card by the app (the default), or shown on
+ * screen to be typed elsewhere (the QR path and the helpdesk form). Audited as such.
+ */
+delivery: CardDelivery | null, };
+
+export type CardDelivery = "card" | "screen";
 
 export type CardCryptogram = { 
 /**

@@ -9,7 +9,7 @@ import type {
   SessionView,
   StepView,
 } from '../api/types';
-import type { CommandError, Host, Settings } from './index';
+import type { CardRequest, CommandError, Host, ScanEvent, Settings } from './index';
 
 type Flow = FlowSummary & { actions: string[] };
 
@@ -54,6 +54,36 @@ export type FakeControl = {
 
 const fail = (code: string, params: Record<string, unknown> = {}): CommandError => ({ code, params });
 
+export const DEMO_LINK = 'vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF&alg=aes';
+
+/** The parser's main refusals, enough to exercise the screens (the real one is in crates/scan). */
+function fakeParse(text: string): CardRequest {
+  const t = text.trim();
+  if (!t) throw fail('qr_empty');
+  const m = /^(?:vsec-ea:\/\/card-unblock|https:\/\/([^/?#]+)\/card-unblock)\?(.*)$/i.exec(t);
+  if (!m) throw fail(t.includes('://') ? 'qr_wrong_path' : 'qr_not_a_link');
+  const q = new Map<string, string>();
+  for (const part of (m[2] ?? '').split('&')) {
+    const [k = '', v] = part.split('=');
+    if (!['serial', 'challenge', 'alg', 'tenant'].includes(k)) throw fail('qr_unknown_parameter', { name: k });
+    if (q.has(k)) throw fail('qr_duplicate_parameter', { name: k });
+    q.set(k, v ?? '');
+  }
+  for (const name of ['serial', 'challenge']) {
+    const v = q.get(name);
+    if (!v) throw fail('qr_missing_parameter', { name });
+    if (!/^[0-9a-f]+$/i.test(v)) throw fail('qr_not_hex', { name });
+    if (v.length % 2) throw fail('qr_odd_length', { name });
+  }
+  const challenge = (q.get('challenge') ?? '').toUpperCase();
+  if (challenge.length !== 16 && challenge.length !== 32) throw fail('qr_challenge_length');
+  return { serial: (q.get('serial') ?? '').toUpperCase(), challenge, algorithm: challenge.length === 32 ? 'aes' : '3des', tenant: q.get('tenant') ?? null, host: m[1] ?? null };
+}
+
+/** A QR-looking SVG (not a real code): the fake host has no encoder. */
+const FAKE_QR = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><rect width="21" height="21" fill="#fff"/>' +
+  Array.from({ length: 120 }, (_, i) => `<rect x="${(i * 7) % 21}" y="${Math.floor((i * 7) / 21) % 21}" width="1" height="1"/>`).join('') + '</svg>';
+
 export function createFakeHost(params: URLSearchParams): Host & { control: FakeControl } {
   const cooldown = Number(params.get('cooldown') ?? '60');
   const flows = params.get('flows') === 'one' ? FLOWS.filter((f) => f.id === 'sms-totp') : FLOWS;
@@ -63,6 +93,10 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   let settings: Settings = params.get('configured') === '0'
     ? { server_url: '', tenant: '', has_client_key: false, from_environment: false }
     : { server_url: 'https://ea.example.org', tenant: 'demo', has_client_key: false, from_environment: false };
+
+  const cameras = params.get('camera') === '0' ? [] : [{ id: 'demo', name: 'Demo camera' }];
+  let pendingLink: string | null = params.get('link');
+  let scanTimer: ReturnType<typeof setInterval> | null = null;
 
   let session: SessionView | null = null;
   let known = false;
@@ -316,6 +350,56 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       call('cardReport', () => {
         if (outcome === 'unblocked') actionsUsed.add('card_pin_unblock');
         return { action: 'card_pin_unblock' };
+      }),
+    cardQrCryptogram: (serial, challenge) =>
+      call('cardQrCryptogram', () => {
+        requireAction('card_pin_unblock');
+        if (serial.toUpperCase() !== 'EA5EC0DE00000001') throw fail('card_unknown');
+        if (challenge.length !== 32) throw fail('challenge_length', { expected: 16 });
+        return { cryptogram: '69C4E0D86A7B0430D8CDB78070B4C55A', algorithm: 'aes128', checksum: '3C1F', qr_svg: FAKE_QR };
+      }),
+    scanCameras: () => call('scanCameras', () => ({ cameras, reason: null })),
+    scanStart: (camera, onFrame, onEvent: (e: ScanEvent) => void) =>
+      call('scanStart', () => {
+        if (!cameras.some((c) => c.id === camera)) throw fail('camera_none');
+        if (scanTimer) clearInterval(scanTimer);
+        const [w, h] = [320, 240];
+        let n = 0;
+        onEvent({ kind: 'started', name: camera });
+        scanTimer = setInterval(() => {
+          const buf = new Uint8Array(8 + w * h);
+          new DataView(buf.buffer).setUint32(0, w, true);
+          new DataView(buf.buffer).setUint32(4, h, true);
+          for (let i = 0; i < w * h; i++) buf[8 + i] = (((i % w) + Math.floor(i / w) + n * 4) % 64) + 96;
+          onFrame(buf.buffer);
+          n += 1;
+          if (n === 15 && scanTimer) {
+            clearInterval(scanTimer);
+            scanTimer = null;
+            onEvent({ kind: 'found', card: fakeParse(DEMO_LINK), millis: 3 });
+          }
+        }, 80);
+      }),
+    scanStop: () =>
+      call('scanStop', () => {
+        if (scanTimer) clearInterval(scanTimer);
+        scanTimer = null;
+      }),
+    scanParse: (text) => call('scanParse', () => fakeParse(text)),
+    scanImage: (bytes) =>
+      call('scanImage', () => {
+        if (bytes.length < 8) throw fail('image_unreadable');
+        return fakeParse(DEMO_LINK);
+      }),
+    watchLinks: (onLink) =>
+      call('watchLinks', () => {
+        if (pendingLink) onLink();
+      }),
+    takeLink: () =>
+      call('takeLink', () => {
+        const l = pendingLink;
+        pendingLink = null;
+        return l ? fakeParse(l) : null;
       }),
   };
   if (typeof window !== 'undefined') (window as unknown as { __eaFake: FakeControl }).__eaFake = control;

@@ -31,6 +31,19 @@ export type PinRules = { min_length: number; max_length: number; digits_only: bo
 export type CardStatus = { serial: string; pin: 'blocked' | 'tries_left' | 'verified'; tries_left: number | null; rules: PinRules };
 export type CardOutcome = 'unblocked' | 'auth_failed' | 'card_error' | 'aborted';
 
+/** A checked card-unblock request from vSEC:CMS (camera, link or pasted text). */
+export type CardRequest = { serial: string; challenge: string; algorithm: '3des' | 'aes'; tenant: string | null; host: string | null };
+export type Camera = { id: string; name: string };
+export type Cameras = { cameras: Camera[]; reason: string | null };
+export type ScanEvent =
+  | { kind: 'started'; name: string }
+  | { kind: 'found'; card: CardRequest; millis: number }
+  | { kind: 'refused'; error: CommandError }
+  | { kind: 'failed'; error: CommandError };
+/** A preview frame: width and height (u32 little-endian each), then 8-bit gray pixels. */
+export type PreviewFrame = ArrayBuffer;
+export type ShownCryptogram = { cryptogram: string; checksum: string; algorithm: string; qr_svg: string };
+
 export interface Host {
   getSettings(): Promise<Settings>;
   saveSettings(input: SettingsInput): Promise<Settings>;
@@ -57,6 +70,17 @@ export interface Host {
   cardChangePin(reader: string, oldPin: string, newPin: string): Promise<void>;
   cardHelpdeskCryptogram(serial: string, challenge: string): Promise<CardCryptogram>;
   cardReport(serial: string, outcome: CardOutcome, triesLeft: number | null): Promise<ActionDone>;
+  /** The QR path: the cryptogram for a card that is not here, to be shown on screen. */
+  cardQrCryptogram(serial: string, challenge: string): Promise<ShownCryptogram>;
+  scanCameras(): Promise<Cameras>;
+  /** Starts the camera; previews and events arrive through the callbacks until `scanStop`. */
+  scanStart(camera: string, onFrame: (f: PreviewFrame) => void, onEvent: (e: ScanEvent) => void): Promise<void>;
+  scanStop(): Promise<void>;
+  scanParse(text: string): Promise<CardRequest>;
+  scanImage(bytes: Uint8Array): Promise<CardRequest>;
+  /** Calls `onLink` whenever a `vsec-ea://` link was opened from outside (also one at start). */
+  watchLinks(onLink: () => void): Promise<void>;
+  takeLink(): Promise<CardRequest | null>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {

@@ -1,7 +1,7 @@
 // The Tauri host: one typed command per operation (see src-tauri/commands.rs).
 
-import { invoke } from '@tauri-apps/api/core';
-import type { Host } from './index';
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { Host, PreviewFrame, ScanEvent } from './index';
 
 export const tauriHost: Host = {
   getSettings: () => invoke('get_settings'),
@@ -28,4 +28,23 @@ export const tauriHost: Host = {
   cardChangePin: (reader, oldPin, newPin) => invoke('card_change_pin', { reader, oldPin, newPin }),
   cardHelpdeskCryptogram: (serial, challenge) => invoke('card_helpdesk_cryptogram', { serial, challenge }),
   cardReport: (serial, outcome, triesLeft) => invoke('card_report', { serial, outcome, triesLeft }),
+  cardQrCryptogram: (serial, challenge) => invoke('card_qr_cryptogram', { serial, challenge }),
+  scanCameras: () => invoke('scan_cameras'),
+  scanStart: (camera, onFrame, onEvent) => {
+    // Frames arrive as binary channel messages (an ArrayBuffer each), never as JSON.
+    const frames = new Channel<PreviewFrame>();
+    frames.onmessage = onFrame;
+    const events = new Channel<ScanEvent>();
+    events.onmessage = onEvent;
+    return invoke('scan_start', { camera, onFrame: frames, onEvent: events });
+  },
+  scanStop: () => invoke('scan_stop'),
+  scanParse: (text) => invoke('scan_parse', { text }),
+  scanImage: (bytes) => invoke('scan_image', bytes),
+  watchLinks: (onLink) => {
+    const links = new Channel<null>();
+    links.onmessage = () => onLink();
+    return invoke('scan_watch_links', { onLink: links });
+  },
+  takeLink: () => invoke('scan_take_link'),
 };

@@ -382,12 +382,17 @@ pub async fn card_cryptogram(
     });
     match result {
         Ok(c) => {
+            // What was issued and where it went, never its value.
+            let (event, delivery) = match req.delivery.unwrap_or(CardDelivery::Card) {
+                CardDelivery::Card => ("card_cryptogram_issued", "card"),
+                CardDelivery::Screen => ("card_cryptogram_shown", "screen"),
+            };
             let ev = audit::AuditEvent {
                 tenant_id: Some(l.tenant.id),
-                event: "card_cryptogram_issued".into(),
+                event: event.into(),
                 username: Some(user.username.clone()),
                 session_ref: Some(token.reference()),
-                detail: json!({ "serial": serial, "algorithm": alg.as_str(), "new_pin_length": req.new_pin_length }),
+                detail: json!({ "serial": serial, "algorithm": alg.as_str(), "new_pin_length": req.new_pin_length, "delivery": delivery }),
             };
             audit::record(state.store.db(), ev, now).await?;
             Ok(Json(CardCryptogram {
