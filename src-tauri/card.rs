@@ -248,12 +248,21 @@ pub async fn card_helpdesk_cryptogram(
 }
 
 /// The cryptogram of the QR path, to be shown: the same value as a QR code (SVG) for a phone.
-#[derive(Debug, Serialize)]
+/// Both forms are wiped from memory when dropped, and never printed.
+#[derive(Serialize)]
 pub struct ShownCryptogram {
-    pub cryptogram: String,
+    pub cryptogram: zeroize::Zeroizing<String>,
     pub checksum: String,
     pub algorithm: String,
-    pub qr_svg: String,
+    pub qr_svg: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for ShownCryptogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShownCryptogram")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The QR path: the serial and challenge came from vSEC:CMS (camera, link or paste), so there is
@@ -276,10 +285,13 @@ pub async fn card_qr_cryptogram(
         .await?
         .post("v1/session/actions/card-cryptogram", &req)
         .await?;
-    let qr_svg = ea_scan::qr::svg(&c.cryptogram).map_err(|_| CommandError::new("internal"))?;
+    let cryptogram = zeroize::Zeroizing::new(c.cryptogram);
+    let qr_svg = zeroize::Zeroizing::new(
+        ea_scan::qr::svg(&cryptogram).map_err(|_| CommandError::new("internal"))?,
+    );
     tracing::info!("card cryptogram shown on screen");
     Ok(ShownCryptogram {
-        cryptogram: c.cryptogram,
+        cryptogram,
         checksum: c.checksum,
         algorithm: c.algorithm,
         qr_svg,

@@ -23,6 +23,8 @@ type Result<T> = std::result::Result<T, CommandError>;
 const PREVIEW_WIDTH: u32 = 640;
 /// At most this often a preview is sent: 20 frames/s.
 const PREVIEW_EVERY: Duration = Duration::from_millis(50);
+/// Largest image file taken (a PNG or JPEG photo of a screen is far smaller).
+const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
 /// The rate of the image-file "camera": 30 frames/s, as a webcam.
 const FILE_FRAME_INTERVAL: Duration = Duration::from_millis(33);
 
@@ -38,10 +40,26 @@ fn source_error(e: &SourceError) -> CommandError {
 }
 
 /// The scan in progress, and links that arrived from outside before the UI asked for them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ScanState {
     scanner: Mutex<Option<Scanner>>,
+    /// Bumped by every stop: a start that finishes after a stop (the screen was left while the
+    /// camera was opening) sees it changed and releases its camera at once.
+    generation: std::sync::atomic::AtomicU64,
     links: Mutex<LinkInbox>,
+    /// One image decode at a time: a dropped file is decoded off the UI thread, but never many.
+    decoding: tokio::sync::Semaphore,
+}
+
+impl Default for ScanState {
+    fn default() -> ScanState {
+        ScanState {
+            scanner: Mutex::default(),
+            generation: Default::default(),
+            links: Mutex::default(),
+            decoding: tokio::sync::Semaphore::new(1),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -63,6 +81,8 @@ impl std::fmt::Debug for LinkInbox {
 impl ScanState {
     /// Stops the camera, if one runs. Blocks until it is released.
     pub fn stop(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let taken = self.scanner.lock().ok().and_then(|mut s| s.take());
         if let Some(s) = taken {
             let stats = s.stop();
@@ -115,13 +135,22 @@ pub async fn scan_parse(d: State<'_, Desktop>, text: String) -> Result<CardReque
 
 /// A PNG or JPEG the user opened or dropped, sent as the raw request body.
 #[tauri::command]
-pub async fn scan_image(d: State<'_, Desktop>, request: Request<'_>) -> Result<CardRequest> {
+pub async fn scan_image(
+    d: State<'_, Desktop>,
+    s: State<'_, ScanState>,
+    request: Request<'_>,
+) -> Result<CardRequest> {
     let InvokeBody::Raw(bytes) = request.body() else {
         return Err(CommandError::new("image_unreadable"));
     };
-    if bytes.len() > 32 * 1024 * 1024 {
+    if bytes.len() > MAX_IMAGE_BYTES {
         return Err(CommandError::new("image_unreadable"));
     }
+    let _one_at_a_time = s
+        .decoding
+        .acquire()
+        .await
+        .map_err(|_| CommandError::new("internal"))?;
     let bytes = bytes.clone();
     let text = tokio::task::spawn_blocking(move || {
         let img = decode_gray(&bytes).map_err(|e| source_error(&e))?;
@@ -338,6 +367,7 @@ pub async fn scan_start(
         .map(|_| "image".to_owned())
         .unwrap_or(camera.clone());
     stop_blocking(&s).await;
+    let generation = s.generation.load(std::sync::atomic::Ordering::SeqCst);
     let sink = std::sync::Arc::new(UiSink {
         frames: on_frame,
         events: on_event,
@@ -347,14 +377,31 @@ pub async fn scan_start(
         name,
     });
     let scanner = Scanner::start(open, Box::new(QrDecoder), sink);
-    if let Ok(mut slot) = s.scanner.lock() {
-        *slot = Some(scanner);
+    // Decided under the lock, released after it: stopping a camera blocks.
+    let (to_stop, started) = {
+        let mut slot = s
+            .scanner
+            .lock()
+            .map_err(|_| CommandError::new("internal"))?;
+        if s.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+            // Stopped while starting: the screen is gone, so is the camera.
+            (Some(scanner), false)
+        } else {
+            (slot.replace(scanner), true)
+        }
+    };
+    if let Some(old) = to_stop {
+        let _ = tokio::task::spawn_blocking(move || old.stop()).await;
     }
-    tracing::info!("camera scan started");
+    if started {
+        tracing::info!("camera scan started");
+    }
     Ok(())
 }
 
 async fn stop_blocking(s: &ScanState) {
+    s.generation
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let taken = s.scanner.lock().ok().and_then(|mut slot| slot.take());
     if let Some(scanner) = taken {
         let _ = tokio::task::spawn_blocking(move || scanner.stop()).await;

@@ -557,8 +557,14 @@ async fn verify_carol(ui: &Ui, demo: &Demo, drifted: bool, then: &str) {
     ui.heading(then).await;
 }
 
-/// Reads the response off the screen and checks it against the card key.
+/// Asks for the response, reads it off the screen and checks it against the card key.
 async fn response_shown_for(ui: &Ui, qr: &QrInputs, challenge: &[u8; 16]) {
+    let card = ui.text_of("[data-testid=qr-card]").await;
+    assert!(
+        card.contains(&checksum(challenge)),
+        "compared before it is shown: {card}"
+    );
+    ui.click("[data-testid=qr-show]").await;
     let shown: String = ui
         .text_of("[data-testid=qr-cryptogram]")
         .await
@@ -616,6 +622,8 @@ async fn qr_deep_link(ui: &Ui, demo: &Demo, qr: &QrInputs) {
     })
     .await;
     assert!(status.success(), "second instance: {status}");
+    // The card already kept is not swapped without asking.
+    ui.click("[data-testid=incoming-use]").await;
     wait_until("the running window to take the second link", async || {
         let s = ui.text_of("[data-testid=scanned-summary]").await;
         s.contains(&want).then_some(())
@@ -646,9 +654,8 @@ async fn qr_camera(ui: &Ui, demo: &Demo, qr: &QrInputs) {
                 .text()
                 .await
                 .ok()?;
-        s.contains(
-            "This QR code is not a card unblock request from vSEC:CMS: The link lacks “challenge”.",
-        )
+        (s.contains("This is not the QR code for unblocking a card.")
+            && s.contains("Reason: The link lacks “challenge”."))
         .then_some(())
     })
     .await;
@@ -679,7 +686,8 @@ async fn qr_camera(ui: &Ui, demo: &Demo, qr: &QrInputs) {
     );
     verify_carol(ui, demo, true, "Response for your smart card").await;
     response_shown_for(ui, qr, &qr.camera_challenge).await;
-    ui.click("[data-testid=qr-leave]").await;
+    ui.click("[data-testid=qr-discard]").await;
+    ui.click("[data-testid=qr-discard-yes]").await;
     ui.heading("You are verified").await;
 }
 

@@ -346,14 +346,22 @@ const tests = {
     assert((await page.getByTestId('scan-start').count()) === 0, 'no second scan offered while a card is kept');
     // Verified with a flow that permits card_pin_unblock: the card screen is skipped.
     await toActions(page, { then: 'Response for your smart card' });
+    const before = await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'cardQrCryptogram').length);
+    assert(before === 0, 'nothing is fetched before the user compared the card and asked');
+    assert(/Card EA5EC0DE00000001 · challenge checksum [0-9A-F]{4}/.test(await page.getByTestId('qr-card').innerText()), 'card shown for comparison');
+    await page.getByTestId('qr-show').click();
     await page.getByTestId('qr-cryptogram').waitFor();
     assert((await page.getByTestId('qr-cryptogram').innerText()).replace(/\s+/g, ' ').trim() === '69C4 E0D8 6A7B 0430 D8CD B780 70B4 C55A', 'grouped response');
     const label = await page.getByTestId('qr-cryptogram').getAttribute('aria-label');
     assert(label.startsWith('Response, character by character: 6 9 C 4, E 0 D 8'), label);
-    assert((await page.getByTestId('qr-checksum').innerText()) === 'Checksum: 3C1F', 'checksum');
+    assert((await page.getByTestId('qr-checksum').innerText()) === 'Response checksum: 3C1F', 'checksum');
     assert((await page.locator('.qr-img svg').count()) === 1, 'the response as a QR code');
     await shot(page, '20-qr-cryptogram');
-    await page.click('text=Leave this screen');
+    await page.getByTestId('qr-discard').click();
+    await page.click('text=Keep it');
+    await page.getByTestId('qr-cryptogram').waitFor();
+    await page.getByTestId('qr-discard').click();
+    await page.getByTestId('qr-discard-yes').click();
     await expectHeading(page, 'You are verified');
     assert((await page.getByTestId('scanned-card').count()) === 0, 'the card is forgotten: a new challenge is needed');
     const calls = await page.evaluate(() => window.__eaFake.calls);
@@ -388,6 +396,11 @@ const tests = {
     const link = encodeURIComponent('vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF');
     const page = await open(`&link=${link}`);
     await page.getByTestId('scanned-card').waitFor();
+    // A second link while one is kept is asked about, not swapped in.
+    await page.evaluate(() => window.__eaFake.openLink('vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=FFEEDDCCBBAA99887766554433221100'));
+    await page.getByTestId('incoming-card').waitFor();
+    await page.click('text=Keep the current one');
+    assert((await page.getByTestId('incoming-card').count()) === 0, 'kept');
     await toActions(page, { flow: 'email-questions' });
     await page.getByTestId('qr-not-permitted').waitFor();
     assert((await page.getByTestId('qr-not-permitted').innerText()).includes('does not allow unblocking a smart card'), 'explained');

@@ -6,34 +6,60 @@ use crate::frame::{Frame, FrameSource, Resolution, SourceError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Reads a PNG or JPEG file into grayscale.
+/// Reads a PNG or JPEG file into grayscale, with the limits of [`decode_gray`].
 pub fn load_gray(path: &Path) -> Result<image::GrayImage, SourceError> {
-    let img = image::ImageReader::open(path)
-        .map_err(|e| SourceError::Image(e.to_string()))?
-        .with_guessed_format()
-        .map_err(|e| SourceError::Image(e.to_string()))?
-        .decode()
-        .map_err(|e| SourceError::Image(e.to_string()))?;
-    Ok(img.to_luma8())
+    let bytes = std::fs::read(path).map_err(|e| SourceError::Image(e.to_string()))?;
+    decode_gray(&bytes)
 }
 
-/// Decodes PNG or JPEG bytes (a dropped or opened file) into grayscale.
+/// Largest image accepted from a file, in pixels per side and in all.
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+pub const MAX_IMAGE_PIXELS: u64 = 16_000_000;
+/// Images are scaled down to this many pixels on their long side before decoding: a photo of a
+/// screen holds the code at many pixels per module, and decoding time grows with the area.
+pub const DECODE_SIDE: u32 = 2048;
+
+/// Decodes PNG or JPEG bytes (a dropped or opened file) into grayscale, refusing images larger
+/// than [`MAX_IMAGE_SIDE`] or [`MAX_IMAGE_PIXELS`] before decoding their pixels, and scaling
+/// them to at most [`DECODE_SIDE`].
 pub fn decode_gray(bytes: &[u8]) -> Result<image::GrayImage, SourceError> {
     let format = image::guess_format(bytes).map_err(|e| SourceError::Image(e.to_string()))?;
     if !matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg) {
         return Err(SourceError::Image("not a PNG or JPEG image".into()));
     }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| SourceError::Image(e.to_string()))?;
+    if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS {
+        return Err(SourceError::Image(format!("{w}x{h} is too large")));
+    }
+    reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     // A decompression bomb stops here rather than in an allocation.
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(8192);
-    limits.max_image_height = Some(8192);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(128 * 1024 * 1024);
     reader.limits(limits);
     let img = reader
         .decode()
-        .map_err(|e| SourceError::Image(e.to_string()))?;
-    Ok(img.to_luma8())
+        .map_err(|e| SourceError::Image(e.to_string()))?
+        .to_luma8();
+    Ok(fit(img, DECODE_SIDE))
+}
+
+/// `img` scaled down (never up) so that its long side is at most `side`.
+pub fn fit(img: image::GrayImage, side: u32) -> image::GrayImage {
+    let long = img.width().max(img.height());
+    if long <= side {
+        return img;
+    }
+    let scale = f64::from(side) / f64::from(long);
+    let (w, h) = (
+        ((f64::from(img.width()) * scale) as u32).max(1),
+        ((f64::from(img.height()) * scale) as u32).max(1),
+    );
+    image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle)
 }
 
 /// Images handed out as frames, `interval` apart.

@@ -156,7 +156,23 @@ impl Drop for Scanner {
     }
 }
 
+/// Closes the slot when the capture thread ends, also by a panic, so the decode thread (and a
+/// `stop` waiting for it) never waits for frames that cannot come.
+struct CloseOnExit<'a>(&'a Shared);
+
+impl Drop for CloseOnExit<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.0.slot();
+        if !slot.closed {
+            slot.closed = true;
+            slot.why = Some(SourceError::CameraFailed("the capture stopped".into()));
+        }
+        self.0.ready.notify_all();
+    }
+}
+
 fn capture(open: Opener, shared: &Shared, sink: &dyn ScanSink) {
+    let _close = CloseOnExit(shared);
     let why = match open() {
         Err(e) => Some(e),
         Ok(mut source) => {
@@ -211,7 +227,10 @@ fn decode_loop(decoder: &mut dyn Decoder, shared: &Shared, sink: &dyn ScanSink) 
         let Some(frame) = frame else {
             break;
         };
-        let text = decoder.decode(&frame);
+        // A decoder that panics on a crafted frame loses that frame, not the scan.
+        let text =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decoder.decode(&frame)))
+                .unwrap_or(None);
         shared.decoded.fetch_add(1, Ordering::SeqCst);
         if let Some(text) = text {
             if last.as_deref() == Some(text.as_str()) {

@@ -112,6 +112,8 @@ pub enum UrlError {
     Credentials,
     #[error("the link carries a fragment")]
     Fragment,
+    #[error("the link's host is not a plain DNS name")]
+    HostInvalid,
     #[error("the link uses percent-encoding, which a card request never needs")]
     PercentEncoding,
     #[error("the link's query is malformed")]
@@ -157,6 +159,7 @@ impl UrlError {
             UrlError::WrongPath => "qr_wrong_path",
             UrlError::Credentials => "qr_credentials",
             UrlError::Fragment => "qr_fragment",
+            UrlError::HostInvalid => "qr_host_invalid",
             UrlError::PercentEncoding => "qr_percent_encoding",
             UrlError::MalformedQuery => "qr_malformed_query",
             UrlError::MissingParameter { .. } => "qr_missing_parameter",
@@ -259,6 +262,13 @@ pub fn parse_card_url(input: &str) -> Result<CardRequest, UrlError> {
     if text.contains('\\') {
         return Err(UrlError::NotAUrl);
     }
+    // Only the canonical spelling is taken, checked on the text itself: the URL standard would
+    // otherwise turn `@`, empty ports, dot segments and numeric hosts into something else
+    // before the checks below could see them.
+    if text.contains('@') {
+        return Err(UrlError::Credentials);
+    }
+    check_canonical(text)?;
     let url = url::Url::parse(text).map_err(|_| UrlError::NotAUrl)?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(UrlError::Credentials);
@@ -275,7 +285,10 @@ pub fn parse_card_url(input: &str) -> Result<CardRequest, UrlError> {
         }
         SCHEME => {
             let path_ok = url.path().is_empty() || url.path() == "/";
-            if url.host_str() != Some(ENDPOINT) || !path_ok || url.port().is_some() {
+            let host_ok = url
+                .host_str()
+                .is_some_and(|h| h.eq_ignore_ascii_case(ENDPOINT));
+            if !host_ok || !path_ok || url.port().is_some() {
                 return Err(UrlError::WrongPath);
             }
             None
@@ -333,6 +346,57 @@ pub fn parse_card_url(input: &str) -> Result<CardRequest, UrlError> {
         tenant,
         host,
     })
+}
+
+/// The text up to `?` must be `vsec-ea://card-unblock[/]` or `https://<name>[:port]/card-unblock`
+/// with a DNS name (letters, digits, `-`, dots between labels; no IP literal, no trailing dot).
+fn check_canonical(text: &str) -> Result<(), UrlError> {
+    let (scheme, rest) = text.split_once("://").ok_or(UrlError::NotAUrl)?;
+    let head = rest.split(['?', '#']).next().unwrap_or_default();
+    if scheme.eq_ignore_ascii_case(SCHEME) {
+        let bare = head.strip_suffix('/').unwrap_or(head);
+        if !bare.eq_ignore_ascii_case(ENDPOINT) {
+            return Err(UrlError::WrongPath);
+        }
+        return Ok(());
+    }
+    if !scheme.eq_ignore_ascii_case("https") {
+        return Err(UrlError::WrongScheme);
+    }
+    let (authority, path) = head.split_once('/').ok_or(UrlError::WrongPath)?;
+    if path != ENDPOINT {
+        return Err(UrlError::WrongPath);
+    }
+    if authority.starts_with('[') {
+        return Err(UrlError::HostInvalid);
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    if let Some(p) = port
+        && (p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(UrlError::NotAUrl);
+    }
+    let labels_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    // A name whose last label is all digits is an IPv4 address in some spelling.
+    let numeric = host
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()) || l.starts_with("0x"));
+    if !labels_ok || numeric {
+        return Err(UrlError::HostInvalid);
+    }
+    Ok(())
 }
 
 const KNOWN: [&str; 4] = ["serial", "challenge", "alg", "tenant"];

@@ -203,3 +203,143 @@ fn a_source_that_cannot_open_reports_why() {
     );
     assert_eq!(rec.frames.load(Ordering::SeqCst), 0);
 }
+
+/// Panics on every frame.
+struct Panicking;
+
+impl Decoder for Panicking {
+    fn decode(&mut self, _frame: &Frame) -> Option<String> {
+        panic!("a crafted frame");
+    }
+}
+
+#[test]
+fn a_panicking_decoder_loses_frames_not_the_scan() {
+    let rec = Arc::new(Record::default());
+    let seq = sequence(5, 0, Duration::from_millis(2));
+    let scanner = Scanner::start(
+        Box::new(move || Ok(Box::new(seq) as Box<dyn FrameSource>)),
+        Box::new(Panicking),
+        rec.clone(),
+    );
+    let stats = scanner.wait();
+    assert_eq!(stats.captured, 5);
+    assert_eq!(
+        *rec.stopped.lock().unwrap(),
+        Some(Some(SourceError::Ended)),
+        "ended normally"
+    );
+}
+
+/// Panics on its third frame.
+struct Breaks(u64);
+
+impl FrameSource for Breaks {
+    fn name(&self) -> String {
+        "breaks".into()
+    }
+    fn resolution(&self) -> Resolution {
+        Resolution {
+            width: 8,
+            height: 8,
+        }
+    }
+    fn next_frame(&mut self) -> Result<Frame, SourceError> {
+        self.0 += 1;
+        assert!(self.0 < 3, "the driver broke");
+        Ok(Frame::new(8, 8, vec![0; 64], self.0))
+    }
+}
+
+#[test]
+fn a_capture_that_panics_ends_the_scan_instead_of_hanging_it() {
+    let rec = Arc::new(Record::default());
+    let scanner = Scanner::start(
+        Box::new(|| Ok(Box::new(Breaks(0)) as Box<dyn FrameSource>)),
+        Box::new(QrDecoder),
+        rec.clone(),
+    );
+    let stats = scanner.wait();
+    assert_eq!(stats.captured, 2);
+    assert!(matches!(
+        *rec.stopped.lock().unwrap(),
+        Some(Some(SourceError::CameraFailed(_)))
+    ));
+}
+
+/// Hands out frame 0, waits until the decoder is busy with it, then hands out frames 1 to 5 at
+/// once, tells the decoder, and ends.
+struct Burst {
+    next: u64,
+    decoder_busy: std::sync::mpsc::Receiver<()>,
+    burst_done: std::sync::mpsc::Sender<()>,
+}
+
+impl FrameSource for Burst {
+    fn name(&self) -> String {
+        "burst".into()
+    }
+    fn resolution(&self) -> Resolution {
+        Resolution {
+            width: 8,
+            height: 8,
+        }
+    }
+    fn next_frame(&mut self) -> Result<Frame, SourceError> {
+        if self.next == 1 {
+            self.decoder_busy.recv().map_err(|_| SourceError::Ended)?;
+        }
+        if self.next == 6 {
+            let _ = self.burst_done.send(());
+            return Err(SourceError::Ended);
+        }
+        self.next += 1;
+        Ok(Frame::new(8, 8, vec![0; 64], self.next - 1))
+    }
+}
+
+/// Blocks on frame 0 until the burst is captured; records what it is given.
+struct Blocking {
+    seen: Arc<Mutex<Vec<u64>>>,
+    busy: std::sync::mpsc::Sender<()>,
+    burst_done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Decoder for Blocking {
+    fn decode(&mut self, frame: &Frame) -> Option<String> {
+        self.seen.lock().unwrap().push(frame.seq);
+        if frame.seq == 0 {
+            let _ = self.busy.send(());
+            let _ = self.burst_done.recv();
+        }
+        None
+    }
+}
+
+#[test]
+fn frames_that_arrive_while_the_decoder_is_busy_leave_only_the_newest() {
+    let (busy_tx, busy_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let source = Burst {
+        next: 0,
+        decoder_busy: busy_rx,
+        burst_done: done_tx,
+    };
+    let scanner = Scanner::start(
+        Box::new(move || Ok(Box::new(source) as Box<dyn FrameSource>)),
+        Box::new(Blocking {
+            seen: seen.clone(),
+            busy: busy_tx,
+            burst_done: done_rx,
+        }),
+        Arc::new(Record::default()),
+    );
+    let stats = scanner.wait();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![0, 5],
+        "frames 1 to 4 were dropped, 5 decoded"
+    );
+    assert_eq!(stats.dropped, 4, "{stats:?}");
+}

@@ -17,6 +17,7 @@ fn url_errors() -> Vec<UrlError> {
         UrlError::WrongPath,
         UrlError::Credentials,
         UrlError::Fragment,
+        UrlError::HostInvalid,
         UrlError::PercentEncoding,
         UrlError::MalformedQuery,
         UrlError::MissingParameter { name: "serial" },
@@ -47,6 +48,7 @@ fn url_errors() -> Vec<UrlError> {
             | UrlError::WrongPath
             | UrlError::Credentials
             | UrlError::Fragment
+            | UrlError::HostInvalid
             | UrlError::PercentEncoding
             | UrlError::MalformedQuery
             | UrlError::MissingParameter { .. }

@@ -63,6 +63,14 @@ fn accepted_links() {
             None,
             None,
         ),
+        (
+            "vsec-ea://CARD-UNBLOCK?serial=01&challenge=0011223344556677",
+            "01",
+            C8,
+            ChallengeAlgorithm::TripleDes,
+            None,
+            None,
+        ),
     ];
     for (link, serial, challenge, alg, tenant, host) in cases {
         let r = parse_card_url(link).unwrap_or_else(|e| panic!("{link}: {e}"));
@@ -159,6 +167,82 @@ fn refused_links_each_with_their_own_code() {
             "qr_credentials",
         ),
         (q(&format!("serial={S}&challenge={C16}#x")), "qr_fragment"),
+        (
+            format!("vsec-ea://@card-unblock?serial={S}&challenge={C16}"),
+            "qr_credentials",
+        ),
+        (
+            format!("vsec-ea://:@card-unblock?serial={S}&challenge={C16}"),
+            "qr_credentials",
+        ),
+        (
+            format!("vsec-ea://card-unblock:?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("vsec-ea://card-unblock/.?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("vsec-ea://card-unblock/..?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("vsec-ea:card-unblock?serial={S}&challenge={C16}"),
+            "qr_not_a_link",
+        ),
+        (
+            format!("vsec-ea:///card-unblock?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("https://cms.example.org/x/../card-unblock?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("https://cms.example.org/./card-unblock?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("https:////cms.example.org/card-unblock?serial={S}&challenge={C16}"),
+            "qr_wrong_path",
+        ),
+        (
+            format!("https://cms.example.org:/card-unblock?serial={S}&challenge={C16}"),
+            "qr_not_a_link",
+        ),
+        (
+            format!("https://cms.example.org:99999x/card-unblock?serial={S}&challenge={C16}"),
+            "qr_not_a_link",
+        ),
+        (
+            format!("https://[::1]/card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
+        (
+            format!("https://127.0.0.1/card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
+        (
+            format!("https://0x7f.1/card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
+        (
+            format!("https://2130706433/card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
+        (
+            format!("https://cms.example.org./card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
+        (
+            format!("https://-cms.example.org/card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
+        (
+            format!("https://cms_example.org/card-unblock?serial={S}&challenge={C16}"),
+            "qr_host_invalid",
+        ),
         (
             q(&format!("serial=%45A5EC0DE00000001&challenge={C16}")),
             "qr_percent_encoding",

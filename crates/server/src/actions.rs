@@ -79,6 +79,52 @@ pub fn notice(action: Action, tenant_name: &str, detail: &str) -> String {
     )
 }
 
+/// The "Not you?" notice for a card response shown on screen: it is disclosed as soon as it is
+/// issued, whatever the user later reports, so the user is told at once.
+pub fn shown_notice(tenant_name: &str, serial_tail: &str) -> String {
+    format!(
+        "{tenant_name}: A response to unblock your smart card ending in {serial_tail} was shown on screen through Emergency Access. Not you? Call your IT help desk immediately."
+    )
+}
+
+/// Queues `text` to every address of `user` that can be delivered to, in `txn`; whether any was.
+pub async fn notify(
+    state: &AppState,
+    txn: &impl ea_store::Conn,
+    tenant: &ea_store::tenants::Tenant,
+    user: &UserRecord,
+    text: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let mut queued = false;
+    let targets = user
+        .emails
+        .iter()
+        .map(|e| (ContactKind::Email, e))
+        .chain(user.phones.iter().map(|p| (ContactKind::Phone, p)))
+        .filter(|(kind, _)| state.can_deliver(&tenant.slug, *kind));
+    for (kind, destination) in targets {
+        let body = match kind {
+            ContactKind::Email => format!("Subject: {} security notice\n\n{text}\n", tenant.name),
+            ContactKind::Phone => text.to_owned(),
+        };
+        let sealed = state.keys.kek.seal(
+            &message::aad(destination),
+            body.as_bytes(),
+            &mut rand::rng(),
+        );
+        let msg = outbox::NewMessage {
+            tenant_id: tenant.id,
+            channel: message::channel(kind).to_owned(),
+            destination: destination.clone(),
+            sealed_body: sealed,
+        };
+        outbox::enqueue(txn, msg, now).await?;
+        queued = true;
+    }
+    Ok(queued)
+}
+
 /// Step 3: releases (failure) or spends (success) the claim, audits, and notifies on success.
 pub async fn finish(
     state: &AppState,
@@ -109,36 +155,10 @@ pub async fn finish(
             detail,
         };
         audit::record(&txn, ev, now).await?;
-        let mut queued = false;
-        if let (true, Some(text)) = (succeeded, &notice_text) {
-            let targets = user
-                .emails
-                .iter()
-                .map(|e| (ContactKind::Email, e))
-                .chain(user.phones.iter().map(|p| (ContactKind::Phone, p)))
-                .filter(|(kind, _)| state.can_deliver(&l.tenant.slug, *kind));
-            for (kind, destination) in targets {
-                let body = match kind {
-                    ContactKind::Email => {
-                        format!("Subject: {} security notice\n\n{text}\n", l.tenant.name)
-                    }
-                    ContactKind::Phone => text.clone(),
-                };
-                let sealed = state.keys.kek.seal(
-                    &message::aad(destination),
-                    body.as_bytes(),
-                    &mut rand::rng(),
-                );
-                let msg = outbox::NewMessage {
-                    tenant_id: l.tenant.id,
-                    channel: message::channel(kind).to_owned(),
-                    destination: destination.clone(),
-                    sealed_body: sealed,
-                };
-                outbox::enqueue(&txn, msg, now).await?;
-                queued = true;
-            }
-        }
+        let queued = match (succeeded, &notice_text) {
+            (true, Some(text)) => notify(state, &txn, &l.tenant, user, text, now).await?,
+            _ => false,
+        };
         txn.commit().await.map_err(StoreError::from)?;
         if queued {
             state.outbox_ready.notify_one();

@@ -714,6 +714,12 @@ async fn a_cryptogram_shown_on_screen_is_audited_as_shown() {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "leaving the screen releases the claim");
+    assert!(
+        messages(&h)
+            .await
+            .contains("A response to unblock your smart card ending in 0C0D was shown on screen"),
+        "the user is told when the response is shown, whatever is reported after"
+    );
 
     let acme = tenants::by_slug(h.state.store.db(), "acme")
         .await

@@ -50,6 +50,8 @@ export type FakeControl = {
   latency: number;
   /** Calls made, by name, for tests. */
   calls: string[];
+  /** As if a `vsec-ea://` link were opened from outside while the app runs. */
+  openLink: (link: string) => void;
 };
 
 const fail = (code: string, params: Record<string, unknown> = {}): CommandError => ({ code, params });
@@ -89,7 +91,17 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   const flows = params.get('flows') === 'one' ? FLOWS.filter((f) => f.id === 'sms-totp') : FLOWS;
   const cards = params.get('cards') !== '0';
   const card = { present: true, pin: '123456', tries: 0 };
-  const control: FakeControl = { cardRemoved: false, offline: false, latency: Number(params.get('latency') ?? '150'), calls: [] };
+  let linkWatcher: (() => void) | null = null;
+  const control: FakeControl = {
+    cardRemoved: false,
+    offline: false,
+    latency: Number(params.get('latency') ?? '150'),
+    calls: [],
+    openLink: (link) => {
+      pendingLink = link;
+      linkWatcher?.();
+    },
+  };
   let settings: Settings = params.get('configured') === '0'
     ? { server_url: '', tenant: '', has_client_key: false, from_environment: false }
     : { server_url: 'https://ea.example.org', tenant: 'demo', has_client_key: false, from_environment: false };
@@ -393,6 +405,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       }),
     watchLinks: (onLink) =>
       call('watchLinks', () => {
+        linkWatcher = onLink;
         if (pendingLink) onLink();
       }),
     takeLink: () =>

@@ -4,7 +4,7 @@
 
 use super::error::ApiError;
 use super::extract::{JsonBody, SessionToken, check_text};
-use crate::actions::{claim, finish, notice, verified};
+use crate::actions::{claim, finish, notice, notify, shown_notice, verified};
 use crate::card_keys;
 use crate::state::AppState;
 use axum::Json;
@@ -394,7 +394,21 @@ pub async fn card_cryptogram(
                 session_ref: Some(token.reference()),
                 detail: json!({ "serial": serial, "algorithm": alg.as_str(), "new_pin_length": req.new_pin_length, "delivery": delivery }),
             };
-            audit::record(state.store.db(), ev, now).await?;
+            let txn = state.store.begin().await?;
+            audit::record(&txn, ev, now).await?;
+            // Shown on screen, the response is out of our hands once sent: tell the user now,
+            // not when (or whether) the desktop reports what the card said.
+            let queued = if delivery == "screen" {
+                let tail = &serial[serial.len().saturating_sub(4)..];
+                let text = shown_notice(&l.tenant.name, tail);
+                notify(&state, &txn, &l.tenant, &user, &text, now).await?
+            } else {
+                false
+            };
+            txn.commit().await.map_err(ea_store::StoreError::from)?;
+            if queued {
+                state.outbox_ready.notify_one();
+            }
             Ok(Json(CardCryptogram {
                 cryptogram: hex::encode_upper(c.as_slice()),
                 algorithm: alg.as_str().into(),
