@@ -49,7 +49,7 @@ a fresh challenge); or paste the link, or open it while the app runs:
 TXT
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" = Darwin ]; then
   EA_SERVER_URL="http://$listen" EA_TENANT=demo EA_CAMERA="file:$PWD/$data/carol-card-qr.png" \
-    ./target/debug/emergency-access
+    EA_REGISTER_SCHEME=1 ./target/debug/emergency-access
 else
   echo "No display: the desktop app cannot open here; the server keeps running (Ctrl-C stops it)."
   wait "${pids[0]}"

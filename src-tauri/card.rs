@@ -228,13 +228,8 @@ pub async fn card_change_pin(reader: String, old_pin: String, new_pin: String) -
     .await
 }
 
-/// Helpdesk: the cryptogram for a serial and challenge read out by the user.
-#[tauri::command]
-pub async fn card_helpdesk_cryptogram(
-    d: State<'_, Desktop>,
-    serial: String,
-    challenge: String,
-) -> Result<CardCryptogram> {
+/// A cryptogram that will be shown on screen, not written to a card by this app.
+async fn for_screen(d: &Desktop, serial: String, challenge: String) -> Result<CardCryptogram> {
     let req = CardCryptogramRequest {
         serial,
         challenge,
@@ -245,6 +240,16 @@ pub async fn card_helpdesk_cryptogram(
         .await?
         .post("v1/session/actions/card-cryptogram", &req)
         .await
+}
+
+/// Helpdesk: the cryptogram for a serial and challenge read out by the user.
+#[tauri::command]
+pub async fn card_helpdesk_cryptogram(
+    d: State<'_, Desktop>,
+    serial: String,
+    challenge: String,
+) -> Result<CardCryptogram> {
+    for_screen(&d, serial, challenge).await
 }
 
 /// The cryptogram of the QR path, to be shown: the same value as a QR code (SVG) for a phone.
@@ -274,17 +279,7 @@ pub async fn card_qr_cryptogram(
     serial: String,
     challenge: String,
 ) -> Result<ShownCryptogram> {
-    let req = CardCryptogramRequest {
-        serial,
-        challenge,
-        new_pin_length: None,
-        delivery: Some(CardDelivery::Screen),
-    };
-    let c: CardCryptogram = d
-        .client()
-        .await?
-        .post("v1/session/actions/card-cryptogram", &req)
-        .await?;
+    let c = for_screen(&d, serial, challenge).await?;
     let cryptogram = zeroize::Zeroizing::new(c.cryptogram);
     let qr_svg = zeroize::Zeroizing::new(
         ea_scan::qr::svg(&cryptogram).map_err(|_| CommandError::new("internal"))?,

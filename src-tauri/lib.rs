@@ -69,6 +69,14 @@ pub fn run() {
                     handle.state::<scan::ScanState>().link_arrived(url.as_str());
                 }
             });
+            // Installed bundles register the scheme themselves; a build run from the source tree
+            // can register it for this user on request (the demo does).
+            #[cfg(any(target_os = "linux", windows))]
+            if std::env::var_os("EA_REGISTER_SCHEME").is_some()
+                && let Err(e) = app.deep_link().register_all()
+            {
+                tracing::warn!(error = %e, "the vsec-ea scheme could not be registered");
+            }
             if let Ok(Some(urls)) = app.deep_link().get_current()
                 && let Some(url) = urls.first()
             {

@@ -406,6 +406,23 @@ const tests = {
     assert((await page.getByTestId('qr-not-permitted').innerText()).includes('does not allow unblocking a smart card'), 'explained');
   },
 
+  async 'QR path at 200 % zoom and in dark mode: the response fits and stays readable'() {
+    const link = encodeURIComponent('vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF');
+    const page = await open(`&link=${link}`, { viewport: { width: 500, height: 700 }, colorScheme: 'dark' });
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await page.getByTestId('scanned-card').waitFor();
+    assert((await overflow()) <= 0, 'the kept card fits at 200 %');
+    await toActions(page, { then: 'Response for your smart card' });
+    await page.getByTestId('qr-show').click();
+    await page.getByTestId('qr-cryptogram').waitFor();
+    assert((await overflow()) <= 0, 'the response fits at 200 % (500 px wide)');
+    const size = await page.getByTestId('qr-cryptogram').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert(size >= 20, `the response stays large (${size} px)`);
+    const rows = await page.getByTestId('qr-cryptogram').evaluate((e) => new Set(Array.from(e.querySelectorAll('span'), (s) => s.getBoundingClientRect().top)).size);
+    assert(rows === 4, `two groups per row on a narrow window (${rows} rows)`);
+    await shot(page, '21-qr-cryptogram-narrow-dark');
+  },
+
   async 'readable at 200 % zoom, no jump between steps, dark mode'() {
     const page = await open('', { viewport: { width: 500, height: 400 } });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -535,6 +535,17 @@ async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes(
     assert_eq!(valid, 3);
 }
 
+/// The acme tenant's audit log, oldest first.
+async fn acme_audit(h: &Harness) -> Vec<ea_store::entities::audit::Model> {
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    audit::export(h.state.store.db(), Some(acme.id), None)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn card_cryptograms_for_the_users_own_card() {
     let (h, _) = setup().await;
@@ -643,13 +654,7 @@ async fn card_cryptograms_for_the_users_own_card() {
         (StatusCode::CONFLICT, Some("action_already_used"))
     );
 
-    let acme = tenants::by_slug(h.state.store.db(), "acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let log = audit::export(h.state.store.db(), Some(acme.id), None)
-        .await
-        .unwrap();
+    let log = acme_audit(&h).await;
     let issued: Vec<_> = log
         .iter()
         .filter(|e| e.event == "card_cryptogram_issued")
@@ -721,13 +726,7 @@ async fn a_cryptogram_shown_on_screen_is_audited_as_shown() {
         "the user is told when the response is shown, whatever is reported after"
     );
 
-    let acme = tenants::by_slug(h.state.store.db(), "acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let log = audit::export(h.state.store.db(), Some(acme.id), None)
-        .await
-        .unwrap();
+    let log = acme_audit(&h).await;
     let shown: Vec<_> = log
         .iter()
         .filter(|e| e.event == "card_cryptogram_shown")
