@@ -34,36 +34,63 @@ pub enum ContactError {
     BadEmail,
 }
 
-/// Normalises a phone number to E.164 (`+` and 8 to 15 digits).
+/// Normalises a phone number to E.164 (`+` and 8 to 15 digits), with the `phonenumber` crate
+/// (libphonenumber's metadata) doing the numbering-plan work: national trunk prefixes where a
+/// country has one and keeps it where it has none (Italy's `06 …` stays `+39 06 …`), `+41 (0)79 …`,
+/// and NANP numbers typed without `+1`.
 ///
-/// Spaces, dashes, dots, slashes and parentheses are ignored; `00` is read as `+`; a national
-/// number with a single leading `0` takes `default_country` (e.g. `"41"`).
+/// Only digits, a leading `+`, and spaces, dashes, dots, slashes and parentheses are taken
+/// (letters are refused, not read as a keypad would); `00` is read as `+`; a number without
+/// either is read in the country of `default_country`, the tenant's calling code (e.g. `"41"`).
 pub fn normalize_phone(input: &str, default_country: Option<&str>) -> Result<String, ContactError> {
     let trimmed = input.trim();
-    let mut digits = String::with_capacity(16);
-    let mut plus = false;
+    let mut text = String::with_capacity(trimmed.len());
+    let mut digits = 0usize;
     for (i, c) in trimmed.chars().enumerate() {
         match c {
-            '+' if i == 0 => plus = true,
-            '0'..='9' => digits.push(c),
-            ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' => {}
+            '+' if i == 0 => text.push('+'),
+            '0'..='9' => {
+                digits += 1;
+                text.push(c);
+            }
+            '(' | ')' => text.push(c),
+            ' ' | '-' | '.' | '/' | '\u{a0}' => {}
             _ => return Err(ContactError::BadPhone),
         }
     }
-    let international = if plus {
-        digits
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        rest.to_owned()
-    } else if let Some(rest) = digits.strip_prefix('0') {
-        let cc = default_country.ok_or(ContactError::NoCountryCode)?;
-        format!("{cc}{rest}")
-    } else {
+    if digits == 0 {
         return Err(ContactError::NoCountryCode);
+    }
+    let text = match text.strip_prefix("00") {
+        Some(rest) if !text.starts_with('+') => format!("+{rest}"),
+        _ => text,
     };
-    if !(8..=15).contains(&international.len()) || international.starts_with('0') {
+    let region = if text.starts_with('+') {
+        None
+    } else {
+        Some(region_of(
+            default_country.ok_or(ContactError::NoCountryCode)?,
+        )?)
+    };
+    let number = phonenumber::parse(region, &text).map_err(|_| ContactError::BadPhone)?;
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    let national = e164.strip_prefix('+').unwrap_or_default();
+    if !(8..=15).contains(&national.len()) || !national.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ContactError::BadPhone);
     }
-    Ok(format!("+{international}"))
+    Ok(e164)
+}
+
+/// The main country of a calling code (`"1"` is the US, `"39"` Italy, `"44"` the UK).
+fn region_of(calling_code: &str) -> Result<phonenumber::country::Id, ContactError> {
+    let code: u16 = calling_code
+        .trim_start_matches('+')
+        .parse()
+        .map_err(|_| ContactError::NoCountryCode)?;
+    phonenumber::metadata::DATABASE
+        .by_code(&code)
+        .and_then(|all| all.first().and_then(|m| m.id().parse().ok()))
+        .ok_or(ContactError::NoCountryCode)
 }
 
 /// Normalises an email address for comparison: trimmed and lower-cased as a whole.
@@ -198,6 +225,19 @@ mod tests {
             ("0041 (79) 123-45-67", None, "+41791234567"),
             ("079 123 45 67", Some("41"), "+41791234567"),
             ("+1.415.555.0100", None, "+14155550100"),
+            ("+41 (0)79 123 45 67", Some("41"), "+41791234567"),
+            // Italy keeps the leading 0 of fixed lines in international form.
+            ("06 1234 5678", Some("39"), "+390612345678"),
+            ("+39 06 1234 5678", None, "+390612345678"),
+            ("333 123 4567", Some("39"), "+393331234567"),
+            // NANP: no trunk 0, and "1" in front is optional.
+            ("(415) 555-0100", Some("1"), "+14155550100"),
+            ("1 415 555 0100", Some("1"), "+14155550100"),
+            ("030 1234567", Some("49"), "+49301234567"),
+            ("0151 23456789", Some("49"), "+4915123456789"),
+            ("06 12 34 56 78", Some("33"), "+33612345678"),
+            ("020 7946 0958", Some("44"), "+442079460958"),
+            ("07911 123456", Some("44"), "+447911123456"),
         ];
         for (input, cc, want) in ok {
             assert_eq!(normalize_phone(input, cc).as_deref(), Ok(want), "{input}");
