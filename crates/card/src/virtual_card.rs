@@ -7,16 +7,9 @@ use crate::profile::Profile;
 use crate::status::CardError;
 use crate::transport::CardTransport;
 use ea_core::cryptogram::{CardAlgorithm, compute};
+use ea_core::ct::equal as ct_eq;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use subtle_eq::ct_eq;
-
-mod subtle_eq {
-    /// Compares in time independent of where the inputs differ.
-    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
-}
 
 /// The card's persistent state (what a real card keeps in EEPROM).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

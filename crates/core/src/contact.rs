@@ -4,7 +4,6 @@
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 /// Which channel a contact belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -126,7 +125,7 @@ pub fn normalize(
 
 /// Compares two normalised contacts in constant time.
 pub fn same_contact(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    crate::ct::equal_str(a, b)
 }
 
 /// Masks an E.164 number: `+41 •• ••• •• 37` keeps the first two and last two digits.

@@ -8,7 +8,6 @@ use crate::UnixSeconds;
 use crate::contact::keyed_digest;
 use rand_core::RngCore;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 /// Letters and digits that cannot be confused when read aloud or typed (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
@@ -167,7 +166,7 @@ pub fn hash(key: &[u8], tenant: &str, username: &str, code: &str) -> String {
 }
 
 pub fn hashes_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    crate::ct::equal_str(a, b)
 }
 
 /// Why a presented code does not work now (the use itself is counted by the store).

@@ -10,6 +10,7 @@ pub mod action;
 pub mod answers;
 pub mod contact;
 pub mod cryptogram;
+pub mod ct;
 pub mod emergency;
 pub mod error;
 pub mod flow;

@@ -5,7 +5,6 @@
 
 use crate::contact::keyed_digest;
 use rand_core::RngCore;
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 /// A fresh numeric code of `length` digits, uniformly distributed.
@@ -34,7 +33,7 @@ pub fn matches(key: &[u8], binding: &str, typed: &str, stored_hash: &str) -> boo
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect();
     let h = hash(key, binding, &typed);
-    h.len() == stored_hash.len() && bool::from(h.as_bytes().ct_eq(stored_hash.as_bytes()))
+    crate::ct::equal_str(&h, stored_hash)
 }
 
 #[cfg(test)]

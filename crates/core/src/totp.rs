@@ -7,7 +7,6 @@
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
 /// The HMAC function of a TOTP enrolment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -72,7 +71,7 @@ fn step_of(now: i64, params: TotpParams) -> i64 {
 }
 
 fn eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    crate::ct::equal_str(a, b)
 }
 
 /// The persistent state of one user's authenticator, kept by the server.

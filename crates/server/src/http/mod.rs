@@ -29,7 +29,14 @@ async fn require_client_key(
         .and_then(|v| v.to_str().ok())
         .map(extract::SessionToken::hash_of);
     match presented {
-        Some(h) if state.client_key_hashes.contains(&h) => next.run(req).await,
+        Some(h)
+            if state
+                .client_key_hashes
+                .iter()
+                .any(|k| ea_core::ct::equal_str(k, &h)) =>
+        {
+            next.run(req).await
+        }
         _ => error::ApiError::coded(
             axum::http::StatusCode::UNAUTHORIZED,
             "client_key_required",
