@@ -120,13 +120,12 @@ pub(crate) fn swapped(res: sea_orm::UpdateResult) -> Result<()> {
     }
 }
 
-/// Maps a unique-constraint violation to [`StoreError::Duplicate`].
+/// Maps a unique-constraint violation to [`StoreError::Duplicate`], by the database's error code
+/// (SQLite 1555/2067, PostgreSQL 23505) as sea-orm reads it, not by the message text.
 pub(crate) fn duplicate_or(e: DbErr, what: impl Into<String>) -> StoreError {
-    let text = e.to_string().to_lowercase();
-    if text.contains("unique") || text.contains("duplicate key") {
-        StoreError::Duplicate(what.into())
-    } else {
-        StoreError::Db(e)
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Duplicate(what.into()),
+        _ => StoreError::Db(e),
     }
 }
 
