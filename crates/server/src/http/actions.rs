@@ -274,25 +274,13 @@ pub async fn emergency_code(
     }
 }
 
-/// `YYYY-MM-DD HH:MM` in UTC, for messages.
+/// `YYYY-MM-DD HH:MM` in UTC, for messages (the `time` crate's calendar).
 pub fn utc(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&format).ok())
+        .unwrap_or_else(|| format!("{t} (Unix time)"))
 }
 
 fn parse_hex(field: &'static str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> {
@@ -501,5 +489,7 @@ mod tests {
         assert_eq!(super::utc(0), "1970-01-01 00:00");
         assert_eq!(super::utc(951_782_400), "2000-02-29 00:00");
         assert_eq!(super::utc(1_800_000_000), "2027-01-15 08:00");
+        assert_eq!(super::utc(-86_400), "1969-12-31 00:00");
+        assert_eq!(super::utc(i64::MAX), format!("{} (Unix time)", i64::MAX));
     }
 }
