@@ -1,12 +1,26 @@
 //! The actions a completed verification may permit.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// What a verified user may do next; a flow lists the ones it permits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// What a verified user may do next; a flow lists the ones it permits. The wire names (serde)
+/// and the names in logs, audit events and the database (strum) are the same snake_case words.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     ResetPassword,
     CardPinUnblock,
@@ -23,25 +37,7 @@ impl Action {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::ResetPassword => "reset_password",
-            Action::CardPinUnblock => "card_pin_unblock",
-            Action::UnblockUser => "unblock_user",
-            Action::EmergencyCode => "emergency_code",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Action {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s).ok_or(())
+        self.into()
     }
 }
 
@@ -53,7 +49,15 @@ mod tests {
     fn names_round_trip() {
         for a in Action::ALL {
             assert_eq!(a.as_str().parse::<Action>(), Ok(a));
+            assert_eq!(
+                serde_json::to_value(a)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned)),
+                Some(a.to_string()),
+                "the wire name is the same word"
+            );
         }
+        assert_eq!(Action::CardPinUnblock.as_str(), "card_pin_unblock");
         assert!("reboot".parse::<Action>().is_err());
     }
 }

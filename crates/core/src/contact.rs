@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// Which channel a contact belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ContactKind {
     Phone,
     Email,
@@ -15,10 +16,7 @@ pub enum ContactKind {
 
 impl ContactKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ContactKind::Phone => "phone",
-            ContactKind::Email => "email",
-        }
+        self.into()
     }
 }
 

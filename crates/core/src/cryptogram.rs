@@ -18,10 +18,23 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// The block cipher of a card's admin key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum CardAlgorithm {
     #[serde(rename = "3des")]
+    #[strum(serialize = "3des")]
     TripleDes,
     Aes128,
     Aes192,
@@ -30,23 +43,11 @@ pub enum CardAlgorithm {
 
 impl CardAlgorithm {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CardAlgorithm::TripleDes => "3des",
-            CardAlgorithm::Aes128 => "aes128",
-            CardAlgorithm::Aes192 => "aes192",
-            CardAlgorithm::Aes256 => "aes256",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<CardAlgorithm> {
-        [
-            CardAlgorithm::TripleDes,
-            CardAlgorithm::Aes128,
-            CardAlgorithm::Aes192,
-            CardAlgorithm::Aes256,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        s.parse().ok()
     }
 
     pub fn key_len(self) -> usize {
@@ -153,6 +154,22 @@ pub fn checksum(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn algorithm_names_round_trip_and_match_the_wire() {
+        for (a, name) in [
+            (CardAlgorithm::TripleDes, "3des"),
+            (CardAlgorithm::Aes128, "aes128"),
+            (CardAlgorithm::Aes192, "aes192"),
+            (CardAlgorithm::Aes256, "aes256"),
+        ] {
+            assert_eq!(a.as_str(), name);
+            assert_eq!(CardAlgorithm::parse(name), Some(a));
+            assert_eq!(serde_json::to_value(a).ok(), Some(serde_json::json!(name)));
+        }
+        assert_eq!(CardAlgorithm::parse("aes"), None);
+        assert_eq!(CardAlgorithm::parse("AES128"), None);
+    }
 
     fn h(s: &str) -> Vec<u8> {
         (0..s.len())

@@ -26,8 +26,9 @@ pub struct FlowDefinition {
 }
 
 /// A verification method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Method {
     SmsOtp,
     EmailOtp,
@@ -37,12 +38,7 @@ pub enum Method {
 
 impl Method {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Method::SmsOtp => "sms_otp",
-            Method::EmailOtp => "email_otp",
-            Method::Questions => "questions",
-            Method::Totp => "totp",
-        }
+        self.into()
     }
 }
 
@@ -234,7 +230,7 @@ impl FlowDefinition {
             .ok_or_else(|| err("actions", "is missing".into()))?;
         let mut actions = Vec::new();
         for (i, a) in raw_actions.iter().enumerate() {
-            let action: Action = a.parse().map_err(|()| {
+            let action: Action = a.parse().map_err(|_| {
                 err(
                     &format!("actions[{i}]"),
                     format!(
