@@ -79,19 +79,18 @@ impl std::fmt::Debug for LinkInbox {
 }
 
 impl ScanState {
-    /// Stops the camera, if one runs. Blocks until it is released.
-    pub fn stop(&self) {
+    /// Ends the current scan, if any, and bumps the stop generation so a start still in flight
+    /// releases its camera too.
+    fn take(&self) -> Option<Scanner> {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let taken = self.scanner.lock().ok().and_then(|mut s| s.take());
-        if let Some(s) = taken {
-            let stats = s.stop();
-            tracing::info!(
-                captured = stats.captured,
-                decoded = stats.decoded,
-                dropped = stats.dropped,
-                "camera released"
-            );
+        self.scanner.lock().ok().and_then(|mut s| s.take())
+    }
+
+    /// Stops the camera, if one runs. Blocks until it is released.
+    pub fn stop(&self) {
+        if let Some(s) = self.take() {
+            release(s);
         }
     }
 
@@ -391,7 +390,7 @@ pub async fn scan_start(
         }
     };
     if let Some(old) = to_stop {
-        let _ = tokio::task::spawn_blocking(move || old.stop()).await;
+        let _ = tokio::task::spawn_blocking(move || release(old)).await;
     }
     if started {
         tracing::info!("camera scan started");
@@ -399,12 +398,20 @@ pub async fn scan_start(
     Ok(())
 }
 
+/// Stops `scanner` and logs what it did; blocks until the camera is released.
+fn release(scanner: Scanner) {
+    let stats = scanner.stop();
+    tracing::info!(
+        captured = stats.captured,
+        decoded = stats.decoded,
+        dropped = stats.dropped,
+        "camera released"
+    );
+}
+
 async fn stop_blocking(s: &ScanState) {
-    s.generation
-        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let taken = s.scanner.lock().ok().and_then(|mut slot| slot.take());
-    if let Some(scanner) = taken {
-        let _ = tokio::task::spawn_blocking(move || scanner.stop()).await;
+    if let Some(scanner) = s.take() {
+        let _ = tokio::task::spawn_blocking(move || release(scanner)).await;
     }
 }
 

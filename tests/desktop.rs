@@ -348,39 +348,15 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
 /// resync), then unblocks the virtual card's blocked PIN through the real PC/SC stack.
 async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
     ui.heading("Who are you?").await;
-    ui.fill("#username", "alice").await;
-    ui.click("button[type=submit]").await;
-    ui.click("[data-flow='sms-totp']").await;
-    ui.fill("#contact-value", "+41795550101").await;
-    let sent = messages_so_far(&demo.sink);
-    ui.click("button[type=submit]").await;
-    ui.heading("Enter the code").await;
-    let code = code_sent_to(&demo.sink, "+41795550101", 6, sent).await;
-    ui.fill("#code", &code).await;
-    ui.click("button[type=submit]").await;
-    ui.heading("Enter the code from your authenticator app")
-        .await;
-    let step = totp_step();
-    ui.fill(
-        "#totp",
-        &code_at(&demo.alice_totp, TotpParams::default(), step + 1),
+    verify_sms_totp(
+        ui,
+        demo,
+        demo.alice(),
+        true,
+        Some("resync"),
+        "You are verified",
     )
     .await;
-    ui.click("button[type=submit]").await;
-    ui.heading("Your authenticator’s clock is off").await;
-    ui.shot("resync").await;
-    ui.fill(
-        "#totp-1",
-        &code_at(&demo.alice_totp, TotpParams::default(), step + 1),
-    )
-    .await;
-    ui.fill(
-        "#totp-2",
-        &code_at(&demo.alice_totp, TotpParams::default(), step + 2),
-    )
-    .await;
-    ui.click("button[type=submit]").await;
-    ui.heading("You are verified").await;
     ui.click("[data-action='card_pin_unblock']").await;
     ui.heading("Unblock your smart card PIN").await;
     let select =
@@ -526,28 +502,68 @@ fn checksum(bytes: &[u8]) -> String {
     hex::encode_upper(&sha2::Sha256::digest(bytes)[..2])
 }
 
-/// Verifies carol through SMS and authenticator; `drifted` makes her authenticator a step ahead,
-/// so the resync screen asks for two codes (her last step is used by the previous scenario).
-async fn verify_carol(ui: &Ui, demo: &Demo, drifted: bool, then: &str) {
-    ui.fill("#username", "carol").await;
+/// Someone who verifies with "Text message and authenticator app".
+struct SmsTotpUser<'a> {
+    name: &'a str,
+    /// As typed on the contact screen, and as the server normalises it.
+    phone_typed: &'a str,
+    phone: &'a str,
+    secret: &'a [u8],
+}
+
+impl Demo {
+    fn alice(&self) -> SmsTotpUser<'_> {
+        SmsTotpUser {
+            name: "alice",
+            phone_typed: "+41795550101",
+            phone: "+41795550101",
+            secret: &self.alice_totp,
+        }
+    }
+
+    fn carol(&self) -> SmsTotpUser<'_> {
+        SmsTotpUser {
+            name: "carol",
+            phone_typed: "+41 79 555 03 03",
+            phone: "+41795550303",
+            secret: &self.carol_totp,
+        }
+    }
+}
+
+/// Verifies `user` through SMS and authenticator, from the username screen to `then`.
+/// `drifted` makes the authenticator a step ahead, so the resync screen asks for two codes (the
+/// user's last step may be used by an earlier scenario); `resync_shot` names its screenshot.
+async fn verify_sms_totp(
+    ui: &Ui,
+    demo: &Demo,
+    user: SmsTotpUser<'_>,
+    drifted: bool,
+    resync_shot: Option<&str>,
+    then: &str,
+) {
+    ui.fill("#username", user.name).await;
     ui.click("button[type=submit]").await;
     ui.heading("How do you want to prove it is you?").await;
     ui.click("[data-flow='sms-totp']").await;
-    ui.fill("#contact-value", "+41 79 555 03 03").await;
+    ui.fill("#contact-value", user.phone_typed).await;
     let sent = messages_so_far(&demo.sink);
     ui.click("button[type=submit]").await;
     ui.heading("Enter the code").await;
-    let code = code_sent_to(&demo.sink, "+41795550303", 6, sent).await;
+    let code = code_sent_to(&demo.sink, user.phone, 6, sent).await;
     ui.fill("#code", &code).await;
     ui.click("button[type=submit]").await;
     ui.heading("Enter the code from your authenticator app")
         .await;
     let step = totp_step();
-    let at = |s| code_at(&demo.carol_totp, TotpParams::default(), s);
+    let at = |s| code_at(user.secret, TotpParams::default(), s);
     if drifted {
         ui.fill("#totp", &at(step + 1)).await;
         ui.click("button[type=submit]").await;
         ui.heading("Your authenticator’s clock is off").await;
+        if let Some(name) = resync_shot {
+            ui.shot(name).await;
+        }
         ui.fill("#totp-1", &at(step + 1)).await;
         ui.fill("#totp-2", &at(step + 2)).await;
     } else {
@@ -634,7 +650,15 @@ async fn qr_deep_link(ui: &Ui, demo: &Demo, qr: &QrInputs) {
         1,
         "no second window"
     );
-    verify_carol(ui, demo, false, "Response for your smart card").await;
+    verify_sms_totp(
+        ui,
+        demo,
+        demo.carol(),
+        false,
+        None,
+        "Response for your smart card",
+    )
+    .await;
     response_shown_for(ui, qr, &qr.second_challenge).await;
     ui.shot("qr-cryptogram").await;
     ui.click("[data-testid=qr-accepted]").await;
@@ -684,7 +708,15 @@ async fn qr_camera(ui: &Ui, demo: &Demo, qr: &QrInputs) {
         summary.contains(QR_SERIAL) && summary.contains(&checksum(&qr.camera_challenge)),
         "{summary}"
     );
-    verify_carol(ui, demo, true, "Response for your smart card").await;
+    verify_sms_totp(
+        ui,
+        demo,
+        demo.carol(),
+        true,
+        None,
+        "Response for your smart card",
+    )
+    .await;
     response_shown_for(ui, qr, &qr.camera_challenge).await;
     ui.click("[data-testid=qr-discard]").await;
     ui.click("[data-testid=qr-discard-yes]").await;

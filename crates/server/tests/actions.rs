@@ -535,6 +535,17 @@ async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes(
     assert_eq!(valid, 3);
 }
 
+/// `POST /v1/session/actions/card-cryptogram` on session `t`.
+async fn card_cryptogram(h: &Harness, t: &str, body: Value) -> (StatusCode, Value) {
+    h.call(
+        "POST",
+        "/v1/session/actions/card-cryptogram",
+        Some(t),
+        Some(body),
+    )
+    .await
+}
+
 /// The acme tenant's audit log, oldest first.
 async fn acme_audit(h: &Harness) -> Vec<ea_store::entities::audit::Model> {
     let acme = tenants::by_slug(h.state.store.db(), "acme")
@@ -551,14 +562,7 @@ async fn card_cryptograms_for_the_users_own_card() {
     let (h, _) = setup().await;
     let t = completed(&h).await;
     let challenge = "00112233445566778899aabbccddeeff";
-    let post = |body: Value| {
-        h.call(
-            "POST",
-            "/v1/session/actions/card-cryptogram",
-            Some(&t),
-            Some(body),
-        )
-    };
+    let post = |body: Value| card_cryptogram(&h, &t, body);
 
     let (st, e) = post(json!({"serial": BOB_CARD, "challenge": challenge})).await;
     assert_eq!(
@@ -685,14 +689,7 @@ async fn a_cryptogram_shown_on_screen_is_audited_as_shown() {
     let (h, _) = setup().await;
     let t = completed(&h).await;
     let challenge = "00112233445566778899AABBCCDDEEFF";
-    let post = |body: Value| {
-        h.call(
-            "POST",
-            "/v1/session/actions/card-cryptogram",
-            Some(&t),
-            Some(body),
-        )
-    };
+    let post = |body: Value| card_cryptogram(&h, &t, body);
     let (st, e) =
         post(json!({"serial": BOB_CARD, "challenge": challenge, "delivery": "screen"})).await;
     assert_eq!(

@@ -371,6 +371,7 @@ pub async fn card_cryptogram(
     match result {
         Ok(c) => {
             // What was issued and where it went, never its value.
+            let on_screen = req.delivery == Some(CardDelivery::Screen);
             let (event, delivery) = match req.delivery.unwrap_or(CardDelivery::Card) {
                 CardDelivery::Card => ("card_cryptogram_issued", "card"),
                 CardDelivery::Screen => ("card_cryptogram_shown", "screen"),
@@ -386,7 +387,7 @@ pub async fn card_cryptogram(
             audit::record(&txn, ev, now).await?;
             // Shown on screen, the response is out of our hands once sent: tell the user now,
             // not when (or whether) the desktop reports what the card said.
-            let queued = if delivery == "screen" {
+            let queued = if on_screen {
                 let tail = &serial[serial.len().saturating_sub(4)..];
                 let text = shown_notice(&l.tenant.name, tail);
                 notify(&state, &txn, &l.tenant, &user, &text, now).await?
