@@ -7,8 +7,8 @@ use crate::error::CommandError;
 use crate::state::Desktop;
 use ea_scan::files::{ImageSequence, decode_gray};
 use ea_scan::{
-    CardRequest, Found, Frame, FrameSource, QrDecoder, ScanSink, Scanner, SourceError, UrlError,
-    parse_card_url,
+    CardRequest, Found, Frame, FrameSource, QrDecoder, Resolution, ScanSink, Scanner, SourceError,
+    UrlError, parse_card_url,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -270,17 +270,16 @@ struct UiSink {
     events: Channel<ScanEvent>,
     tenant: String,
     last_preview: Mutex<Option<Instant>>,
-    started: std::sync::atomic::AtomicBool,
-    name: String,
 }
 
 impl ScanSink for UiSink {
+    fn started(&self, name: &str, _resolution: Resolution) {
+        let _ = self.events.send(ScanEvent::Started {
+            name: name.to_owned(),
+        });
+    }
+
     fn frame(&self, frame: &Frame) {
-        if !self.started.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            let _ = self.events.send(ScanEvent::Started {
-                name: self.name.clone(),
-            });
-        }
         let Ok(mut last) = self.last_preview.lock() else {
             return;
         };
@@ -361,10 +360,6 @@ pub async fn scan_start(
 ) -> Result<()> {
     let open = opener(&camera)?;
     let tenant = d.settings().await.tenant;
-    let name = camera
-        .strip_prefix("file:")
-        .map(|_| "image".to_owned())
-        .unwrap_or(camera.clone());
     stop_blocking(&s).await;
     let generation = s.generation.load(std::sync::atomic::Ordering::SeqCst);
     let sink = std::sync::Arc::new(UiSink {
@@ -372,8 +367,6 @@ pub async fn scan_start(
         events: on_event,
         tenant,
         last_preview: Mutex::new(None),
-        started: Default::default(),
-        name,
     });
     let scanner = Scanner::start(open, Box::new(QrDecoder), sink);
     // Decided under the lock, released after it: stopping a camera blocks.

@@ -4,7 +4,7 @@
 //! Nothing here runs on the caller's (UI) thread.
 
 use crate::decode::Decoder;
-use crate::frame::{Frame, FrameSource, SourceError};
+use crate::frame::{Frame, FrameSource, Resolution, SourceError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -12,6 +12,8 @@ use std::time::Instant;
 
 /// What the pipeline tells its owner. Called on the pipeline's threads: keep each call short.
 pub trait ScanSink: Send + Sync + 'static {
+    /// The source is open: what it is and the size of its frames.
+    fn started(&self, _name: &str, _resolution: Resolution) {}
     /// Every captured frame, on the capture thread (for a preview).
     fn frame(&self, _frame: &Frame) {}
     /// A decoded text, once per distinct text in a row; `true` stops the scan.
@@ -176,6 +178,7 @@ fn capture(open: Opener, shared: &Shared, sink: &dyn ScanSink) {
     let why = match open() {
         Err(e) => Some(e),
         Ok(mut source) => {
+            sink.started(&source.name(), source.resolution());
             let mut why = None;
             while !shared.stop.load(Ordering::SeqCst) {
                 match source.next_frame() {

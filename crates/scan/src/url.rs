@@ -70,11 +70,6 @@ pub struct CardRequest {
 }
 
 impl CardRequest {
-    /// The challenge as bytes (always valid hex: checked by the parser).
-    pub fn challenge_bytes(&self) -> Vec<u8> {
-        hex::decode(&self.challenge).unwrap_or_default()
-    }
-
     /// The canonical `vsec-ea://` form of this request.
     pub fn to_deep_link(&self) -> String {
         let mut s = format!(
