@@ -2,24 +2,23 @@
 //! cryptogram from the server), changing a known PIN, and the helpdesk form. The new PIN never
 //! leaves this process; the server learns only its length.
 
-use crate::error::CommandError;
+use crate::error::ErrorCode;
 use crate::state::Desktop;
-use ea_api::{ActionDone, CardCryptogram, CardCryptogramRequest, CardDelivery, CardResultRequest};
+use ea_api::{
+    ActionDone, CardCryptogram, CardCryptogramRequest, CardDelivery, CardOutcome, CardResultRequest,
+};
 use ea_card::session::unblock;
 use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use tauri::State;
 
-type Result<T> = std::result::Result<T, CommandError>;
+type Result<T> = std::result::Result<T, ErrorCode>;
 
-fn card_error(e: CardError) -> CommandError {
-    tracing::info!(error_code = e.code(), "card operation failed");
-    let err = CommandError::new(e.code());
-    match e.tries_left() {
-        Some(n) => err.with("tries_left", n),
-        None => err,
-    }
+fn card_error(e: CardError) -> ErrorCode {
+    let code = e.code();
+    tracing::info!(error_code = code.as_str(), "card operation failed");
+    code
 }
 
 /// The profile of the cards this app unblocks (`EA_CARD_PROFILE`, default `iso7816`).
@@ -35,7 +34,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|_| CommandError::new("internal"))?
+        .map_err(|_| ErrorCode::Internal {})?
         .map_err(card_error)
 }
 
@@ -44,7 +43,7 @@ async fn blocking<T: Send + 'static>(
 pub struct CardSupport {
     pub available: bool,
     /// A code the UI translates, e.g. `card_no_service`.
-    pub reason: Option<String>,
+    pub reason: Option<ErrorCode>,
 }
 
 #[tauri::command]
@@ -56,7 +55,7 @@ pub async fn card_support() -> Result<CardSupport> {
         }),
         Err(e) => Ok(CardSupport {
             available: false,
-            reason: Some(e.code),
+            reason: Some(e),
         }),
     }
 }
@@ -145,7 +144,7 @@ pub async fn card_unblock(
     let pin = Pin::new(&new_pin, &p.pin).map_err(card_error)?;
     let pin_len = pin.len() as u32;
     let handle = tokio::runtime::Handle::current();
-    let server_error: Arc<Mutex<Option<CommandError>>> = Arc::default();
+    let server_error: Arc<Mutex<Option<ErrorCode>>> = Arc::default();
     let serial_seen: Arc<Mutex<Option<String>>> = Arc::default();
     let (c2, se, ss) = (client.clone(), server_error.clone(), serial_seen.clone());
     let outcome = tokio::task::spawn_blocking(move || {
@@ -180,7 +179,7 @@ pub async fn card_unblock(
         })
     })
     .await
-    .map_err(|_| CommandError::new("internal"))?;
+    .map_err(|_| ErrorCode::Internal {})?;
     if let Some(e) = server_error.lock().ok().and_then(|mut s| s.take()) {
         return Err(e);
     }
@@ -188,22 +187,25 @@ pub async fn card_unblock(
     let serial = serial_seen.lock().ok().and_then(|s| s.clone());
     if let Some(serial) = serial {
         let (result, tries_left) = match &outcome {
-            Ok(_) => ("unblocked", None),
+            Ok(_) => (CardOutcome::Unblocked, None),
             Err(CardError::AuthFailed { tries_left }) => {
-                ("auth_failed", Some(u32::from(*tries_left)))
+                (CardOutcome::AuthFailed, Some(u32::from(*tries_left)))
             }
-            Err(_) => ("card_error", None),
+            Err(_) => (CardOutcome::CardError, None),
         };
         let report = CardResultRequest {
             serial,
-            outcome: result.into(),
+            outcome: result,
             tries_left,
         };
         if let Err(e) = client
             .post::<ActionDone>("v1/session/actions/card-result", &report)
             .await
         {
-            tracing::warn!(error_code = %e.code, "the card's answer could not be reported");
+            tracing::warn!(
+                error_code = e.as_str(),
+                "the card's answer could not be reported"
+            );
         }
     }
     let serial = outcome.map_err(card_error)?;
@@ -258,7 +260,7 @@ pub async fn card_helpdesk_cryptogram(
 pub struct ShownCryptogram {
     pub cryptogram: zeroize::Zeroizing<String>,
     pub checksum: String,
-    pub algorithm: String,
+    pub algorithm: ea_api::CardAlgorithm,
     pub qr_svg: zeroize::Zeroizing<String>,
 }
 
@@ -281,9 +283,8 @@ pub async fn card_qr_cryptogram(
 ) -> Result<ShownCryptogram> {
     let c = for_screen(&d, serial, challenge).await?;
     let cryptogram = zeroize::Zeroizing::new(c.cryptogram);
-    let qr_svg = zeroize::Zeroizing::new(
-        ea_scan::qr::svg(&cryptogram).map_err(|_| CommandError::new("internal"))?,
-    );
+    let qr_svg =
+        zeroize::Zeroizing::new(ea_scan::qr::svg(&cryptogram).map_err(|_| ErrorCode::Internal {})?);
     tracing::info!("card cryptogram shown on screen");
     Ok(ShownCryptogram {
         cryptogram,
@@ -298,7 +299,7 @@ pub async fn card_qr_cryptogram(
 pub async fn card_report(
     d: State<'_, Desktop>,
     serial: String,
-    outcome: String,
+    outcome: ea_api::CardOutcome,
     tries_left: Option<u32>,
 ) -> Result<ActionDone> {
     d.client()

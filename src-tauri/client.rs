@@ -1,7 +1,7 @@
 //! The desktop's HTTPS client for the verification server. The session token stays here, in
 //! Rust: the web view never sees it.
 
-use crate::error::CommandError;
+use crate::error::ErrorCode;
 use crate::settings::{Settings, check_url};
 use ea_api::*;
 use reqwest::Method;
@@ -34,18 +34,20 @@ impl ServerClient {
         settings: &Settings,
         client_key: Option<Zeroizing<String>>,
         extra_ca: Option<&[u8]>,
-    ) -> Result<ServerClient, CommandError> {
+    ) -> Result<ServerClient, ErrorCode> {
         install_crypto();
         let base = check_url(&settings.server_url)?;
         let mut b = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5));
         if let Some(pem) = extra_ca {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|_| CommandError::new("settings_invalid").with("field", "server_ca"))?;
+            let cert =
+                reqwest::Certificate::from_pem(pem).map_err(|_| ErrorCode::SettingsInvalid {
+                    field: "server_ca".into(),
+                })?;
             b = b.add_root_certificate(cert);
         }
-        let http = b.build().map_err(|_| CommandError::new("internal"))?;
+        let http = b.build().map_err(|_| ErrorCode::Internal {})?;
         Ok(ServerClient {
             http,
             base,
@@ -61,20 +63,15 @@ impl ServerClient {
         path: &str,
         body: Option<&(impl Serialize + Sync)>,
         session: bool,
-    ) -> Result<T, CommandError> {
-        let url = self
-            .base
-            .join(path)
-            .map_err(|_| CommandError::new("internal"))?;
+    ) -> Result<T, ErrorCode> {
+        let url = self.base.join(path).map_err(|_| ErrorCode::Internal {})?;
         let mut req = self.http.request(method, url);
         if let Some(k) = &self.client_key {
             req = req.header(CLIENT_KEY_HEADER, k.as_str());
         }
         if session {
             let token = self.token.lock().await;
-            let t = token
-                .as_ref()
-                .ok_or_else(|| CommandError::new("session_unknown"))?;
+            let t = token.as_ref().ok_or(ErrorCode::SessionUnknown {})?;
             req = req.bearer_auth(t.as_str());
         }
         if let Some(b) = body {
@@ -87,27 +84,35 @@ impl ServerClient {
                 connect = e.is_connect(),
                 "server unreachable"
             );
-            CommandError::new("server_unreachable")
+            ErrorCode::ServerUnreachable {}
         })?;
         let status = res.status();
         let bytes = res
             .bytes()
             .await
-            .map_err(|_| CommandError::new("server_unreachable"))?;
+            .map_err(|_| ErrorCode::ServerUnreachable {})?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|_| CommandError::new("server_error").with("status", status.as_u16()));
+            return serde_json::from_slice(&bytes).map_err(|_| ErrorCode::ServerError {
+                status: status.as_u16(),
+            });
         }
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
+        match serde_json::from_slice::<ErrorCode>(&bytes) {
             Ok(body) => {
-                tracing::info!(path, status = status.as_u16(), error_code = %body.code, "server refused");
-                Err(body.into())
+                tracing::info!(
+                    path,
+                    status = status.as_u16(),
+                    error_code = body.as_str(),
+                    "server refused"
+                );
+                Err(body)
             }
-            Err(_) => Err(CommandError::new("server_error").with("status", status.as_u16())),
+            Err(_) => Err(ErrorCode::ServerError {
+                status: status.as_u16(),
+            }),
         }
     }
 
-    pub async fn start_session(&self, username: &str) -> Result<SessionView, CommandError> {
+    pub async fn start_session(&self, username: &str) -> Result<SessionView, ErrorCode> {
         let req = StartSessionRequest {
             tenant: self.tenant.clone(),
             username: username.to_owned(),
@@ -123,7 +128,7 @@ impl ServerClient {
         *self.token.lock().await = None;
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CommandError> {
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ErrorCode> {
         self.send(Method::GET, path, None::<&()>, true).await
     }
 
@@ -131,11 +136,11 @@ impl ServerClient {
         &self,
         path: &str,
         body: &(impl Serialize + Sync),
-    ) -> Result<T, CommandError> {
+    ) -> Result<T, ErrorCode> {
         self.send(Method::POST, path, Some(body), true).await
     }
 
-    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T, CommandError> {
+    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T, ErrorCode> {
         self.send(Method::POST, path, None::<&()>, true).await
     }
 }

@@ -2,7 +2,7 @@
 //! validate again; it forwards, and maps failures to `{code, params}`.
 
 use crate::client::ServerClient;
-use crate::error::CommandError;
+use crate::error::ErrorCode;
 use crate::settings::{self, Settings};
 use crate::state::Desktop;
 use ea_api::*;
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 use tauri::State;
 
-type Result<T> = std::result::Result<T, CommandError>;
+type Result<T> = std::result::Result<T, ErrorCode>;
 
 async fn client(d: &Desktop) -> Result<Arc<ServerClient>> {
     d.client().await

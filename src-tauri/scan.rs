@@ -3,7 +3,7 @@
 //! opened from outside (`vsec-ea://`, through the deep-link plugin). Every way ends in
 //! `ea_scan::parse_card_url`; the UI only ever sees a checked card request or a coded refusal.
 
-use crate::error::CommandError;
+use crate::error::ErrorCode;
 use crate::state::Desktop;
 use ea_scan::files::{ImageSequence, decode_gray};
 use ea_scan::{
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tauri::State;
 use tauri::ipc::{Channel, InvokeBody, InvokeResponseBody, Request};
 
-type Result<T> = std::result::Result<T, CommandError>;
+type Result<T> = std::result::Result<T, ErrorCode>;
 
 /// Previews are at most this wide (the decoder still gets the full frame).
 const PREVIEW_WIDTH: u32 = 640;
@@ -28,15 +28,12 @@ const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
 /// The rate of the image-file "camera": 30 frames/s, as a webcam.
 const FILE_FRAME_INTERVAL: Duration = Duration::from_millis(33);
 
-fn url_error(e: &UrlError) -> CommandError {
-    CommandError {
-        code: e.code().to_owned(),
-        params: e.params(),
-    }
+fn url_error(e: &UrlError) -> ErrorCode {
+    e.code()
 }
 
-fn source_error(e: &SourceError) -> CommandError {
-    CommandError::new(e.code())
+fn source_error(e: &SourceError) -> ErrorCode {
+    e.code()
 }
 
 /// The scan in progress, and links that arrived from outside before the UI asked for them.
@@ -111,16 +108,17 @@ fn checked(r: CardRequest, tenant: &str) -> Result<CardRequest> {
     if let Some(t) = &r.tenant
         && !t.eq_ignore_ascii_case(tenant)
     {
-        return Err(CommandError::new("qr_other_tenant")
-            .with("tenant", t.as_str())
-            .with("configured", tenant));
+        return Err(ErrorCode::QrOtherTenant {
+            tenant: t.clone(),
+            configured: tenant.to_owned(),
+        });
     }
     Ok(r)
 }
 
 async fn parse_for_this_app(d: &Desktop, text: &str) -> Result<CardRequest> {
     let r = parse_card_url(text).map_err(|e| {
-        tracing::info!(error_code = e.code(), "card link refused");
+        tracing::info!(error_code = e.code().as_str(), "card link refused");
         url_error(&e)
     })?;
     checked(r, &d.settings().await.tenant)
@@ -140,32 +138,30 @@ pub async fn scan_image(
     request: Request<'_>,
 ) -> Result<CardRequest> {
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::new("image_unreadable"));
+        return Err(ErrorCode::ImageUnreadable {});
     };
     if bytes.len() > MAX_IMAGE_BYTES {
-        return Err(CommandError::new("image_unreadable"));
+        return Err(ErrorCode::ImageUnreadable {});
     }
     let _one_at_a_time = s
         .decoding
         .acquire()
         .await
-        .map_err(|_| CommandError::new("internal"))?;
+        .map_err(|_| ErrorCode::Internal {})?;
     let bytes = bytes.clone();
     let text = tokio::task::spawn_blocking(move || {
         let img = decode_gray(&bytes).map_err(|e| source_error(&e))?;
-        QrDecoder
-            .decode_image(&img)
-            .ok_or_else(|| CommandError::new("qr_none"))
+        QrDecoder.decode_image(&img).ok_or(ErrorCode::QrNone {})
     })
     .await
-    .map_err(|_| CommandError::new("internal"))??;
+    .map_err(|_| ErrorCode::Internal {})??;
     parse_for_this_app(&d, &text).await
 }
 
 /// Registers the UI for "a link arrived" notices; tells it at once when one is waiting.
 #[tauri::command]
 pub fn scan_watch_links(s: State<'_, ScanState>, on_link: Channel<()>) -> Result<()> {
-    let mut inbox = s.links.lock().map_err(|_| CommandError::new("internal"))?;
+    let mut inbox = s.links.lock().map_err(|_| ErrorCode::Internal {})?;
     if inbox.pending.is_some() {
         let _ = on_link.send(());
     }
@@ -196,7 +192,7 @@ pub struct CameraView {
 pub struct CamerasView {
     pub cameras: Vec<CameraView>,
     /// Why the system's cameras could not be listed (a code the UI translates).
-    pub reason: Option<String>,
+    pub reason: Option<ErrorCode>,
 }
 
 /// `EA_CAMERA=file:PATH`: images (a file or a folder) offered as a camera.
@@ -221,15 +217,15 @@ pub async fn scan_cameras() -> Result<CamerasView> {
     }
     let listed = tokio::task::spawn_blocking(list_system_cameras)
         .await
-        .map_err(|_| CommandError::new("internal"))?;
+        .map_err(|_| ErrorCode::Internal {})?;
     let reason = match listed {
         Ok(found) => {
             cameras.extend(found);
             None
         }
         Err(e) => {
-            tracing::warn!(error_code = e.code(), error = %e, "cameras could not be listed");
-            Some(e.code().to_owned())
+            tracing::warn!(error_code = e.code().as_str(), error = %e, "cameras could not be listed");
+            Some(e.code())
         }
     };
     Ok(CamerasView { cameras, reason })
@@ -260,9 +256,9 @@ pub enum ScanEvent {
     /// A card request was read; the scan has stopped.
     Found { card: CardRequest, millis: u64 },
     /// A QR code was read but is not a card request for this app; scanning goes on.
-    Refused { error: CommandError },
+    Refused { error: ErrorCode },
     /// The camera stopped by itself: unplugged, busy, denied.
-    Failed { error: CommandError },
+    Failed { error: ErrorCode },
 }
 
 struct UiSink {
@@ -304,7 +300,10 @@ impl ScanSink for UiSink {
                 true
             }
             Err(error) => {
-                tracing::info!(error_code = %error.code, "a QR code that is not a card link");
+                tracing::info!(
+                    error_code = error.as_str(),
+                    "a QR code that is not a card link"
+                );
                 let _ = self.events.send(ScanEvent::Refused { error });
                 false
             }
@@ -324,7 +323,7 @@ fn opener(camera: &str) -> Result<ea_scan::pipeline::Opener> {
     if let Some(path) = camera.strip_prefix("file:") {
         // Only the image source the environment named, never a path the web view makes up.
         if file_camera().as_deref() != Some(std::path::Path::new(path)) {
-            return Err(CommandError::new("camera_none"));
+            return Err(ErrorCode::CameraNone {});
         }
         let path = PathBuf::from(path);
         return Ok(Box::new(move || {
@@ -346,7 +345,7 @@ fn camera_opener(camera: &str) -> Result<ea_scan::pipeline::Opener> {
 
 #[cfg(not(feature = "camera"))]
 fn camera_opener(_camera: &str) -> Result<ea_scan::pipeline::Opener> {
-    Err(CommandError::new("camera_failed"))
+    Err(ErrorCode::CameraFailed {})
 }
 
 /// Starts scanning with `camera`; stops any scan already running first.
@@ -371,10 +370,7 @@ pub async fn scan_start(
     let scanner = Scanner::start(open, Box::new(QrDecoder), sink);
     // Decided under the lock, released after it: stopping a camera blocks.
     let (to_stop, started) = {
-        let mut slot = s
-            .scanner
-            .lock()
-            .map_err(|_| CommandError::new("internal"))?;
+        let mut slot = s.scanner.lock().map_err(|_| ErrorCode::Internal {})?;
         if s.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
             // Stopped while starting: the screen is gone, so is the camera.
             (Some(scanner), false)

@@ -1,7 +1,7 @@
 //! Where the server is: a settings file in the app's config directory, overridden by the
 //! environment (`EA_SERVER_URL`, `EA_TENANT`), and written by the first-run settings screen.
 
-use crate::error::CommandError;
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -24,9 +24,10 @@ impl Settings {
 }
 
 /// Checks a server URL: https, or http only to this machine.
-pub fn check_url(url: &str) -> Result<url::Url, CommandError> {
-    let parsed = url::Url::parse(url.trim())
-        .map_err(|_| CommandError::new("settings_invalid").with("field", "server_url"))?;
+pub fn check_url(url: &str) -> Result<url::Url, ErrorCode> {
+    let parsed = url::Url::parse(url.trim()).map_err(|_| ErrorCode::SettingsInvalid {
+        field: "server_url".into(),
+    })?;
     let loopback = matches!(
         parsed.host_str(),
         Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
@@ -34,11 +35,13 @@ pub fn check_url(url: &str) -> Result<url::Url, CommandError> {
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if loopback => Ok(parsed),
-        _ => Err(CommandError::new("settings_insecure_url").with("field", "server_url")),
+        _ => Err(ErrorCode::SettingsInsecureUrl {
+            field: "server_url".into(),
+        }),
     }
 }
 
-pub fn check_tenant(tenant: &str) -> Result<(), CommandError> {
+pub fn check_tenant(tenant: &str) -> Result<(), ErrorCode> {
     let t = tenant.trim();
     if t.is_empty()
         || t.len() > 64
@@ -46,7 +49,9 @@ pub fn check_tenant(tenant: &str) -> Result<(), CommandError> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err(CommandError::new("settings_invalid").with("field", "tenant"));
+        return Err(ErrorCode::SettingsInvalid {
+            field: "tenant".into(),
+        });
     }
     Ok(())
 }
@@ -70,15 +75,16 @@ pub fn load(config_dir: &Path) -> Settings {
 }
 
 /// Validates and writes the settings file atomically.
-pub fn save(config_dir: &Path, s: &Settings) -> Result<(), CommandError> {
+pub fn save(config_dir: &Path, s: &Settings) -> Result<(), ErrorCode> {
     check_url(&s.server_url)?;
     check_tenant(&s.tenant)?;
-    let io = |e: std::io::Error| {
-        CommandError::new("settings_not_saved").with("reason", e.kind().to_string())
+    let io = |e: std::io::Error| ErrorCode::SettingsNotSaved {
+        reason: Some(e.kind().to_string()),
     };
     std::fs::create_dir_all(config_dir).map_err(io)?;
     let tmp = config_dir.join("settings.json.tmp");
-    let body = serde_json::to_vec_pretty(s).map_err(|_| CommandError::new("settings_not_saved"))?;
+    let body =
+        serde_json::to_vec_pretty(s).map_err(|_| ErrorCode::SettingsNotSaved { reason: None })?;
     std::fs::write(&tmp, body).map_err(io)?;
     std::fs::rename(&tmp, file(config_dir)).map_err(io)
 }
@@ -95,12 +101,12 @@ mod tests {
         assert_eq!(
             check_url("http://ea.example.org")
                 .map(|_| ())
-                .map_err(|e| e.code),
-            Err("settings_insecure_url".into())
+                .map_err(|e| e.as_str()),
+            Err("settings_insecure_url")
         );
         assert_eq!(
-            check_url("not a url").map(|_| ()).map_err(|e| e.code),
-            Err("settings_invalid".into())
+            check_url("not a url").map(|_| ()).map_err(|e| e.as_str()),
+            Err("settings_invalid")
         );
         assert!(check_tenant("acme-1").is_ok());
         assert!(check_tenant("Acme").is_err());

@@ -2,7 +2,7 @@
 
 use crate::client::ServerClient;
 use crate::commands::{SettingsInput, validate};
-use crate::error::CommandError;
+use crate::error::ErrorCode;
 use crate::secrets::SecretStore;
 use crate::settings::{self, Settings};
 use std::path::PathBuf;
@@ -45,13 +45,13 @@ impl Desktop {
     }
 
     /// The client for the current settings, built on first use.
-    pub async fn client(&self) -> Result<Arc<ServerClient>, CommandError> {
+    pub async fn client(&self) -> Result<Arc<ServerClient>, ErrorCode> {
         if let Some(c) = self.client.read().await.as_ref() {
             return Ok(c.clone());
         }
         let s = self.settings().await;
         if !s.is_complete() {
-            return Err(CommandError::new("not_configured"));
+            return Err(ErrorCode::NotConfigured {});
         }
         // The client key is optional: without a keyring the app still works, without it.
         let key = match self.secret(|st| st.get(CLIENT_KEY)).await {
@@ -61,23 +61,22 @@ impl Desktop {
                 None
             }
         };
-        let ca =
-            match std::env::var_os("EA_SERVER_CA") {
-                Some(p) => Some(std::fs::read(&p).map_err(|_| {
-                    CommandError::new("settings_invalid").with("field", "server_ca")
-                })?),
-                None => None,
-            };
+        let ca = match std::env::var_os("EA_SERVER_CA") {
+            Some(p) => Some(std::fs::read(&p).map_err(|_| ErrorCode::SettingsInvalid {
+                field: "server_ca".into(),
+            })?),
+            None => None,
+        };
         let c = Arc::new(ServerClient::new(&s, key, ca.as_deref())?);
         *self.client.write().await = Some(c.clone());
         Ok(c)
     }
 
-    pub async fn save_settings(&self, input: SettingsInput) -> Result<Settings, CommandError> {
+    pub async fn save_settings(&self, input: SettingsInput) -> Result<Settings, ErrorCode> {
         validate(&input)?;
         let keyring = |e: String| {
             tracing::warn!(error = %e, "keyring unavailable");
-            CommandError::new("keyring_unavailable")
+            ErrorCode::KeyringUnavailable {}
         };
         match input.client_key.as_deref().map(str::trim) {
             Some("") => self

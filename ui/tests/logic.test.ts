@@ -3,6 +3,8 @@ import { formatSeconds, secondsLeft } from '../src/lib/countdown';
 import { check, localToUnix } from '../src/lib/emergencyForm';
 import { canSubmit, charCount, evaluate } from '../src/lib/passwordRules';
 import { catalogs, format, LANGS, pickLang, translateError } from '../src/i18n';
+import type { PasswordPolicyView, PasswordViolation } from '../src/api/types';
+import { toCommandError } from '../src/platform';
 
 describe('countdown', () => {
   it('counts down whole seconds and formats them', () => {
@@ -17,8 +19,8 @@ describe('countdown', () => {
 });
 
 describe('password rules', () => {
-  const policy = { min_length: 12, max_length: 128, required_classes: ['digit'], forbids_username: true, forbids_common: true };
-  const state = (pw: string, repeat = pw, violations: string[] = []) =>
+  const policy: PasswordPolicyView = { min_length: 12, max_length: 128, required_classes: ['digit'], forbids_username: true, forbids_common: true };
+  const state = (pw: string, repeat = pw, violations: PasswordViolation[] = []) =>
     Object.fromEntries(evaluate(policy, pw, repeat, 'alice', violations).map((r) => [r.id, r.ok]));
 
   it('evaluates as the user types', () => {
@@ -77,10 +79,13 @@ describe('i18n', () => {
     }
   });
 
-  it('translates error codes with parameters, and unknown codes generically', () => {
-    expect(translateError('en', 'code_invalid', { attempts_left: 2 })).toBe('The code is wrong. Tries left for this code: 2.');
-    expect(translateError('de', 'code_invalid', { attempts_left: 1 })).toContain('1');
-    expect(translateError('fr', 'no_such_code')).toBe('Une erreur s’est produite (no_such_code).');
+  it('translates error codes with parameters, and unknown codes as internal', () => {
+    expect(translateError('en', { code: 'code_invalid', params: { attempts_left: 2 } })).toBe('The code is wrong. Tries left for this code: 2.');
+    expect(translateError('de', { code: 'code_invalid', params: { attempts_left: 1 } })).toContain('1');
+    const unknown = toCommandError({ code: 'no_such_code', params: {} });
+    expect(unknown).toEqual({ code: 'internal', params: {} });
+    expect(translateError('fr', unknown)).toBe(catalogs.fr['errors.internal']);
+    expect(toCommandError(new Error('boom')).code).toBe('internal');
     expect(format('{a} and {b}', { a: 1 })).toBe('1 and {b}');
     expect(pickLang(['de-CH', 'en'])).toBe('de');
     expect(pickLang(['es'])).toBe('en');

@@ -7,6 +7,12 @@ use std::collections::BTreeMap;
 use ts_rs::TS;
 use utoipa::ToSchema;
 
+pub mod error;
+pub mod vocab;
+
+pub use error::{ErrorCode, ErrorKind};
+pub use vocab::*;
+
 /// Longest accepted values, in characters.
 pub mod limits {
     pub const TENANT: usize = 64;
@@ -21,17 +27,6 @@ pub mod limits {
     pub const EMERGENCY_CODE: usize = 64;
     /// Largest request body, in bytes.
     pub const BODY_BYTES: usize = 16 * 1024;
-}
-
-/// Every error: a stable code the client branches on and translates, and its parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
-pub struct ErrorBody {
-    /// e.g. `code_invalid`, `session_expired`, `invalid_field`.
-    pub code: String,
-    /// e.g. `{"attempts_left": 2}`; never a secret.
-    #[schema(value_type = Object)]
-    #[ts(type = "Record<string, unknown>")]
-    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /v1/sessions`
@@ -73,7 +68,7 @@ pub struct SessionView {
     pub step_count: u32,
     pub step: Option<StepView>,
     /// Actions the completed flow permits (empty until completed).
-    pub actions: Vec<String>,
+    pub actions: Vec<Action>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
@@ -81,8 +76,8 @@ pub struct FlowSummary {
     pub id: String,
     /// Name per language (`en`, `de`, `fr`, `it`).
     pub names: BTreeMap<String, String>,
-    /// Methods in order, e.g. `["sms_otp", "totp"]`.
-    pub methods: Vec<String>,
+    /// Methods in order.
+    pub methods: Vec<Method>,
 }
 
 /// The current step.
@@ -119,8 +114,7 @@ pub struct MaskedContact {
 /// `GET /v1/session/contacts`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ContactsView {
-    /// `phone` or `email`.
-    pub kind: String,
+    pub kind: ContactKind,
     pub contacts: Vec<MaskedContact>,
 }
 
@@ -197,14 +191,14 @@ pub struct TotpResyncRequest {
 /// `GET /v1/session/actions`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ActionsView {
-    pub actions: Vec<String>,
+    pub actions: Vec<Action>,
 }
 
 /// `GET /healthz`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct Health {
-    pub status: String,
-    pub database: String,
+    pub status: HealthStatus,
+    pub database: HealthStatus,
 }
 
 /// `GET /v1/session/password-policy`: the rules a new password must follow, for live display.
@@ -212,15 +206,14 @@ pub struct Health {
 pub struct PasswordPolicyView {
     pub min_length: u32,
     pub max_length: u32,
-    /// Any of `lowercase`, `uppercase`, `digit`, `symbol`.
-    pub required_classes: Vec<String>,
+    pub required_classes: Vec<CharClass>,
     /// The password may not contain the username or the organisation's name, nor be a common one.
     pub forbids_username: bool,
     pub forbids_common: bool,
 }
 
-/// `POST /v1/session/actions/reset-password`. A refusal is `password_policy` with
-/// `params.violations` listing every broken rule.
+/// `POST /v1/session/actions/reset-password`. A refusal is
+/// [`ErrorCode::PasswordPolicy`], listing every broken rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
@@ -230,7 +223,7 @@ pub struct ResetPasswordRequest {
 /// The outcome of an action that returns nothing else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ActionDone {
-    pub action: String,
+    pub action: Action,
 }
 
 /// `GET /v1/session/emergency-code-limits`
@@ -293,8 +286,7 @@ pub enum CardDelivery {
 pub struct CardCryptogram {
     /// E_K(challenge), upper-case hex.
     pub cryptogram: String,
-    /// `3des`, `aes128`, `aes192` or `aes256`.
-    pub algorithm: String,
+    pub algorithm: CardAlgorithm,
     /// Four hex digits to confirm a cryptogram read out or typed by hand.
     pub checksum: String,
 }
@@ -304,8 +296,7 @@ pub struct CardCryptogram {
 #[serde(deny_unknown_fields)]
 pub struct CardResultRequest {
     pub serial: String,
-    /// `unblocked`, `auth_failed`, `card_error` or `aborted`.
-    pub outcome: String,
+    pub outcome: CardOutcome,
     /// Admin-key tries the card reports left, if known.
     pub tries_left: Option<u32>,
 }
@@ -320,10 +311,9 @@ pub struct ValidateCodeRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct ValidateCodeResponse {
-    /// `valid` (one use was counted) or `invalid`.
-    pub result: String,
+    pub result: ValidationResult,
     /// Uses left after this one; absent for codes limited only by dates.
     pub uses_left: Option<u32>,
-    /// Why a code is invalid: `unknown`, `not_yet_valid`, `expired`, `used_up` or `revoked`.
-    pub reason: Option<String>,
+    /// Why a code is invalid.
+    pub reason: Option<InvalidReason>,
 }

@@ -7,7 +7,20 @@ use ts_rs::{Config, TS};
 fn render() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = [
-        ErrorBody::decl(&cfg),
+        ErrorCode::decl(&cfg),
+        Action::decl(&cfg),
+        Method::decl(&cfg),
+        ContactKind::decl(&cfg),
+        CardAlgorithm::decl(&cfg),
+        CardOutcome::decl(&cfg),
+        CharClass::decl(&cfg),
+        PasswordViolation::decl(&cfg),
+        LimitViolation::decl(&cfg),
+        ValidationResult::decl(&cfg),
+        InvalidReason::decl(&cfg),
+        ExpectedRequest::decl(&cfg),
+        FieldProblem::decl(&cfg),
+        HealthStatus::decl(&cfg),
         StartSessionRequest::decl(&cfg),
         SessionStarted::decl(&cfg),
         SessionStatus::decl(&cfg),

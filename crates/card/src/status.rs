@@ -1,6 +1,7 @@
 //! Status words and transport failures as typed errors that say what a person needs to know.
 
 use crate::apdu::Command;
+use ea_api::ErrorCode;
 
 /// Everything that can go wrong talking to a card.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,26 +47,28 @@ pub enum CardError {
 }
 
 impl CardError {
-    /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CardError::WrongPin { .. } => "card_wrong_pin",
-            CardError::PinBlocked => "card_pin_blocked",
-            CardError::AuthFailed { .. } => "card_auth_failed",
-            CardError::AuthBlocked => "card_auth_blocked",
-            CardError::SecurityNotSatisfied | CardError::ConditionsNotSatisfied => "card_refused",
-            CardError::ApplicationNotFound => "card_not_supported",
-            CardError::IncorrectData | CardError::InvalidPin => "card_pin_invalid",
-            CardError::NotSupported => "card_not_supported",
+    /// The stable code and parameters the UI translates.
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match *self {
+            CardError::WrongPin { tries_left } => C::CardWrongPin { tries_left },
+            CardError::PinBlocked => C::CardPinBlocked {},
+            CardError::AuthFailed { tries_left } => C::CardAuthFailed { tries_left },
+            CardError::AuthBlocked => C::CardAuthBlocked {},
+            CardError::SecurityNotSatisfied | CardError::ConditionsNotSatisfied => {
+                C::CardRefused {}
+            }
+            CardError::ApplicationNotFound | CardError::NotSupported => C::CardNotSupported {},
+            CardError::IncorrectData | CardError::InvalidPin => C::CardPinInvalid {},
             CardError::Unexpected { .. }
             | CardError::MalformedResponse
-            | CardError::Transport(_) => "card_error",
-            CardError::CardRemoved => "card_removed",
-            CardError::NoCard => "card_absent",
-            CardError::NoReader => "card_no_reader",
-            CardError::NoService => "card_no_service",
-            CardError::Timeout => "card_timeout",
-            CardError::Busy => "card_busy",
+            | CardError::Transport(_) => C::CardError {},
+            CardError::CardRemoved => C::CardRemoved {},
+            CardError::NoCard => C::CardAbsent {},
+            CardError::NoReader => C::CardNoReader {},
+            CardError::NoService => C::CardNoService {},
+            CardError::Timeout => C::CardTimeout {},
+            CardError::Busy => C::CardBusy {},
         }
     }
 
@@ -176,6 +179,6 @@ mod tests {
             assert_eq!(check(cmd, sw), want, "{cmd:?} {sw:04X}");
         }
         assert_eq!(CardError::WrongPin { tries_left: 2 }.tries_left(), Some(2));
-        assert_eq!(CardError::CardRemoved.code(), "card_removed");
+        assert_eq!(CardError::CardRemoved.code().as_str(), "card_removed");
     }
 }

@@ -1,45 +1,7 @@
-//! The actions a completed verification may permit.
+//! The actions a completed verification may permit. The word list is part of the wire contract
+//! and lives in `ea-api`; the domain uses it as is.
 
-use serde::{Deserialize, Serialize};
-
-/// What a verified user may do next; a flow lists the ones it permits. The wire names (serde)
-/// and the names in logs, audit events and the database (strum) are the same snake_case words.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::Display,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Action {
-    ResetPassword,
-    CardPinUnblock,
-    UnblockUser,
-    EmergencyCode,
-}
-
-impl Action {
-    pub const ALL: [Action; 4] = [
-        Action::ResetPassword,
-        Action::CardPinUnblock,
-        Action::UnblockUser,
-        Action::EmergencyCode,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+pub use ea_api::Action;
 
 #[cfg(test)]
 mod tests {
@@ -47,7 +9,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for a in Action::ALL {
+        for a in Action::all() {
             assert_eq!(a.as_str().parse::<Action>(), Ok(a));
             assert_eq!(
                 serde_json::to_value(a)

@@ -2,23 +2,10 @@
 //! decoys for usernames that do not exist.
 
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+
 use sha2::Sha256;
 
-/// Which channel a contact belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ContactKind {
-    Phone,
-    Email,
-}
-
-impl ContactKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+pub use ea_api::ContactKind;
 
 /// Why a phone number or address was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,58 +14,9 @@
 //! and, for 3DES, each byte's lowest bit set to odd parity.
 
 use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-/// The block cipher of a card's admin key.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum CardAlgorithm {
-    #[serde(rename = "3des")]
-    #[strum(serialize = "3des")]
-    TripleDes,
-    Aes128,
-    Aes192,
-    Aes256,
-}
-
-impl CardAlgorithm {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<CardAlgorithm> {
-        s.parse().ok()
-    }
-
-    pub fn key_len(self) -> usize {
-        match self {
-            CardAlgorithm::TripleDes | CardAlgorithm::Aes192 => 24,
-            CardAlgorithm::Aes128 => 16,
-            CardAlgorithm::Aes256 => 32,
-        }
-    }
-
-    /// The challenge (block) length this algorithm answers.
-    pub fn challenge_len(self) -> usize {
-        match self {
-            CardAlgorithm::TripleDes => 8,
-            _ => 16,
-        }
-    }
-}
+pub use ea_api::CardAlgorithm;
 
 /// Card profiles the server knows: their name and whether 3DES is acceptable.
 pub fn profile_is_legacy(profile: &str) -> Option<bool> {

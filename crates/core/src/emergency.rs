@@ -86,29 +86,7 @@ pub struct CodeLimits {
     pub valid_to: Option<UnixSeconds>,
 }
 
-/// Why requested limits were refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LimitViolation {
-    /// Neither a number of uses nor an end date.
-    Unlimited,
-    UsesOutOfRange,
-    StartsInThePast,
-    EndsBeforeStart,
-    WindowTooLong,
-}
-
-impl LimitViolation {
-    pub fn code(self) -> &'static str {
-        match self {
-            LimitViolation::Unlimited => "unlimited",
-            LimitViolation::UsesOutOfRange => "uses_out_of_range",
-            LimitViolation::StartsInThePast => "starts_in_the_past",
-            LimitViolation::EndsBeforeStart => "ends_before_start",
-            LimitViolation::WindowTooLong => "window_too_long",
-        }
-    }
-}
+pub use ea_api::{InvalidReason, LimitViolation};
 
 /// Checks requested limits against the policy; `valid_from` defaults to now.
 pub fn check_limits(
@@ -180,14 +158,20 @@ pub enum CodeState {
 }
 
 impl CodeState {
-    pub fn code(self) -> &'static str {
+    /// Why a code in this state is refused; `None` when it is usable.
+    pub fn reason(self) -> Option<InvalidReason> {
         match self {
-            CodeState::Usable => "valid",
-            CodeState::NotYetValid => "not_yet_valid",
-            CodeState::Expired => "expired",
-            CodeState::UsedUp => "used_up",
-            CodeState::Revoked => "revoked",
+            CodeState::Usable => None,
+            CodeState::NotYetValid => Some(InvalidReason::NotYetValid),
+            CodeState::Expired => Some(InvalidReason::Expired),
+            CodeState::UsedUp => Some(InvalidReason::UsedUp),
+            CodeState::Revoked => Some(InvalidReason::Revoked),
         }
+    }
+
+    /// `valid`, or the reason it is not, for listings.
+    pub fn as_str(self) -> &'static str {
+        self.reason().map_or("valid", InvalidReason::as_str)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Errors of a verification step, each with a stable machine-readable code and parameters.
 
 use crate::UnixSeconds;
+use ea_api::{ErrorCode, ExpectedRequest};
 use thiserror::Error;
 
 /// Why a verification request was refused. The server maps each variant to an HTTP status and
@@ -14,7 +15,7 @@ pub enum VerifyError {
     #[error("the verification is already complete")]
     AlreadyCompleted,
     #[error("this request does not fit the current step (expected {expected})")]
-    StepOutOfOrder { expected: &'static str },
+    StepOutOfOrder { expected: ExpectedRequest },
     #[error("no flow with this id is offered")]
     UnknownFlow,
     #[error("the user is not enrolled for a method this flow needs")]
@@ -58,57 +59,34 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// The stable code sent to clients.
-    pub fn code(&self) -> &'static str {
-        match self {
-            VerifyError::SessionExpired => "session_expired",
-            VerifyError::VerificationFailed => "verification_failed",
-            VerifyError::AlreadyCompleted => "already_completed",
-            VerifyError::StepOutOfOrder { .. } => "step_out_of_order",
-            VerifyError::UnknownFlow => "flow_unknown",
-            VerifyError::FlowUnavailable => "flow_unavailable",
-            VerifyError::UnknownContact => "contact_unknown",
-            VerifyError::ContactMalformed => "contact_malformed",
-            VerifyError::ContactMismatch { .. } => "contact_mismatch",
-            VerifyError::ResendTooSoon { .. } => "resend_too_soon",
-            VerifyError::ResendLimitReached => "resend_limit_reached",
-            VerifyError::CodeInvalid { .. } => "code_invalid",
-            VerifyError::CodeExpired => "code_expired",
-            VerifyError::NoCodeSent => "code_not_sent",
-            VerifyError::AnswersWrong { .. } => "answers_wrong",
-            VerifyError::AnswersIncomplete => "answers_incomplete",
-            VerifyError::TotpInvalid => "totp_invalid",
-            VerifyError::TotpReplayed => "totp_replayed",
-            VerifyError::TotpResyncRequired => "totp_resync_required",
-            VerifyError::AccountLocked { .. } => "account_locked",
-            VerifyError::VerificationIncomplete => "verification_incomplete",
-            VerifyError::ActionNotPermitted => "action_not_permitted",
-            VerifyError::ActionAlreadyUsed => "action_already_used",
-            VerifyError::ActionInProgress => "action_in_progress",
-        }
-    }
-
-    /// Parameters that go with the code (all non-secret).
-    pub fn params(&self) -> Vec<(&'static str, ErrorParam)> {
-        match self {
-            VerifyError::StepOutOfOrder { expected } => {
-                vec![("expected", ErrorParam::Text(expected))]
-            }
-            VerifyError::ContactMismatch { attempts_left }
-            | VerifyError::CodeInvalid { attempts_left } => {
-                vec![(
-                    "attempts_left",
-                    ErrorParam::Number(i64::from(*attempts_left)),
-                )]
-            }
-            VerifyError::ResendTooSoon { retry_after }
-            | VerifyError::AccountLocked { retry_after } => {
-                vec![("retry_after", ErrorParam::Number(*retry_after))]
-            }
-            VerifyError::AnswersWrong { tries_left } => {
-                vec![("tries_left", ErrorParam::Number(i64::from(*tries_left)))]
-            }
-            _ => Vec::new(),
+    /// The stable code and parameters sent to clients.
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match *self {
+            VerifyError::SessionExpired => C::SessionExpired {},
+            VerifyError::VerificationFailed => C::VerificationFailed {},
+            VerifyError::AlreadyCompleted => C::AlreadyCompleted {},
+            VerifyError::StepOutOfOrder { expected } => C::StepOutOfOrder { expected },
+            VerifyError::UnknownFlow => C::FlowUnknown {},
+            VerifyError::FlowUnavailable => C::FlowUnavailable {},
+            VerifyError::UnknownContact => C::ContactUnknown {},
+            VerifyError::ContactMalformed => C::ContactMalformed {},
+            VerifyError::ContactMismatch { attempts_left } => C::ContactMismatch { attempts_left },
+            VerifyError::ResendTooSoon { retry_after } => C::ResendTooSoon { retry_after },
+            VerifyError::ResendLimitReached => C::ResendLimitReached {},
+            VerifyError::CodeInvalid { attempts_left } => C::CodeInvalid { attempts_left },
+            VerifyError::CodeExpired => C::CodeExpired {},
+            VerifyError::NoCodeSent => C::CodeNotSent {},
+            VerifyError::AnswersWrong { tries_left } => C::AnswersWrong { tries_left },
+            VerifyError::AnswersIncomplete => C::AnswersIncomplete {},
+            VerifyError::TotpInvalid => C::TotpInvalid {},
+            VerifyError::TotpReplayed => C::TotpReplayed {},
+            VerifyError::TotpResyncRequired => C::TotpResyncRequired {},
+            VerifyError::AccountLocked { retry_after } => C::AccountLocked { retry_after },
+            VerifyError::VerificationIncomplete => C::VerificationIncomplete {},
+            VerifyError::ActionNotPermitted => C::ActionNotPermitted {},
+            VerifyError::ActionAlreadyUsed => C::ActionAlreadyUsed {},
+            VerifyError::ActionInProgress => C::ActionInProgress {},
         }
     }
 
@@ -123,13 +101,6 @@ impl VerifyError {
                 | VerifyError::VerificationFailed
         )
     }
-}
-
-/// A parameter value of an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ErrorParam {
-    Number(i64),
-    Text(&'static str),
 }
 
 /// Seconds from `now` until `until`, never below one (a client waits at least a second).

@@ -25,22 +25,7 @@ pub struct FlowDefinition {
     pub actions: Vec<Action>,
 }
 
-/// A verification method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Method {
-    SmsOtp,
-    EmailOtp,
-    Questions,
-    Totp,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+pub use ea_api::Method;
 
 /// One step of a flow with its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,7 +220,10 @@ impl FlowDefinition {
                     &format!("actions[{i}]"),
                     format!(
                         "unknown action {a:?}; expected one of {}",
-                        Action::ALL.map(Action::as_str).join(", ")
+                        Action::all()
+                            .map(Action::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })?;

@@ -14,15 +14,7 @@ use zeroize::Zeroizing;
 /// Lowest maximum length a tenant may set: long passphrases must always fit.
 pub const MIN_MAX_LENGTH: u32 = 64;
 
-/// Character classes a policy may require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CharClass {
-    Lowercase,
-    Uppercase,
-    Digit,
-    Symbol,
-}
+pub use ea_api::CharClass;
 
 /// A tenant's password rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,37 +37,7 @@ impl Default for PasswordPolicy {
 }
 
 /// One broken rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Violation {
-    TooShort,
-    TooLong,
-    ContainsUsername,
-    ContainsTenantName,
-    Common,
-    MissingLowercase,
-    MissingUppercase,
-    MissingDigit,
-    MissingSymbol,
-    ControlCharacters,
-}
-
-impl Violation {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Violation::TooShort => "too_short",
-            Violation::TooLong => "too_long",
-            Violation::ContainsUsername => "contains_username",
-            Violation::ContainsTenantName => "contains_tenant_name",
-            Violation::Common => "common",
-            Violation::MissingLowercase => "missing_lowercase",
-            Violation::MissingUppercase => "missing_uppercase",
-            Violation::MissingDigit => "missing_digit",
-            Violation::MissingSymbol => "missing_symbol",
-            Violation::ControlCharacters => "control_characters",
-        }
-    }
-}
+pub use ea_api::PasswordViolation as Violation;
 
 impl PasswordPolicy {
     /// Checks that the policy itself is sound (an administrator's settings).
@@ -227,7 +189,7 @@ mod tests {
     fn codes(p: &PasswordPolicy, pw: &str) -> Vec<&'static str> {
         p.check(pw, "alice.smith", &["acme", "Acme Corporation"])
             .iter()
-            .map(Violation::code)
+            .map(|v| v.as_str())
             .collect()
     }
 

@@ -15,6 +15,7 @@ use crate::flow::{FlowDefinition, OtpSettings, Step};
 use crate::guard::{AccountGuard, LockoutPolicy};
 use crate::otp;
 use crate::totp::{self, TotpCheck, TotpCounters, TotpParams};
+use ea_api::ExpectedRequest;
 use rand_core::RngCore;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -243,9 +244,9 @@ impl VerificationSession {
         }
     }
 
-    fn expected(&self) -> &'static str {
+    fn expected(&self) -> ExpectedRequest {
         match (self.status, self.current_step(), &self.progress) {
-            (SessionStatus::ChoosingFlow, ..) => "flow",
+            (SessionStatus::ChoosingFlow, ..) => ExpectedRequest::Flow,
             (
                 _,
                 Some(Step::SmsOtp(_) | Step::EmailOtp(_)),
@@ -254,18 +255,18 @@ impl VerificationSession {
                     contact: None,
                     ..
                 }),
-            ) => "contact",
-            (_, Some(Step::SmsOtp(_) | Step::EmailOtp(_)), _) => "code",
-            (_, Some(Step::Questions(_)), _) => "questions",
+            ) => ExpectedRequest::Contact,
+            (_, Some(Step::SmsOtp(_) | Step::EmailOtp(_)), _) => ExpectedRequest::Code,
+            (_, Some(Step::Questions(_)), _) => ExpectedRequest::Questions,
             (
                 _,
                 Some(Step::Totp(_)),
                 Some(StepProgress::Totp {
                     resync_required: true,
                 }),
-            ) => "totp_resync",
-            (_, Some(Step::Totp(_)), _) => "totp",
-            _ => "none",
+            ) => ExpectedRequest::TotpResync,
+            (_, Some(Step::Totp(_)), _) => ExpectedRequest::Totp,
+            _ => ExpectedRequest::None,
         }
     }
 

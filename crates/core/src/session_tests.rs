@@ -192,7 +192,9 @@ fn single_flow_is_chosen_at_once_and_several_wait_for_a_choice() {
     assert_eq!(s.status, SessionStatus::ChoosingFlow);
     assert_eq!(
         w.confirm(&mut s, 0, "+41791234567").err(),
-        Some(VerifyError::StepOutOfOrder { expected: "flow" })
+        Some(VerifyError::StepOutOfOrder {
+            expected: ExpectedRequest::Flow
+        })
     );
     let now = w.now;
     assert_eq!(
@@ -204,7 +206,7 @@ fn single_flow_is_chosen_at_once_and_several_wait_for_a_choice() {
     assert_eq!(
         s.choose_flow("sms-totp", &flows, &w.subject, now, &mut w.rng),
         Err(VerifyError::StepOutOfOrder {
-            expected: "contact"
+            expected: ExpectedRequest::Contact
         })
     );
 }
@@ -237,14 +239,18 @@ fn sms_then_totp_completes_and_permits_actions() {
     // Confirming again is out of order: the code is on its way.
     assert_eq!(
         w.confirm(&mut s, 0, "+41791234567").err(),
-        Some(VerifyError::StepOutOfOrder { expected: "code" })
+        Some(VerifyError::StepOutOfOrder {
+            expected: ExpectedRequest::Code
+        })
     );
     w.code(&mut s, &out.code).expect("right code");
     assert!(matches!(s.progress, Some(StepProgress::Totp { .. })));
     // The SMS code is single-use: it cannot be presented again.
     assert_eq!(
         w.code(&mut s, &out.code),
-        Err(VerifyError::StepOutOfOrder { expected: "totp" })
+        Err(VerifyError::StepOutOfOrder {
+            expected: ExpectedRequest::Totp
+        })
     );
     let c = w.totp_now(0);
     w.totp(&mut s, &c).expect("totp");
@@ -518,7 +524,9 @@ fn totp_replay_drift_and_resync() {
     assert_eq!(w.guard.failures, 1);
     assert_eq!(
         w.resync(&mut s, "1", "2"),
-        Err(VerifyError::StepOutOfOrder { expected: "totp" })
+        Err(VerifyError::StepOutOfOrder {
+            expected: ExpectedRequest::Totp
+        })
     );
 
     // A code valid one step ahead asks for two consecutive codes.

@@ -2,6 +2,7 @@
 //! frames are converted to 8-bit luma once, where they are captured, because both the decoder and
 //! the preview use that and nothing else.
 
+use ea_api::ErrorCode;
 use std::time::Instant;
 
 /// One captured frame, 8-bit grayscale, row by row.
@@ -79,15 +80,16 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    pub fn code(&self) -> &'static str {
+    /// The stable code the app translates.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SourceError::NoCamera => "camera_none",
-            SourceError::CameraBusy => "camera_busy",
-            SourceError::PermissionDenied => "camera_denied",
-            SourceError::ResolutionUnavailable(..) => "camera_resolution",
-            SourceError::CameraFailed(_) | SourceError::Unsupported => "camera_failed",
-            SourceError::Image(_) => "image_unreadable",
-            SourceError::Ended => "camera_ended",
+            SourceError::NoCamera => ErrorCode::CameraNone {},
+            SourceError::CameraBusy => ErrorCode::CameraBusy {},
+            SourceError::PermissionDenied => ErrorCode::CameraDenied {},
+            SourceError::ResolutionUnavailable(..) => ErrorCode::CameraResolution {},
+            SourceError::CameraFailed(_) | SourceError::Unsupported => ErrorCode::CameraFailed {},
+            SourceError::Image(_) => ErrorCode::ImageUnreadable {},
+            SourceError::Ended => ErrorCode::CameraEnded {},
         }
     }
 }

@@ -6,6 +6,7 @@
 //! raw text first (length, control characters, percent-encoding), then its structure with the
 //! `url` crate, then each parameter. Every refusal is a [`UrlError`] with a stable code.
 
+use ea_api::ErrorCode;
 use serde::Serialize;
 use std::fmt;
 
@@ -142,66 +143,53 @@ pub enum UrlError {
 }
 
 impl UrlError {
-    /// The stable code the app translates (`qr_…`).
-    pub fn code(&self) -> &'static str {
+    /// The stable code (`qr_…`) and parameters the app translates. Values taken from the input
+    /// are cut short and limited to printable ASCII, so a hostile code cannot put much on screen.
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
         match self {
-            UrlError::Empty => "qr_empty",
-            UrlError::TooLong { .. } => "qr_too_long",
-            UrlError::ControlCharacter => "qr_control_character",
-            UrlError::NotAscii => "qr_not_ascii",
-            UrlError::NotAUrl => "qr_not_a_link",
-            UrlError::WrongScheme => "qr_wrong_scheme",
-            UrlError::WrongPath => "qr_wrong_path",
-            UrlError::Credentials => "qr_credentials",
-            UrlError::Fragment => "qr_fragment",
-            UrlError::HostInvalid => "qr_host_invalid",
-            UrlError::PercentEncoding => "qr_percent_encoding",
-            UrlError::MalformedQuery => "qr_malformed_query",
-            UrlError::MissingParameter { .. } => "qr_missing_parameter",
-            UrlError::DuplicateParameter { .. } => "qr_duplicate_parameter",
-            UrlError::UnknownParameter { .. } => "qr_unknown_parameter",
-            UrlError::EmptyValue { .. } => "qr_empty_value",
-            UrlError::NotHex { .. } => "qr_not_hex",
-            UrlError::OddLength { .. } => "qr_odd_length",
-            UrlError::SerialTooLong { .. } => "qr_serial_too_long",
-            UrlError::ChallengeLength => "qr_challenge_length",
-            UrlError::UnknownAlgorithm { .. } => "qr_unknown_algorithm",
-            UrlError::ChallengeDoesNotFitAlgorithm { .. } => "qr_challenge_algorithm_mismatch",
-            UrlError::TenantInvalid => "qr_tenant_invalid",
-        }
-    }
-
-    /// Parameters for the translated message. Values taken from the input are cut short and
-    /// limited to printable ASCII, so a hostile code cannot put much on screen.
-    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        let mut put = |k: &str, v: serde_json::Value| {
-            m.insert(k.to_owned(), v);
-        };
-        match self {
-            UrlError::TooLong { max } | UrlError::SerialTooLong { max } => {
-                put("max", (*max).into())
-            }
-            UrlError::MissingParameter { name }
-            | UrlError::EmptyValue { name }
-            | UrlError::NotHex { name }
-            | UrlError::OddLength { name } => put("name", (*name).into()),
-            UrlError::DuplicateParameter { name } | UrlError::UnknownParameter { name } => {
-                put("name", shown(name).into())
-            }
-            UrlError::UnknownAlgorithm { value } => put("value", shown(value).into()),
+            UrlError::Empty => C::QrEmpty {},
+            UrlError::TooLong { max } => C::QrTooLong { max: *max as u64 },
+            UrlError::ControlCharacter => C::QrControlCharacter {},
+            UrlError::NotAscii => C::QrNotAscii {},
+            UrlError::NotAUrl => C::QrNotALink {},
+            UrlError::WrongScheme => C::QrWrongScheme {},
+            UrlError::WrongPath => C::QrWrongPath {},
+            UrlError::Credentials => C::QrCredentials {},
+            UrlError::Fragment => C::QrFragment {},
+            UrlError::HostInvalid => C::QrHostInvalid {},
+            UrlError::PercentEncoding => C::QrPercentEncoding {},
+            UrlError::MalformedQuery => C::QrMalformedQuery {},
+            UrlError::MissingParameter { name } => C::QrMissingParameter {
+                name: (*name).into(),
+            },
+            UrlError::DuplicateParameter { name } => C::QrDuplicateParameter { name: shown(name) },
+            UrlError::UnknownParameter { name } => C::QrUnknownParameter { name: shown(name) },
+            UrlError::EmptyValue { name } => C::QrEmptyValue {
+                name: (*name).into(),
+            },
+            UrlError::NotHex { name } => C::QrNotHex {
+                name: (*name).into(),
+            },
+            UrlError::OddLength { name } => C::QrOddLength {
+                name: (*name).into(),
+            },
+            UrlError::SerialTooLong { max } => C::QrSerialTooLong { max: *max as u64 },
+            UrlError::ChallengeLength => C::QrChallengeLength {},
+            UrlError::UnknownAlgorithm { value } => C::QrUnknownAlgorithm {
+                value: shown(value),
+            },
             UrlError::ChallengeDoesNotFitAlgorithm {
                 alg,
                 expected,
                 actual,
-            } => {
-                put("alg", (*alg).into());
-                put("expected", (*expected).into());
-                put("actual", (*actual).into());
-            }
-            _ => {}
+            } => C::QrChallengeAlgorithmMismatch {
+                alg: (*alg).into(),
+                expected: *expected as u64,
+                actual: *actual as u64,
+            },
+            UrlError::TenantInvalid => C::QrTenantInvalid {},
         }
-        m
     }
 }
 

@@ -16,5 +16,5 @@ fn listing_cameras_never_panics_and_an_absent_camera_is_named() {
     }
     let err = CameraSource::open("0", None).expect_err("no camera to open");
     assert_eq!(err, SourceError::NoCamera, "{err}");
-    assert_eq!(err.code(), "camera_none");
+    assert_eq!(err.code().as_str(), "camera_none");
 }

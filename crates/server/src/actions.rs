@@ -7,11 +7,11 @@
 //! event and a notification to the user's registered addresses.
 
 use crate::dispatch::message;
-use crate::http::error::ApiError;
+use crate::error::ServiceError;
 use crate::http::extract::SessionToken;
 use crate::state::AppState;
 use crate::verification::{self, Loaded};
-use axum::http::StatusCode;
+use ea_api::ErrorCode;
 use ea_core::Action;
 use ea_core::contact::ContactKind;
 use ea_store::audit::AuditEvent;
@@ -24,16 +24,12 @@ const RETRIES: usize = 5;
 pub async fn verified(
     state: &AppState,
     token: &SessionToken,
-) -> Result<(Loaded, UserRecord), ApiError> {
+) -> Result<(Loaded, UserRecord), ServiceError> {
     let l = verification::load(state, token).await?;
     let user = match &l.user {
         // A disabled account fails here even if its verification completed before it was disabled.
         Some(u) if u.disabled && l.session.status == ea_core::SessionStatus::Completed => {
-            return Err(ApiError::coded(
-                StatusCode::FORBIDDEN,
-                "account_disabled",
-                serde_json::json!({}),
-            ));
+            return Err(ErrorCode::AccountDisabled {}.into());
         }
         Some(u) if l.subject.known => u.clone(),
         // A session for an unknown name can never complete; answer like an incomplete one.
@@ -48,7 +44,7 @@ pub async fn claim(
     state: &AppState,
     token: &SessionToken,
     action: Action,
-) -> Result<(Loaded, UserRecord), ApiError> {
+) -> Result<(Loaded, UserRecord), ServiceError> {
     for _ in 0..RETRIES {
         let (mut l, user) = verified(state, token).await?;
         l.session.begin_action(action, state.now())?;
@@ -61,7 +57,7 @@ pub async fn claim(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Busy)
+    Err(ErrorCode::Busy {}.into())
 }
 
 /// What to tell the user after an action, in a message without any secret.
@@ -95,7 +91,7 @@ pub async fn notify(
     user: &UserRecord,
     text: &str,
     now: i64,
-) -> Result<bool, ApiError> {
+) -> Result<bool, ServiceError> {
     let mut queued = false;
     let targets = user
         .emails
@@ -134,7 +130,7 @@ pub async fn finish(
     succeeded: bool,
     notice_text: Option<String>,
     detail: serde_json::Value,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     for _ in 0..RETRIES {
         let mut l = verification::load(state, token).await?;
         l.session.finish_action(action, succeeded);
@@ -165,5 +161,5 @@ pub async fn finish(
         }
         return Ok(());
     }
-    Err(ApiError::Busy)
+    Err(ErrorCode::Busy {}.into())
 }

@@ -170,7 +170,7 @@ pub async fn list_codes(
         out.push(format!(
             "{}\t{owner}\t{}\tuses {}/{}\tfrom {}\tto {}",
             c.id,
-            state.code(),
+            state.as_str(),
             c.uses,
             c.max_uses.map_or("-".into(), |u| u.to_string()),
             crate::http::actions::utc(c.valid_from),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod dispatch;
+pub mod error;
 pub mod http;
 pub mod keys;
 pub mod serve;

@@ -1,7 +1,7 @@
 //! Builds the engine's view of a user from the store, or a decoy for names that do not exist
 //! (or are disabled), so both paths do the same work and give the same shape of answer.
 
-use crate::http::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use ea_core::contact::{self, ContactKind};
 use ea_core::session::{Subject, SubjectQuestion, TotpEnrolment};
@@ -29,7 +29,7 @@ pub fn build(
     username: &str,
     user: Option<&UserRecord>,
     pool: &[String],
-) -> Result<Subject, ApiError> {
+) -> Result<Subject, ServiceError> {
     match user {
         Some(u) if !u.disabled => {
             let totp = match &u.totp {
@@ -39,7 +39,7 @@ pub fn build(
                         .kek
                         .open(&totp_aad(&tenant.slug, &u.username), &t.sealed_secret)
                         .map_err(|e| {
-                            ApiError::Internal(format!(
+                            ServiceError::Internal(format!(
                                 "TOTP seed of a user cannot be unsealed: {e}"
                             ))
                         })?;

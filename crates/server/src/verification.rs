@@ -4,11 +4,11 @@
 //! server instance) changed any of those rows first, the whole operation is replayed on fresh data.
 
 use crate::dispatch::message;
-use crate::http::error::ApiError;
+use crate::error::ServiceError;
 use crate::http::extract::SessionToken;
 use crate::state::AppState;
 use crate::{subject, view};
-use ea_api::SessionView;
+use ea_api::{ErrorCode, SessionView};
 use ea_core::session::{Env, OutgoingCode, Subject, VerificationSession};
 use ea_core::{AccountGuard, FlowDefinition, VerifyError};
 use ea_store::audit::AuditEvent;
@@ -69,17 +69,17 @@ impl Loaded {
 }
 
 /// Loads the session for `token`; unknown and expired sessions are refused here.
-pub async fn load(state: &AppState, token: &SessionToken) -> Result<Loaded, ApiError> {
+pub async fn load(state: &AppState, token: &SessionToken) -> Result<Loaded, ServiceError> {
     let db = state.store.db();
     let (session, version, tenant_id) = sessions::load(db, &token.hash)
         .await?
-        .ok_or(ApiError::SessionUnknown)?;
+        .ok_or(ErrorCode::SessionUnknown {})?;
     if state.now() >= session.expires_at {
         return Err(VerifyError::SessionExpired.into());
     }
     let tenant = tenants::by_id(db, tenant_id)
         .await?
-        .ok_or(ApiError::SessionUnknown)?;
+        .ok_or(ErrorCode::SessionUnknown {})?;
     let flows = tenants::flows(db, tenant.id).await?;
     let user = users::find(db, tenant.id, &session.username).await?;
     // Read for everyone, used only for decoys: equal work for known and unknown names.
@@ -100,7 +100,7 @@ pub async fn apply(
     state: &AppState,
     token: &SessionToken,
     op: Op,
-) -> Result<SessionView, ApiError> {
+) -> Result<SessionView, ServiceError> {
     for _ in 0..RETRIES {
         let mut l = load(state, token).await?;
         let now = state.now();
@@ -115,13 +115,7 @@ pub async fn apply(
         if let (Op::ConfirmContact { .. } | Op::Resend, Some(kind)) = (&op, otp_kind(&l.session))
             && !state.can_deliver(&l.tenant.slug, kind)
         {
-            return Err(ApiError::DeliveryUnavailable(
-                if kind == ea_core::contact::ContactKind::Phone {
-                    "sms"
-                } else {
-                    "email"
-                },
-            ));
+            return Err(ErrorCode::DeliveryUnavailable { channel: kind }.into());
         }
 
         let mut rng = StdRng::from_os_rng();
@@ -160,7 +154,7 @@ pub async fn apply(
             Err(e) => Err(e.into()),
         };
     }
-    Err(ApiError::Busy)
+    Err(ErrorCode::Busy {}.into())
 }
 
 fn otp_kind(s: &VerificationSession) -> Option<ea_core::contact::ContactKind> {
@@ -249,7 +243,7 @@ async fn persist(
         users::save_totp_counters(&txn, user.id, c, version).await?;
     }
     let mut detail = serde_json::json!({
-        "outcome": match outcome { Ok(()) => "ok", Err(e) => e.code() },
+        "outcome": match outcome { Ok(()) => "ok", Err(e) => e.code().as_str() },
         "step": l.session.current_step().map(|s| s.method().as_str()),
     });
     if let Some(out) = &outgoing {

@@ -12,11 +12,7 @@ pub fn summary(f: &FlowDefinition) -> FlowSummary {
     FlowSummary {
         id: f.id.clone(),
         names: f.names.clone(),
-        methods: f
-            .steps
-            .iter()
-            .map(|s| s.method().as_str().to_owned())
-            .collect(),
+        methods: f.steps.iter().map(|s| s.method()).collect(),
     }
 }
 
@@ -61,11 +57,7 @@ pub fn session_view(
         step_index: s.step_index as u32,
         step_count: s.flow.as_ref().map_or(0, |f| f.steps.len() as u32),
         step,
-        actions: s
-            .permitted_actions()
-            .iter()
-            .map(|a| a.as_str().to_owned())
-            .collect(),
+        actions: s.permitted_actions().to_vec(),
     }
 }
 

@@ -1,14 +1,36 @@
 // Generated from crates/api by `UPDATE_API_TYPES=1 cargo test -p ea-api`. Do not edit.
 
-export type ErrorBody = { 
+export type ErrorCode = { "code": "session_expired", "params": Record<symbol, never> } | { "code": "verification_failed", "params": Record<symbol, never> } | { "code": "already_completed", "params": Record<symbol, never> } | { "code": "step_out_of_order", "params": { expected: ExpectedRequest, } } | { "code": "flow_unknown", "params": Record<symbol, never> } | { "code": "flow_unavailable", "params": Record<symbol, never> } | { "code": "contact_unknown", "params": Record<symbol, never> } | { "code": "contact_malformed", "params": Record<symbol, never> } | { "code": "contact_mismatch", "params": { attempts_left: number, } } | { "code": "resend_too_soon", "params": { retry_after: number, } } | { "code": "resend_limit_reached", "params": Record<symbol, never> } | { "code": "code_invalid", "params": { attempts_left: number, } } | { "code": "code_expired", "params": Record<symbol, never> } | { "code": "code_not_sent", "params": Record<symbol, never> } | { "code": "answers_wrong", "params": { tries_left: number, } } | { "code": "answers_incomplete", "params": Record<symbol, never> } | { "code": "totp_invalid", "params": Record<symbol, never> } | { "code": "totp_replayed", "params": Record<symbol, never> } | { "code": "totp_resync_required", "params": Record<symbol, never> } | { "code": "account_locked", "params": { retry_after: number, } } | { "code": "verification_incomplete", "params": Record<symbol, never> } | { "code": "action_not_permitted", "params": Record<symbol, never> } | { "code": "action_already_used", "params": Record<symbol, never> } | { "code": "action_in_progress", "params": Record<symbol, never> } | { "code": "invalid_json", "params": { 
 /**
- * e.g. `code_invalid`, `session_expired`, `invalid_field`.
+ * serde's description: names fields and types, never echoes values.
  */
-code: string, 
-/**
- * e.g. `{"attempts_left": 2}`; never a secret.
- */
-params: Record<string, unknown>, };
+reason: string, } } | { "code": "unsupported_media_type", "params": Record<symbol, never> } | { "code": "body_too_large", "params": Record<symbol, never> } | { "code": "invalid_field", "params": { field: string, reason: FieldProblem, max?: number, } } | { "code": "unauthorized", "params": Record<symbol, never> } | { "code": "client_key_required", "params": Record<symbol, never> } | { "code": "session_unknown", "params": Record<symbol, never> } | { "code": "tenant_unknown", "params": Record<symbol, never> } | { "code": "delivery_unavailable", "params": { channel: ContactKind, } } | { "code": "busy", "params": Record<symbol, never> } | { "code": "not_found", "params": Record<symbol, never> } | { "code": "internal", "params": Record<symbol, never> } | { "code": "password_policy", "params": { violations: Array<PasswordViolation>, min_length: number, max_length: number, } } | { "code": "emergency_code_limits", "params": { violations: Array<LimitViolation>, max_uses: number, max_validity_seconds: number, } } | { "code": "account_disabled", "params": Record<symbol, never> } | { "code": "directory_unavailable", "params": Record<symbol, never> } | { "code": "card_unknown", "params": Record<symbol, never> } | { "code": "challenge_length", "params": { expected: number, } } | { "code": "card_key_unavailable", "params": Record<symbol, never> } | { "code": "card_profile_refused", "params": { reason: string, } } | { "code": "card_wrong_pin", "params": { tries_left: number, } } | { "code": "card_pin_blocked", "params": Record<symbol, never> } | { "code": "card_auth_failed", "params": { tries_left: number, } } | { "code": "card_auth_blocked", "params": Record<symbol, never> } | { "code": "card_refused", "params": Record<symbol, never> } | { "code": "card_not_supported", "params": Record<symbol, never> } | { "code": "card_pin_invalid", "params": Record<symbol, never> } | { "code": "card_error", "params": Record<symbol, never> } | { "code": "card_removed", "params": Record<symbol, never> } | { "code": "card_absent", "params": Record<symbol, never> } | { "code": "card_no_reader", "params": Record<symbol, never> } | { "code": "card_no_service", "params": Record<symbol, never> } | { "code": "card_timeout", "params": Record<symbol, never> } | { "code": "card_busy", "params": Record<symbol, never> } | { "code": "server_unreachable", "params": Record<symbol, never> } | { "code": "server_error", "params": { status: number, } } | { "code": "not_configured", "params": Record<symbol, never> } | { "code": "keyring_unavailable", "params": Record<symbol, never> } | { "code": "settings_invalid", "params": { field: string, } } | { "code": "settings_insecure_url", "params": { field: string, } } | { "code": "settings_not_saved", "params": { reason?: string, } } | { "code": "qr_empty", "params": Record<symbol, never> } | { "code": "qr_too_long", "params": { max: number, } } | { "code": "qr_control_character", "params": Record<symbol, never> } | { "code": "qr_not_ascii", "params": Record<symbol, never> } | { "code": "qr_not_a_link", "params": Record<symbol, never> } | { "code": "qr_wrong_scheme", "params": Record<symbol, never> } | { "code": "qr_wrong_path", "params": Record<symbol, never> } | { "code": "qr_credentials", "params": Record<symbol, never> } | { "code": "qr_fragment", "params": Record<symbol, never> } | { "code": "qr_host_invalid", "params": Record<symbol, never> } | { "code": "qr_percent_encoding", "params": Record<symbol, never> } | { "code": "qr_malformed_query", "params": Record<symbol, never> } | { "code": "qr_missing_parameter", "params": { name: string, } } | { "code": "qr_duplicate_parameter", "params": { name: string, } } | { "code": "qr_unknown_parameter", "params": { name: string, } } | { "code": "qr_empty_value", "params": { name: string, } } | { "code": "qr_not_hex", "params": { name: string, } } | { "code": "qr_odd_length", "params": { name: string, } } | { "code": "qr_serial_too_long", "params": { max: number, } } | { "code": "qr_challenge_length", "params": Record<symbol, never> } | { "code": "qr_unknown_algorithm", "params": { value: string, } } | { "code": "qr_challenge_algorithm_mismatch", "params": { alg: string, expected: number, actual: number, } } | { "code": "qr_tenant_invalid", "params": Record<symbol, never> } | { "code": "qr_other_tenant", "params": { tenant: string, configured: string, } } | { "code": "qr_none", "params": Record<symbol, never> } | { "code": "image_unreadable", "params": Record<symbol, never> } | { "code": "camera_none", "params": Record<symbol, never> } | { "code": "camera_busy", "params": Record<symbol, never> } | { "code": "camera_denied", "params": Record<symbol, never> } | { "code": "camera_resolution", "params": Record<symbol, never> } | { "code": "camera_failed", "params": Record<symbol, never> } | { "code": "camera_ended", "params": Record<symbol, never> };
+
+export type Action = "reset_password" | "card_pin_unblock" | "unblock_user" | "emergency_code";
+
+export type Method = "sms_otp" | "email_otp" | "questions" | "totp";
+
+export type ContactKind = "phone" | "email";
+
+export type CardAlgorithm = "3des" | "aes128" | "aes192" | "aes256";
+
+export type CardOutcome = "unblocked" | "auth_failed" | "card_error" | "aborted";
+
+export type CharClass = "lowercase" | "uppercase" | "digit" | "symbol";
+
+export type PasswordViolation = "too_short" | "too_long" | "contains_username" | "contains_tenant_name" | "common" | "missing_lowercase" | "missing_uppercase" | "missing_digit" | "missing_symbol" | "control_characters";
+
+export type LimitViolation = "unlimited" | "uses_out_of_range" | "starts_in_the_past" | "ends_before_start" | "window_too_long";
+
+export type ValidationResult = "valid" | "invalid";
+
+export type InvalidReason = "unknown" | "not_yet_valid" | "expired" | "used_up" | "revoked";
+
+export type ExpectedRequest = "flow" | "contact" | "code" | "questions" | "totp" | "totp_resync" | "card_cryptogram" | "none";
+
+export type FieldProblem = "empty" | "too_long" | "too_many" | "control_characters" | "not_hex" | "out_of_range" | "unknown_value";
+
+export type HealthStatus = "ok" | "degraded" | "unreachable";
 
 export type StartSessionRequest = { tenant: string, username: string, };
 
@@ -36,7 +58,7 @@ step_index: number, step_count: number, step: StepView | null,
 /**
  * Actions the completed flow permits (empty until completed).
  */
-actions: Array<string>, };
+actions: Array<Action>, };
 
 export type FlowSummary = { id: string, 
 /**
@@ -44,9 +66,9 @@ export type FlowSummary = { id: string,
  */
 names: { [key in string]: string }, 
 /**
- * Methods in order, e.g. `["sms_otp", "totp"]`.
+ * Methods in order.
  */
-methods: Array<string>, };
+methods: Array<Method>, };
 
 export type StepView = { "method": "sms_otp" } & OtpStepView | { "method": "email_otp" } & OtpStepView | { "method": "questions" } & QuestionsStepView | { "method": "totp" } & TotpStepView;
 
@@ -66,11 +88,7 @@ export type MaskedContact = { id: number,
  */
 masked: string, };
 
-export type ContactsView = { 
-/**
- * `phone` or `email`.
- */
-kind: string, contacts: Array<MaskedContact>, };
+export type ContactsView = { kind: ContactKind, contacts: Array<MaskedContact>, };
 
 export type QuestionsStepView = { questions: Array<QuestionView>, tries_left: number, };
 
@@ -96,15 +114,11 @@ export type TotpVerifyRequest = { code: string, };
 
 export type TotpResyncRequest = { first_code: string, second_code: string, };
 
-export type ActionsView = { actions: Array<string>, };
+export type ActionsView = { actions: Array<Action>, };
 
-export type Health = { status: string, database: string, };
+export type Health = { status: HealthStatus, database: HealthStatus, };
 
-export type PasswordPolicyView = { min_length: number, max_length: number, 
-/**
- * Any of `lowercase`, `uppercase`, `digit`, `symbol`.
- */
-required_classes: Array<string>, 
+export type PasswordPolicyView = { min_length: number, max_length: number, required_classes: Array<CharClass>, 
 /**
  * The password may not contain the username or the organisation's name, nor be a common one.
  */
@@ -112,7 +126,7 @@ forbids_username: boolean, forbids_common: boolean, };
 
 export type ResetPasswordRequest = { new_password: string, };
 
-export type ActionDone = { action: string, };
+export type ActionDone = { action: Action, };
 
 export type EmergencyCodeLimitsView = { length: number, max_uses: number, max_validity_seconds: number, };
 
@@ -157,21 +171,13 @@ export type CardCryptogram = {
 /**
  * E_K(challenge), upper-case hex.
  */
-cryptogram: string, 
-/**
- * `3des`, `aes128`, `aes192` or `aes256`.
- */
-algorithm: string, 
+cryptogram: string, algorithm: CardAlgorithm, 
 /**
  * Four hex digits to confirm a cryptogram read out or typed by hand.
  */
 checksum: string, };
 
-export type CardResultRequest = { serial: string, 
-/**
- * `unblocked`, `auth_failed`, `card_error` or `aborted`.
- */
-outcome: string, 
+export type CardResultRequest = { serial: string, outcome: CardOutcome, 
 /**
  * Admin-key tries the card reports left, if known.
  */
@@ -179,16 +185,12 @@ tries_left: number | null, };
 
 export type ValidateCodeRequest = { username: string, code: string, };
 
-export type ValidateCodeResponse = { 
-/**
- * `valid` (one use was counted) or `invalid`.
- */
-result: string, 
+export type ValidateCodeResponse = { result: ValidationResult, 
 /**
  * Uses left after this one; absent for codes limited only by dates.
  */
 uses_left: number | null, 
 /**
- * Why a code is invalid: `unknown`, `not_yet_valid`, `expired`, `used_up` or `revoked`.
+ * Why a code is invalid.
  */
-reason: string | null, };
+reason: InvalidReason | null, };

@@ -199,6 +199,7 @@ export const de: Messages = {
   'errors.body_too_large': 'Ihre Eingabe ist zu lang.',
   'errors.invalid_field': 'Bitte prüfen Sie das Feld «{field}».',
   'errors.unauthorized': 'Diese App darf den Server nicht verwenden. Prüfen Sie die Einstellungen.',
+  'errors.client_key_required': 'Der Server verlangt den Client-Schlüssel dieser App; er fehlt oder ist falsch. Prüfen Sie die Einstellungen.',
   'errors.session_unknown': 'Ihre Sitzung ist nicht mehr gültig. Bitte beginnen Sie neu.',
   'errors.tenant_unknown': 'Die Organisations-ID ist dem Server nicht bekannt. Prüfen Sie die Einstellungen.',
   'errors.delivery_unavailable': 'Codes können auf diesem Weg gerade nicht gesendet werden. Wählen Sie einen anderen Weg.',
@@ -301,5 +302,4 @@ export const de: Messages = {
   'qrcard.useNew': 'Neue Anfrage verwenden',
   'qrcard.keep': 'Bisherige behalten',
   'errors.qr_host_invalid': 'Der Servername im Link ist kein einfacher Name (IP-Adressen werden nicht angenommen).',
-  'errors.unknown': 'Etwas ist schiefgelaufen ({code}).',
 };

@@ -200,6 +200,7 @@ export const en = {
   'errors.body_too_large': 'What you typed is too long.',
   'errors.invalid_field': 'Please check the field “{field}”.',
   'errors.unauthorized': 'This app is not allowed to use the server. Check the settings.',
+  'errors.client_key_required': 'The server needs this app’s client key, and it is missing or wrong. Check the settings.',
   'errors.session_unknown': 'Your session is no longer valid. Please start again.',
   'errors.tenant_unknown': 'The organisation ID is not known to the server. Check the settings.',
   'errors.delivery_unavailable': 'Codes cannot be sent this way right now. Choose another way.',
@@ -302,7 +303,6 @@ export const en = {
   'qrcard.useNew': 'Use the new request',
   'qrcard.keep': 'Keep the current one',
   'errors.qr_host_invalid': 'The server name in the link is not a plain name (IP addresses are not accepted).',
-  'errors.unknown': 'Something went wrong ({code}).',
 };
 
 export type Messages = Record<keyof typeof en, string>;

@@ -199,6 +199,7 @@ export const fr: Messages = {
   'errors.body_too_large': 'Votre saisie est trop longue.',
   'errors.invalid_field': 'Veuillez vérifier le champ « {field} ».',
   'errors.unauthorized': 'Cette application n’est pas autorisée à utiliser le serveur. Vérifiez les paramètres.',
+  'errors.client_key_required': 'Le serveur exige la clé client de cette application ; elle manque ou est erronée. Vérifiez les paramètres.',
   'errors.session_unknown': 'Votre session n’est plus valable. Veuillez recommencer.',
   'errors.tenant_unknown': 'L’identifiant de l’organisation est inconnu du serveur. Vérifiez les paramètres.',
   'errors.delivery_unavailable': 'Les codes ne peuvent pas être envoyés ainsi pour le moment. Choisissez une autre méthode.',
@@ -301,5 +302,4 @@ export const fr: Messages = {
   'qrcard.useNew': 'Utiliser la nouvelle demande',
   'qrcard.keep': 'Garder l’actuelle',
   'errors.qr_host_invalid': 'Le nom de serveur du lien n’est pas un nom simple (les adresses IP ne sont pas acceptées).',
-  'errors.unknown': 'Une erreur s’est produite ({code}).',
 };

@@ -1,6 +1,7 @@
 // Typed message catalogs and formatting. `Messages` is derived from the English catalog, so a
 // language missing a key (or carrying an unknown one) fails `npm run check`.
 
+import type { ErrorCode } from '../api/types';
 import { de } from './de';
 import { en, type Key, type Messages } from './en';
 import { fr } from './fr';
@@ -25,10 +26,21 @@ export function isKey(k: string): k is Key {
   return k in en;
 }
 
-/** The message for an error code, or the generic one naming the code. */
-export function translateError(lang: Lang, code: string, params: Record<string, unknown> = {}): string {
-  const key = `errors.${code}`;
-  return isKey(key) ? translate(lang, key, params) : translate(lang, 'errors.unknown', { code });
+/** The catalog key of each error code. Every code the product can give (the `ErrorCode` enum of
+ * crates/api) must have one: a missing message fails the type check here. */
+type ErrorKey = `errors.${ErrorCode['code']}`;
+const everyErrorTranslated: Record<ErrorKey, string> = en;
+void everyErrorTranslated;
+
+/** Whether a code arriving from outside is one this build knows. */
+export function isErrorCode(code: string): code is ErrorCode['code'] {
+  return isKey(`errors.${code}`);
+}
+
+/** The message for an error, with its parameters. */
+export function translateError(lang: Lang, e: ErrorCode): string {
+  const key: ErrorKey = `errors.${e.code}`;
+  return translate(lang, key, e.params);
 }
 
 /** The best catalog for the browser's languages. */

@@ -199,6 +199,7 @@ export const it: Messages = {
   'errors.body_too_large': 'Il testo inserito è troppo lungo.',
   'errors.invalid_field': 'Controlla il campo «{field}».',
   'errors.unauthorized': 'Questa app non è autorizzata a usare il server. Controlla le impostazioni.',
+  'errors.client_key_required': 'Il server richiede la chiave client di questa app, che manca o è errata. Controlla le impostazioni.',
   'errors.session_unknown': 'La sessione non è più valida. Ricomincia.',
   'errors.tenant_unknown': 'L’ID dell’organizzazione non è noto al server. Controlla le impostazioni.',
   'errors.delivery_unavailable': 'Al momento i codici non possono essere inviati in questo modo. Scegline un altro.',
@@ -301,5 +302,4 @@ export const it: Messages = {
   'qrcard.useNew': 'Usa la nuova richiesta',
   'qrcard.keep': 'Tieni quella attuale',
   'errors.qr_host_invalid': 'Il nome del server nel link non è un nome semplice (gli indirizzi IP non sono accettati).',
-  'errors.unknown': 'Qualcosa è andato storto ({code}).',
 };

@@ -1,6 +1,7 @@
 // App-wide reactive state: the language, and drafts of what the user typed so that going back a
 // step, a refused request or a lost connection never loses it.
 
+import type { ErrorCode } from '../api/types';
 import { LANGS, pickLang, translate, translateError, type Key, type Lang } from '../i18n';
 
 const stored = typeof localStorage !== 'undefined' ? localStorage.getItem('ea.lang') : null;
@@ -19,8 +20,8 @@ export function t(key: Key, params?: Record<string, unknown>): string {
   return translate(ui.lang, key, params);
 }
 
-export function te(code: string, params?: Record<string, unknown>): string {
-  return translateError(ui.lang, code, params);
+export function te(e: ErrorCode): string {
+  return translateError(ui.lang, e);
 }
 
 /** Typed-but-not-yet-accepted values, per screen and field. Secrets are never kept here. */

@@ -2,13 +2,13 @@
 // repeat are checked here as they type; "common" and the organisation name only the server
 // knows, so those show as failed only after the server said so.
 
-import type { PasswordPolicyView } from '../api/types';
+import type { PasswordPolicyView, PasswordViolation } from '../api/types';
 
 export type RuleId = 'min_length' | 'max_length' | 'lowercase' | 'uppercase' | 'digit' | 'symbol' | 'username' | 'common' | 'tenant' | 'match';
 
 export type RuleState = { id: RuleId; ok: boolean | null; n?: number };
 
-const VIOLATION_TO_RULE: Record<string, RuleId> = {
+const VIOLATION_TO_RULE: Record<PasswordViolation, RuleId> = {
   too_short: 'min_length',
   too_long: 'max_length',
   missing_lowercase: 'lowercase',
@@ -26,7 +26,7 @@ export function charCount(pw: string): number {
 }
 
 /** Rule states for what is typed; `serverViolations` come from the last refusal. */
-export function evaluate(policy: PasswordPolicyView, pw: string, repeat: string, username: string, serverViolations: readonly string[] = []): RuleState[] {
+export function evaluate(policy: PasswordPolicyView, pw: string, repeat: string, username: string, serverViolations: readonly PasswordViolation[] = []): RuleState[] {
   const n = charCount(pw);
   const failedByServer = new Set(serverViolations.map((v) => VIOLATION_TO_RULE[v]).filter(Boolean));
   const typed = pw.length > 0;

@@ -1,8 +1,8 @@
 // Which screen to show, derived from the server's session view. Pure, so it is unit-tested.
 
-import type { SessionView, StepView } from '../api/types';
+import type { Action, ErrorCode, SessionView, StepView } from '../api/types';
 
-export type ActionName = 'reset_password' | 'unblock_user' | 'emergency_code' | 'card_pin_unblock';
+export type ActionName = Action;
 
 export type Screen =
   | { kind: 'settings' }
@@ -52,7 +52,15 @@ export function progress(view: SessionView | null): { n: number; m: number } | n
 }
 
 /** Error codes after which the session is gone and the user must start again. */
-export const RESTART_CODES = new Set(['session_expired', 'session_unknown', 'verification_failed']);
+export const RESTART_CODES: ReadonlySet<ErrorCode['code']> = new Set(['session_expired', 'session_unknown', 'verification_failed'] as const);
 
 /** Error codes after which the screen should be refreshed from the server. */
-export const REFRESH_CODES = new Set(['step_out_of_order', 'already_completed', 'code_not_sent', 'totp_resync_required', 'answers_wrong', 'code_invalid', 'contact_mismatch']);
+export const REFRESH_CODES: ReadonlySet<ErrorCode['code']> = new Set([
+  'step_out_of_order',
+  'already_completed',
+  'code_not_sent',
+  'totp_resync_required',
+  'answers_wrong',
+  'code_invalid',
+  'contact_mismatch',
+] as const);

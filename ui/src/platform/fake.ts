@@ -3,7 +3,11 @@
 // 12345678, authenticator 123456 (654321 is "drifted": resync with 111111 then 222222).
 
 import type {
+  Action,
   EmergencyCodeIssued,
+  ErrorCode,
+  ExpectedRequest,
+  PasswordViolation,
   FlowSummary,
   QuestionAnswer,
   SessionView,
@@ -11,7 +15,7 @@ import type {
 } from '../api/types';
 import type { CardRequest, CommandError, Host, ScanEvent, Settings } from './index';
 
-type Flow = FlowSummary & { actions: string[] };
+type Flow = FlowSummary & { actions: Action[] };
 
 const names = (en: string, de: string, fr: string, it: string) => ({ en, de, fr, it });
 
@@ -54,7 +58,25 @@ export type FakeControl = {
   openLink: (link: string) => void;
 };
 
-const fail = (code: string, params: Record<string, unknown> = {}): CommandError => ({ code, params });
+type Params<C extends ErrorCode['code']> = Extract<ErrorCode, { code: C }>['params'];
+/** A refusal as the real host gives it; the parameters are checked against the code's. */
+/** What a session expects next, as the server names it in `step_out_of_order`. */
+function expectedFor(s: SessionView): ExpectedRequest {
+  switch (s.step?.method) {
+    case undefined:
+      return s.status === 'choosing_flow' ? 'flow' : 'none';
+    case 'sms_otp':
+    case 'email_otp':
+      return s.step.code_sent ? 'code' : 'contact';
+    case 'questions':
+      return 'questions';
+    case 'totp':
+      return s.step.resync_required ? 'totp_resync' : 'totp';
+  }
+}
+
+const fail = <C extends ErrorCode['code']>(code: C, ...params: Record<symbol, never> extends Params<C> ? [Params<C>?] : [Params<C>]): CommandError =>
+  ({ code, params: params[0] ?? {} }) as CommandError;
 
 export const DEMO_LINK = 'vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF&alg=aes';
 
@@ -167,11 +189,11 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   function requireStep<M extends StepView['method']>(s: SessionView, methods: M[]): Extract<StepView, { method: M }> {
     if (s.status === 'failed') throw fail('verification_failed');
     if (s.status === 'completed') throw fail('already_completed');
-    if (!s.step || !methods.includes(s.step.method as M)) throw fail('step_out_of_order', { expected: s.step?.method ?? 'flow' });
+    if (!s.step || !methods.includes(s.step.method as M)) throw fail('step_out_of_order', { expected: expectedFor(s) });
     return s.step as Extract<StepView, { method: M }>;
   }
 
-  function requireAction(action: string) {
+  function requireAction(action: Action) {
     const s = current();
     if (s.status !== 'completed') throw fail('verification_incomplete');
     if (!s.actions.includes(action)) throw fail('action_not_permitted');
@@ -302,7 +324,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     resetPassword: (pw) =>
       call('resetPassword', () => {
         requireAction('reset_password');
-        const violations: string[] = [];
+        const violations: PasswordViolation[] = [];
         if ([...pw.normalize('NFKC')].length < 12) violations.push('too_short');
         if (pw.toLowerCase().includes('alice')) violations.push('contains_username');
         if (/^p[a@]ssw[o0]rd/i.test(pw)) violations.push('common');
@@ -320,12 +342,12 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     issueEmergencyCode: (req) =>
       call('issueEmergencyCode', (): EmergencyCodeIssued => {
         requireAction('emergency_code');
-        if (req.max_uses == null && req.valid_to == null) throw fail('emergency_code_limits', { violations: ['unlimited'] });
+        if (req.max_uses == null && req.valid_to == null) throw fail('emergency_code_limits', { violations: ['unlimited'], max_uses: 10, max_validity_seconds: 30 * 86400 });
         actionsUsed.add('emergency_code');
         const from = req.valid_from ?? now();
         return { code: 'KH4QX7RCMA', display: 'KH4QX-7RCMA', max_uses: req.max_uses, valid_from: from, valid_to: req.valid_to ?? from + 30 * 86400 };
       }),
-    cardSupport: () => call('cardSupport', () => (cards ? { available: true, reason: null } : { available: false, reason: 'card_no_service' })),
+    cardSupport: () => call('cardSupport', () => (cards ? { available: true, reason: null } : { available: false, reason: fail('card_no_service') })),
     cardReaders: () => call('cardReaders', () => (cards ? [{ name: 'Virtual PCD 00 00', card_present: card.present }, { name: 'Virtual PCD 00 01', card_present: false }] : [])),
     cardStatus: (reader) =>
       call('cardStatus', () => {

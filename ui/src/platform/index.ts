@@ -2,9 +2,13 @@
 // commands, the fake host simulates a server in the browser for development and UI tests.
 // Only this folder may import `@tauri-apps/*`.
 
+import { isErrorCode } from '../i18n';
 import type {
   ActionDone,
+  CardAlgorithm,
   CardCryptogram,
+  CardOutcome,
+  ErrorCode,
   EmergencyCodeIssued,
   EmergencyCodeLimitsView,
   IssueEmergencyCodeRequest,
@@ -13,8 +17,9 @@ import type {
   SessionView,
 } from '../api/types';
 
-/** Every failure: a stable code the UI translates, and its parameters. */
-export type CommandError = { code: string; params: Record<string, unknown> };
+/** Every failure: a stable code the UI translates, and its parameters (crates/api `ErrorCode`). */
+export type CommandError = ErrorCode;
+export type { CardOutcome };
 
 export type Settings = {
   server_url: string;
@@ -25,16 +30,15 @@ export type Settings = {
 
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
-export type CardSupport = { available: boolean; reason: string | null };
+export type CardSupport = { available: boolean; reason: ErrorCode | null };
 export type Reader = { name: string; card_present: boolean };
 export type PinRules = { min_length: number; max_length: number; digits_only: boolean };
 export type CardStatus = { serial: string; pin: 'blocked' | 'tries_left' | 'verified'; tries_left: number | null; rules: PinRules };
-export type CardOutcome = 'unblocked' | 'auth_failed' | 'card_error' | 'aborted';
 
 /** A checked card-unblock request from vSEC:CMS (camera, link or pasted text). */
 export type CardRequest = { serial: string; challenge: string; algorithm: '3des' | 'aes'; tenant: string | null; host: string | null };
 export type Camera = { id: string; name: string };
-export type Cameras = { cameras: Camera[]; reason: string | null };
+export type Cameras = { cameras: Camera[]; reason: ErrorCode | null };
 export type ScanEvent =
   | { kind: 'started'; name: string }
   | { kind: 'found'; card: CardRequest; millis: number }
@@ -42,7 +46,7 @@ export type ScanEvent =
   | { kind: 'failed'; error: CommandError };
 /** A preview frame: width and height (u32 little-endian each), then 8-bit gray pixels. */
 export type PreviewFrame = ArrayBuffer;
-export type ShownCryptogram = { cryptogram: string; checksum: string; algorithm: string; qr_svg: string };
+export type ShownCryptogram = { cryptogram: string; checksum: string; algorithm: CardAlgorithm; qr_svg: string };
 
 export interface Host {
   getSettings(): Promise<Settings>;
@@ -84,13 +88,14 @@ export interface Host {
 }
 
 export function isCommandError(e: unknown): e is CommandError {
-  return typeof e === 'object' && e !== null && typeof (e as CommandError).code === 'string';
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, params } = e as { code?: unknown; params?: unknown };
+  return typeof code === 'string' && isErrorCode(code) && typeof params === 'object' && params !== null;
 }
 
 /** Anything thrown becomes a CommandError (a bug shows as `internal`, never as raw text). */
 export function toCommandError(e: unknown): CommandError {
-  if (isCommandError(e)) return { code: e.code, params: e.params ?? {} };
-  return { code: 'internal', params: {} };
+  return isCommandError(e) ? e : { code: 'internal', params: {} };
 }
 
 export async function createHost(): Promise<Host> {

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         };
         if let Err(e) = parse_card_url(link) {
-            eprintln!("error: the link is refused: {e} ({})", e.code());
+            eprintln!("error: the link is refused: {e} ({})", e.code().as_str());
             return ExitCode::FAILURE;
         }
         return match qr::write_png(link, 8, &PathBuf::from(out)) {
@@ -45,13 +45,14 @@ fn main() -> ExitCode {
     let mut all_ok = true;
     for p in paths {
         let result = files::load_gray(&PathBuf::from(p))
-            .map_err(|e| (e.code(), e.to_string()))
+            .map_err(|e| (e.code().as_str(), e.to_string()))
             .and_then(|img| {
-                decoder
-                    .decode_image(&img)
-                    .ok_or(("qr_none", "no QR code found".to_owned()))
+                decoder.decode_image(&img).ok_or((
+                    ea_api::ErrorCode::QrNone {}.as_str(),
+                    "no QR code found".to_owned(),
+                ))
             })
-            .and_then(|text| parse_card_url(&text).map_err(|e| (e.code(), e.to_string())));
+            .and_then(|text| parse_card_url(&text).map_err(|e| (e.code().as_str(), e.to_string())));
         all_ok &= result.is_ok();
         match (json, result) {
             (true, Ok(r)) => println!("{}", serde_json::json!({"file": p, "card": r})),

@@ -2,24 +2,23 @@
 //! refusable condition is tested before the action is claimed, so a refused request changes
 //! nothing; [`crate::actions`] does the claim, the work's bookkeeping and the notification.
 
-use super::error::ApiError;
-use super::extract::{JsonBody, SessionToken, check_text};
+use super::extract::{JsonBody, SessionToken};
 use crate::actions::{claim, finish, notice, notify, shown_notice, verified};
 use crate::card_keys;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ea_api::*;
-use ea_core::Action;
-use ea_core::cryptogram::{self, CardAlgorithm, CryptogramError};
+use ea_core::cryptogram::{self, CryptogramError};
 use ea_core::emergency;
 use ea_store::{audit, cards, emergency as codes};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 /// Refusals that do not depend on the request body come first: incomplete, not permitted, used.
-fn precheck(l: &crate::verification::Loaded, action: Action, now: i64) -> Result<(), ApiError> {
+fn precheck(l: &crate::verification::Loaded, action: Action, now: i64) -> Result<(), ServiceError> {
     let mut probe = l.session.clone();
     probe.begin_action(action, now)?;
     Ok(())
@@ -27,27 +26,17 @@ fn precheck(l: &crate::verification::Loaded, action: Action, now: i64) -> Result
 
 /// The tenant's password rules.
 #[utoipa::path(get, path = "/v1/session/password-policy", security(("session" = [])),
-    responses((status = 200, body = PasswordPolicyView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PasswordPolicyView), (status = 401, body = ErrorCode)))]
 pub async fn password_policy(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<PasswordPolicyView>, ApiError> {
+) -> Result<Json<PasswordPolicyView>, ServiceError> {
     let l = crate::verification::load(&state, &token).await?;
     let p = &l.tenant.password_policy;
-    let classes = p
-        .required_classes
-        .iter()
-        .map(|c| {
-            serde_json::to_value(c)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })
-        .collect();
     Ok(Json(PasswordPolicyView {
         min_length: p.min_length,
         max_length: p.max_length,
-        required_classes: classes,
+        required_classes: p.required_classes.clone(),
         forbids_username: true,
         forbids_common: true,
     }))
@@ -55,31 +44,31 @@ pub async fn password_policy(
 
 /// Set a new password in the directory.
 #[utoipa::path(post, path = "/v1/session/actions/reset-password", request_body = ResetPasswordRequest, security(("session" = [])),
-    responses((status = 200, body = ActionDone), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ActionDone), (status = 403, body = ErrorCode), (status = 409, body = ErrorCode), (status = 422, body = ErrorCode)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<ResetPasswordRequest>,
-) -> Result<Json<ActionDone>, ApiError> {
+) -> Result<Json<ActionDone>, ServiceError> {
     let password = Zeroizing::new(req.new_password);
     if password.chars().count() > ea_api::limits::PASSWORD {
-        return Err(ApiError::InvalidField {
-            field: "new_password",
-            reason: "too_long",
-            max: Some(ea_api::limits::PASSWORD),
-        });
+        return Err(ServiceError::from(ErrorCode::invalid_field(
+            "new_password",
+            FieldProblem::TooLong,
+            Some(ea_api::limits::PASSWORD),
+        )));
     }
     let (l, user) = verified(&state, &token).await?;
     precheck(&l, Action::ResetPassword, state.now())?;
     let policy = &l.tenant.password_policy;
     let violations = policy.check(&password, &user.username, &[&l.tenant.slug, &l.tenant.name]);
     if !violations.is_empty() {
-        let codes: Vec<&str> = violations.iter().map(|v| v.code()).collect();
-        return Err(ApiError::coded(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "password_policy",
-            json!({ "violations": codes, "min_length": policy.min_length, "max_length": policy.max_length }),
-        ));
+        return Err(ErrorCode::PasswordPolicy {
+            violations,
+            min_length: policy.min_length,
+            max_length: policy.max_length,
+        }
+        .into());
     }
     let (l, user) = claim(&state, &token, Action::ResetPassword).await?;
     let outcome = state
@@ -100,11 +89,11 @@ pub async fn reset_password(
 
 /// Clear the account's lockout in the directory.
 #[utoipa::path(post, path = "/v1/session/actions/unblock-user", security(("session" = [])),
-    responses((status = 200, body = ActionDone), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ActionDone), (status = 403, body = ErrorCode), (status = 409, body = ErrorCode)))]
 pub async fn unblock_user(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<ActionDone>, ApiError> {
+) -> Result<Json<ActionDone>, ServiceError> {
     let (l, _) = verified(&state, &token).await?;
     precheck(&l, Action::UnblockUser, state.now())?;
     let (l, user) = claim(&state, &token, Action::UnblockUser).await?;
@@ -133,7 +122,7 @@ async fn finish_directory(
     action: Action,
     outcome: Result<(), crate::directory::DirectoryError>,
     detail: serde_json::Value,
-) -> Result<Json<ActionDone>, ApiError> {
+) -> Result<Json<ActionDone>, ServiceError> {
     match outcome {
         Ok(()) => {
             finish(
@@ -146,9 +135,7 @@ async fn finish_directory(
                 detail,
             )
             .await?;
-            Ok(Json(ActionDone {
-                action: action.as_str().into(),
-            }))
+            Ok(Json(ActionDone { action }))
         }
         Err(e) => {
             finish(
@@ -161,22 +148,18 @@ async fn finish_directory(
                 json!({ "error": e.to_string() }),
             )
             .await?;
-            Err(ApiError::coded(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "directory_unavailable",
-                json!({}),
-            ))
+            Err(ErrorCode::DirectoryUnavailable {}.into())
         }
     }
 }
 
 /// What an emergency code may be limited to.
 #[utoipa::path(get, path = "/v1/session/emergency-code-limits", security(("session" = [])),
-    responses((status = 200, body = EmergencyCodeLimitsView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = EmergencyCodeLimitsView), (status = 401, body = ErrorCode)))]
 pub async fn emergency_code_limits(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<EmergencyCodeLimitsView>, ApiError> {
+) -> Result<Json<EmergencyCodeLimitsView>, ServiceError> {
     let l = crate::verification::load(&state, &token).await?;
     let p = &l.tenant.emergency_policy;
     Ok(Json(EmergencyCodeLimitsView {
@@ -188,23 +171,21 @@ pub async fn emergency_code_limits(
 
 /// Issue an emergency access code, shown once.
 #[utoipa::path(post, path = "/v1/session/actions/emergency-code", request_body = IssueEmergencyCodeRequest, security(("session" = [])),
-    responses((status = 201, body = EmergencyCodeIssued), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = EmergencyCodeIssued), (status = 403, body = ErrorCode), (status = 409, body = ErrorCode), (status = 422, body = ErrorCode)))]
 pub async fn emergency_code(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<IssueEmergencyCodeRequest>,
-) -> Result<(StatusCode, Json<EmergencyCodeIssued>), ApiError> {
+) -> Result<(StatusCode, Json<EmergencyCodeIssued>), ServiceError> {
     let now = state.now();
     let (l, _) = verified(&state, &token).await?;
     precheck(&l, Action::EmergencyCode, now)?;
     let policy = &l.tenant.emergency_policy;
-    let limits = emergency::check_limits(policy, req.max_uses, req.valid_from, req.valid_to, now).map_err(|v| {
-        let codes: Vec<&str> = v.iter().map(|x| x.code()).collect();
-        ApiError::coded(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "emergency_code_limits",
-            json!({ "violations": codes, "max_uses": policy.max_uses, "max_validity_seconds": policy.max_validity_seconds }),
-        )
+    let limits = emergency::check_limits(policy, req.max_uses, req.valid_from, req.valid_to, now)
+        .map_err(|violations| ErrorCode::EmergencyCodeLimits {
+        violations,
+        max_uses: policy.max_uses,
+        max_validity_seconds: policy.max_validity_seconds,
     })?;
     let (l, user) = claim(&state, &token, Action::EmergencyCode).await?;
     let code = l.tenant.emergency_policy.generate(&mut rand::rng());
@@ -283,41 +264,39 @@ pub fn utc(t: i64) -> String {
         .unwrap_or_else(|| format!("{t} (Unix time)"))
 }
 
-fn parse_hex(field: &'static str, value: &str, max: usize) -> Result<Vec<u8>, ApiError> {
+fn parse_hex(field: &'static str, value: &str, max: usize) -> Result<Vec<u8>, ServiceError> {
     let v: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     if v.len() > max {
-        return Err(ApiError::InvalidField {
+        return Err(ServiceError::from(ErrorCode::invalid_field(
             field,
-            reason: "too_long",
-            max: Some(max),
-        });
+            FieldProblem::TooLong,
+            Some(max),
+        )));
     }
     if v.is_empty() {
-        return Err(ApiError::InvalidField {
+        return Err(ServiceError::from(ErrorCode::invalid_field(
             field,
-            reason: "not_hex",
-            max: None,
-        });
+            FieldProblem::NotHex,
+            None,
+        )));
     }
-    hex::decode(&v).map_err(|_| ApiError::InvalidField {
-        field,
-        reason: "not_hex",
-        max: None,
+    hex::decode(&v).map_err(|_| {
+        ServiceError::from(ErrorCode::invalid_field(field, FieldProblem::NotHex, None))
     })
 }
 
-fn card_unknown() -> ApiError {
-    ApiError::coded(StatusCode::NOT_FOUND, "card_unknown", json!({}))
+fn card_unknown() -> ServiceError {
+    ErrorCode::CardUnknown {}.into()
 }
 
 /// The response for the user's own card and current challenge.
 #[utoipa::path(post, path = "/v1/session/actions/card-cryptogram", request_body = CardCryptogramRequest, security(("session" = [])),
-    responses((status = 200, body = CardCryptogram), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CardCryptogram), (status = 404, body = ErrorCode), (status = 409, body = ErrorCode), (status = 422, body = ErrorCode)))]
 pub async fn card_cryptogram(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<CardCryptogramRequest>,
-) -> Result<Json<CardCryptogram>, ApiError> {
+) -> Result<Json<CardCryptogram>, ServiceError> {
     let serial = hex::encode_upper(parse_hex(
         "serial",
         &req.serial,
@@ -327,11 +306,11 @@ pub async fn card_cryptogram(
     if let Some(n) = req.new_pin_length
         && !(4..=16).contains(&n)
     {
-        return Err(ApiError::InvalidField {
-            field: "new_pin_length",
-            reason: "out_of_range",
-            max: Some(16),
-        });
+        return Err(ServiceError::from(ErrorCode::invalid_field(
+            "new_pin_length",
+            FieldProblem::OutOfRange,
+            Some(16),
+        )));
     }
     let now = state.now();
     let (l, user) = verified(&state, &token).await?;
@@ -341,24 +320,19 @@ pub async fn card_cryptogram(
         .filter(|c| c.user_id == user.id)
         .ok_or_else(card_unknown)?;
     let alg = CardAlgorithm::parse(&card.algorithm).ok_or_else(|| {
-        ApiError::Internal(format!(
+        ServiceError::Internal(format!(
             "card {} has algorithm {:?}",
             card.serial, card.algorithm
         ))
     })?;
-    cryptogram::check_profile(&card.profile, alg).map_err(|e| {
-        ApiError::coded(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "card_profile_refused",
-            json!({ "reason": e.to_string() }),
-        )
+    cryptogram::check_profile(&card.profile, alg).map_err(|e| ErrorCode::CardProfileRefused {
+        reason: e.to_string(),
     })?;
     if challenge.len() != alg.challenge_len() {
-        return Err(ApiError::coded(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "challenge_length",
-            json!({ "expected": alg.challenge_len() }),
-        ));
+        return Err(ErrorCode::ChallengeLength {
+            expected: alg.challenge_len() as u32,
+        }
+        .into());
     }
     let (l, user) = claim(&state, &token, Action::CardPinUnblock).await?;
     let key = match card_keys::provider_for(&card.key_source, &state.keys.kek) {
@@ -400,7 +374,7 @@ pub async fn card_cryptogram(
             }
             Ok(Json(CardCryptogram {
                 cryptogram: hex::encode_upper(c.as_slice()),
-                algorithm: alg.as_str().into(),
+                algorithm: alg,
                 checksum: cryptogram::checksum(&c),
             }))
         }
@@ -415,36 +389,24 @@ pub async fn card_cryptogram(
                 json!({ "serial": serial, "error": reason }),
             )
             .await?;
-            Err(ApiError::coded(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "card_key_unavailable",
-                json!({}),
-            ))
+            Err(ErrorCode::CardKeyUnavailable {}.into())
         }
     }
 }
 
 /// Record what the card answered to the cryptogram and the new PIN.
 #[utoipa::path(post, path = "/v1/session/actions/card-result", request_body = CardResultRequest, security(("session" = [])),
-    responses((status = 200, body = ActionDone), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ActionDone), (status = 404, body = ErrorCode), (status = 409, body = ErrorCode)))]
 pub async fn card_result(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<CardResultRequest>,
-) -> Result<Json<ActionDone>, ApiError> {
+) -> Result<Json<ActionDone>, ServiceError> {
     let serial = hex::encode_upper(parse_hex(
         "serial",
         &req.serial,
         ea_api::limits::SERIAL_HEX,
     )?);
-    check_text("outcome", &req.outcome, 32)?;
-    if !["unblocked", "auth_failed", "card_error", "aborted"].contains(&req.outcome.as_str()) {
-        return Err(ApiError::InvalidField {
-            field: "outcome",
-            reason: "unknown_value",
-            max: None,
-        });
-    }
     let (l, user) = verified(&state, &token).await?;
     let claimed = l
         .session
@@ -453,7 +415,7 @@ pub async fn card_result(
         .is_some_and(|u| u.in_progress);
     if !claimed {
         return Err(ea_core::VerifyError::StepOutOfOrder {
-            expected: "card_cryptogram",
+            expected: ExpectedRequest::CardCryptogram,
         }
         .into());
     }
@@ -461,7 +423,7 @@ pub async fn card_result(
         .await?
         .filter(|c| c.user_id == user.id)
         .ok_or_else(card_unknown)?;
-    let ok = req.outcome == "unblocked";
+    let ok = req.outcome == CardOutcome::Unblocked;
     let tail = &serial[serial.len().saturating_sub(4)..];
     let note = notice(
         Action::CardPinUnblock,
@@ -479,7 +441,7 @@ pub async fn card_result(
     )
     .await?;
     Ok(Json(ActionDone {
-        action: Action::CardPinUnblock.as_str().into(),
+        action: Action::CardPinUnblock,
     }))
 }
 

@@ -1,10 +1,11 @@
 //! Request extractors that turn bad input into clear `{code, params}` errors before a handler runs:
 //! a JSON body (content type, syntax, shape, size) and the bearer session token.
 
-use super::error::ApiError;
+use crate::error::ServiceError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use ea_api::{ErrorCode, FieldProblem};
 use sha2::{Digest, Sha256};
 
 /// A JSON body with this API's errors.
@@ -16,26 +17,36 @@ where
     S: Send + Sync,
     T: serde::de::DeserializeOwned,
 {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, ServiceError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ErrorCode::UnsupportedMediaType {}.into())
+            }
             Err(JsonRejection::JsonSyntaxError(e)) => {
-                Err(ApiError::InvalidJson(short(&e.body_text())))
+                Err(ServiceError::from(ErrorCode::InvalidJson {
+                    reason: short(&e.body_text()),
+                }))
             }
             Err(JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::InvalidJson(short(&e.body_text())))
+                Err(ServiceError::from(ErrorCode::InvalidJson {
+                    reason: short(&e.body_text()),
+                }))
             }
             Err(JsonRejection::BytesRejection(e)) => {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ApiError::BodyTooLarge)
+                    Err(ErrorCode::BodyTooLarge {}.into())
                 } else {
-                    Err(ApiError::InvalidJson("the body could not be read".into()))
+                    Err(ServiceError::from(ErrorCode::InvalidJson {
+                        reason: "the body could not be read".into(),
+                    }))
                 }
             }
-            Err(other) => Err(ApiError::InvalidJson(short(&other.body_text()))),
+            Err(other) => Err(ServiceError::from(ErrorCode::InvalidJson {
+                reason: short(&other.body_text()),
+            })),
         }
     }
 }
@@ -62,22 +73,22 @@ impl SessionToken {
 }
 
 /// The credential of an `Authorization: Bearer …` header.
-pub fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+pub fn bearer(parts: &Parts) -> Result<&str, ServiceError> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or(ApiError::Unauthorized)?;
+        .ok_or(ErrorCode::Unauthorized {})?;
     Ok(value
         .strip_prefix("Bearer ")
-        .ok_or(ApiError::Unauthorized)?
+        .ok_or(ErrorCode::Unauthorized {})?
         .trim())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         let token = bearer(parts)?;
         // Tokens are 43 base64url characters; anything else cannot be one of ours.
         if token.len() != 43
@@ -85,7 +96,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(ApiError::SessionUnknown);
+            return Err(ErrorCode::SessionUnknown {}.into());
         }
         Ok(SessionToken {
             hash: Self::hash_of(token),
@@ -94,27 +105,27 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
 }
 
 /// Checks a text field's length (in characters) and that it holds no control characters.
-pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
+pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), ServiceError> {
     if value.chars().count() > max {
-        return Err(ApiError::InvalidField {
+        return Err(ServiceError::from(ErrorCode::invalid_field(
             field,
-            reason: "too_long",
-            max: Some(max),
-        });
+            FieldProblem::TooLong,
+            Some(max),
+        )));
     }
     if value.trim().is_empty() {
-        return Err(ApiError::InvalidField {
+        return Err(ServiceError::from(ErrorCode::invalid_field(
             field,
-            reason: "empty",
-            max: None,
-        });
+            FieldProblem::Empty,
+            None,
+        )));
     }
     if value.chars().any(char::is_control) {
-        return Err(ApiError::InvalidField {
+        return Err(ServiceError::from(ErrorCode::invalid_field(
             field,
-            reason: "control_characters",
-            max: None,
-        });
+            FieldProblem::ControlCharacters,
+            None,
+        )));
     }
     Ok(())
 }

@@ -37,12 +37,8 @@ async fn require_client_key(
         {
             next.run(req).await
         }
-        _ => error::ApiError::coded(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "client_key_required",
-            serde_json::json!({}),
-        )
-        .into_response(),
+        _ => crate::error::ServiceError::from(ea_api::ErrorCode::ClientKeyRequired {})
+            .into_response(),
     }
 }
 
@@ -88,7 +84,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(sessions::health))
         .nest("/v1", v1)
-        .fallback(|| async { error::ApiError::NotFound })
+        .fallback(|| async { crate::error::ServiceError::from(ea_api::ErrorCode::NotFound {}) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(ea_api::limits::BODY_BYTES))
         // Spans carry method and path only: no headers (the bearer token) and no bodies.

@@ -1,13 +1,15 @@
 //! The endpoint relying parties (login pages, token approval) use to validate emergency codes.
 
-use super::error::ApiError;
 use super::extract::{JsonBody, SessionToken, check_text};
+use crate::error::ServiceError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use ea_api::{ErrorBody, ValidateCodeRequest, ValidateCodeResponse};
-use ea_core::emergency::{self, CodeLimits, CodeState};
+use ea_api::{
+    ErrorCode, InvalidReason, ValidateCodeRequest, ValidateCodeResponse, ValidationResult,
+};
+use ea_core::emergency::{self, CodeLimits};
 use ea_store::{audit, emergency as codes, users};
 
 /// Prefix of relying-party API keys, so a leaked key is recognisable.
@@ -20,12 +22,12 @@ pub struct RelyingPartyKey {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         let key = super::extract::bearer(parts)?;
         if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
-            return Err(ApiError::Unauthorized);
+            return Err(ErrorCode::Unauthorized {}.into());
         }
         Ok(RelyingPartyKey {
             hash: SessionToken::hash_of(key),
@@ -33,32 +35,32 @@ impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
     }
 }
 
-fn invalid(reason: &str) -> Json<ValidateCodeResponse> {
+fn invalid(reason: InvalidReason) -> Json<ValidateCodeResponse> {
     Json(ValidateCodeResponse {
-        result: "invalid".into(),
+        result: ValidationResult::Invalid,
         uses_left: None,
-        reason: Some(reason.into()),
+        reason: Some(reason),
     })
 }
 
 /// Validate an emergency code and count one use.
 #[utoipa::path(post, path = "/v1/emergency-codes/validate", request_body = ValidateCodeRequest,
     security(("relying_party" = [])),
-    responses((status = 200, body = ValidateCodeResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ValidateCodeResponse), (status = 401, body = ErrorCode)))]
 pub async fn validate(
     State(state): State<AppState>,
     rp: RelyingPartyKey,
     JsonBody(req): JsonBody<ValidateCodeRequest>,
-) -> Result<Json<ValidateCodeResponse>, ApiError> {
+) -> Result<Json<ValidateCodeResponse>, ServiceError> {
     check_text("username", &req.username, ea_api::limits::USERNAME)?;
     check_text("code", &req.code, ea_api::limits::EMERGENCY_CODE)?;
     let db = state.store.db();
     let party = codes::relying_party_by_key(db, &rp.hash)
         .await?
-        .ok_or(ApiError::Unauthorized)?;
+        .ok_or(ErrorCode::Unauthorized {})?;
     let tenant = ea_store::tenants::by_id(db, party.tenant_id)
         .await?
-        .ok_or(ApiError::Unauthorized)?;
+        .ok_or(ErrorCode::Unauthorized {})?;
     let username = users::normalize_username(&req.username);
     let now = state.now();
     let hash = emergency::hash(
@@ -69,13 +71,13 @@ pub async fn validate(
     );
     let row = codes::find_by_hash(db, tenant.id, &hash).await?;
     let (response, code_id) = match row {
-        None => (invalid("unknown"), None),
+        None => (invalid(InvalidReason::Unknown), None),
         Some(c) => {
             if codes::consume(db, c.id, now).await? {
                 let left = c.uses_left.map(|u| (u - 1).max(0) as u32);
                 (
                     Json(ValidateCodeResponse {
-                        result: "valid".into(),
+                        result: ValidationResult::Valid,
                         uses_left: left,
                         reason: None,
                     }),
@@ -95,12 +97,9 @@ pub async fn validate(
                     fresh.revoked_at.is_some(),
                     now,
                 );
-                let reason = if st == CodeState::Usable {
-                    CodeState::UsedUp
-                } else {
-                    st
-                };
-                (invalid(reason.code()), Some(fresh.id))
+                // Usable yet not consumed: another validation took the last use in between.
+                let reason = st.reason().unwrap_or(InvalidReason::UsedUp);
+                (invalid(reason), Some(fresh.id))
             }
         }
     };

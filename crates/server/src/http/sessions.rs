@@ -1,8 +1,8 @@
 //! Handlers of the verification API. Each validates its input, then hands one operation to
 //! [`crate::verification`]; none holds business rules of its own.
 
-use super::error::ApiError;
 use super::extract::{JsonBody, SessionToken, check_text};
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::verification::{self, Op};
 use crate::{subject, view};
@@ -21,20 +21,20 @@ use zeroize::Zeroizing;
 
 /// Start a verification for a username.
 #[utoipa::path(post, path = "/v1/sessions", request_body = StartSessionRequest,
-    responses((status = 201, body = SessionStarted), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = SessionStarted), (status = 400, body = ErrorCode), (status = 404, body = ErrorCode)))]
 pub async fn start(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<StartSessionRequest>,
-) -> Result<(StatusCode, Json<SessionStarted>), ApiError> {
+) -> Result<(StatusCode, Json<SessionStarted>), ServiceError> {
     check_text("tenant", &req.tenant, limits::TENANT)?;
     check_text("username", &req.username, limits::USERNAME)?;
     let db = state.store.db();
     let tenant = tenants::by_slug(db, req.tenant.trim())
         .await?
-        .ok_or(ApiError::TenantUnknown)?;
+        .ok_or(ErrorCode::TenantUnknown {})?;
     let flows = tenants::flows(db, tenant.id).await?;
     if flows.is_empty() {
-        return Err(ApiError::TenantUnknown);
+        return Err(ErrorCode::TenantUnknown {}.into());
     }
     let username = users::normalize_username(&req.username);
     let user = users::find(db, tenant.id, &username).await?;
@@ -84,22 +84,22 @@ pub async fn start(
 
 /// The session as it stands.
 #[utoipa::path(get, path = "/v1/session", security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 401, body = ErrorCode)))]
 pub async fn state(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     Ok(Json(verification::load(&state, &token).await?.view()))
 }
 
 /// Choose one of the offered flows.
 #[utoipa::path(post, path = "/v1/session/flow", request_body = ChooseFlowRequest, security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 404, body = ErrorCode), (status = 409, body = ErrorCode)))]
 pub async fn choose_flow(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<ChooseFlowRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     check_text("flow_id", &req.flow_id, limits::FLOW_ID)?;
     Ok(Json(
         verification::apply(&state, &token, Op::ChooseFlow(req.flow_id)).await?,
@@ -108,11 +108,11 @@ pub async fn choose_flow(
 
 /// The masked phone numbers or addresses of the current step.
 #[utoipa::path(get, path = "/v1/session/contacts", security(("session" = [])),
-    responses((status = 200, body = ContactsView), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ContactsView), (status = 409, body = ErrorCode)))]
 pub async fn contacts(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<ContactsView>, ApiError> {
+) -> Result<Json<ContactsView>, ServiceError> {
     let l = verification::load(&state, &token).await?;
     let kind = match (l.session.status, l.session.current_step()) {
         (ea_core::SessionStatus::InProgress, Some(ea_core::Step::SmsOtp(_))) => ContactKind::Phone,
@@ -121,28 +121,30 @@ pub async fn contacts(
         }
         _ => {
             let expected = match l.view().step {
-                Some(StepView::Questions(_)) => "questions",
-                Some(StepView::Totp(_)) => "totp",
-                _ if l.session.status == ea_core::SessionStatus::ChoosingFlow => "flow",
-                _ => "none",
+                Some(StepView::Questions(_)) => ExpectedRequest::Questions,
+                Some(StepView::Totp(_)) => ExpectedRequest::Totp,
+                _ if l.session.status == ea_core::SessionStatus::ChoosingFlow => {
+                    ExpectedRequest::Flow
+                }
+                _ => ExpectedRequest::None,
             };
             return Err(ea_core::VerifyError::StepOutOfOrder { expected }.into());
         }
     };
     Ok(Json(ContactsView {
-        kind: kind.as_str().to_owned(),
+        kind,
         contacts: view::masked_contacts(&l.subject, kind),
     }))
 }
 
 /// Type the chosen contact in full; if it matches, a code is sent to it.
 #[utoipa::path(post, path = "/v1/session/contact", request_body = ConfirmContactRequest, security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 422, body = ErrorBody), (status = 423, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 422, body = ErrorCode), (status = 423, body = ErrorCode)))]
 pub async fn confirm_contact(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<ConfirmContactRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     check_text("value", &req.value, limits::CONTACT)?;
     let op = Op::ConfirmContact {
         contact_id: req.contact_id,
@@ -153,22 +155,22 @@ pub async fn confirm_contact(
 
 /// Send a new code to the confirmed contact (after the cooldown, within the cap).
 #[utoipa::path(post, path = "/v1/session/code/resend", security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 429, body = ErrorCode)))]
 pub async fn resend(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     Ok(Json(verification::apply(&state, &token, Op::Resend).await?))
 }
 
 /// Check the code that was sent.
 #[utoipa::path(post, path = "/v1/session/code", request_body = VerifyCodeRequest, security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 422, body = ErrorBody), (status = 410, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 422, body = ErrorCode), (status = 410, body = ErrorCode)))]
 pub async fn verify_code(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<VerifyCodeRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     check_text("code", &req.code, limits::CODE)?;
     Ok(Json(
         verification::apply(&state, &token, Op::VerifyCode(Zeroizing::new(req.code))).await?,
@@ -177,18 +179,18 @@ pub async fn verify_code(
 
 /// Answer every question shown, at once.
 #[utoipa::path(post, path = "/v1/session/questions", request_body = AnswerQuestionsRequest, security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 422, body = ErrorBody), (status = 410, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 422, body = ErrorCode), (status = 410, body = ErrorCode)))]
 pub async fn answer_questions(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<AnswerQuestionsRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     if req.answers.len() > limits::ANSWERS {
-        return Err(ApiError::InvalidField {
-            field: "answers",
-            reason: "too_many",
-            max: Some(limits::ANSWERS),
-        });
+        return Err(ServiceError::from(ErrorCode::invalid_field(
+            "answers",
+            FieldProblem::TooMany,
+            Some(limits::ANSWERS),
+        )));
     }
     let mut answers = Vec::with_capacity(req.answers.len());
     for a in req.answers {
@@ -202,12 +204,12 @@ pub async fn answer_questions(
 
 /// Check an authenticator code.
 #[utoipa::path(post, path = "/v1/session/totp", request_body = TotpVerifyRequest, security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 422, body = ErrorCode)))]
 pub async fn verify_totp(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<TotpVerifyRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     check_text("code", &req.code, limits::CODE)?;
     Ok(Json(
         verification::apply(&state, &token, Op::Totp(Zeroizing::new(req.code))).await?,
@@ -216,12 +218,12 @@ pub async fn verify_totp(
 
 /// Resynchronise a drifted authenticator with two consecutive codes.
 #[utoipa::path(post, path = "/v1/session/totp/resync", request_body = TotpResyncRequest, security(("session" = [])),
-    responses((status = 200, body = SessionView), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 422, body = ErrorCode)))]
 pub async fn resync_totp(
     State(state): State<AppState>,
     token: SessionToken,
     JsonBody(req): JsonBody<TotpResyncRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<SessionView>, ServiceError> {
     check_text("first_code", &req.first_code, limits::CODE)?;
     check_text("second_code", &req.second_code, limits::CODE)?;
     let op = Op::TotpResync(
@@ -233,11 +235,11 @@ pub async fn resync_totp(
 
 /// The actions the completed verification permits.
 #[utoipa::path(get, path = "/v1/session/actions", security(("session" = [])),
-    responses((status = 200, body = ActionsView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ActionsView), (status = 401, body = ErrorCode)))]
 pub async fn actions(
     State(state): State<AppState>,
     token: SessionToken,
-) -> Result<Json<ActionsView>, ApiError> {
+) -> Result<Json<ActionsView>, ServiceError> {
     let l = verification::load(&state, &token).await?;
     Ok(Json(ActionsView {
         actions: l.view().actions,
@@ -251,15 +253,15 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         Ok(()) => (
             StatusCode::OK,
             Json(Health {
-                status: "ok".into(),
-                database: "ok".into(),
+                status: HealthStatus::Ok,
+                database: HealthStatus::Ok,
             }),
         ),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Health {
-                status: "degraded".into(),
-                database: "unreachable".into(),
+                status: HealthStatus::Degraded,
+                database: HealthStatus::Unreachable,
             }),
         ),
     }

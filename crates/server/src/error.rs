@@ -1,0 +1,46 @@
+//! The service layer's error: a refusal with its wire code, or an internal failure. It knows
+//! nothing of HTTP; [`crate::http::error`] gives each code its status.
+
+use ea_api::ErrorCode;
+use ea_core::VerifyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A refusal the user is shown, translated by the app.
+    #[error("refused: {0}")]
+    Refused(ErrorCode),
+    /// A failure of ours: logged with its detail, shown only as `internal`.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// The code the client receives.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Refused(c) => c.clone(),
+            ServiceError::Internal(_) => ErrorCode::Internal {},
+        }
+    }
+}
+
+impl From<ErrorCode> for ServiceError {
+    fn from(c: ErrorCode) -> Self {
+        ServiceError::Refused(c)
+    }
+}
+
+impl From<VerifyError> for ServiceError {
+    fn from(e: VerifyError) -> Self {
+        ServiceError::Refused(e.code())
+    }
+}
+
+impl From<ea_store::StoreError> for ServiceError {
+    fn from(e: ea_store::StoreError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+/// Shorthand for the service layer's results.
+pub type ServiceResult<T> = Result<T, ServiceError>;
