@@ -5,8 +5,9 @@
 //! means the authenticator's clock has drifted: the user then proves possession with two
 //! consecutive codes, and the offset found is stored and applied from then on.
 
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use totp_rs::{Algorithm, TOTP};
+use zeroize::Zeroize;
 
 /// The HMAC function of a TOTP enrolment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -39,31 +40,44 @@ impl Default for TotpParams {
 /// How far a resync searches for two consecutive codes, in steps either side.
 pub const RESYNC_RANGE: i64 = 10;
 
-/// The code for one time step (RFC 4226 dynamic truncation).
-pub fn code_at(secret: &[u8], params: TotpParams, step: u64) -> String {
-    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length, so construction cannot fail.
-        let mut m = <M as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-        m.update(msg);
-        m.finalize().into_bytes().to_vec()
+/// One enrolment's code generator: totp-rs computes the codes (RFC 6238 over RFC 4226); its copy
+/// of the secret is wiped when the generator is dropped.
+struct Generator(TOTP);
+
+impl Generator {
+    fn new(secret: &[u8], params: TotpParams, issuer: Option<&str>, account: &str) -> Generator {
+        let algorithm = match params.algorithm {
+            TotpAlgorithm::Sha1 => Algorithm::SHA1,
+            TotpAlgorithm::Sha256 => Algorithm::SHA256,
+            TotpAlgorithm::Sha512 => Algorithm::SHA512,
+        };
+        // Unchecked: enrolments imported from other systems may have 80-bit secrets, and the
+        // account names here carry the tenant ("acme:alice"). The window is ours (skew unused).
+        Generator(TOTP::new_unchecked(
+            algorithm,
+            params.digits as usize,
+            0,
+            params.period,
+            secret.to_vec(),
+            issuer.map(str::to_owned),
+            account.to_owned(),
+        ))
     }
-    let msg = step.to_be_bytes();
-    let h = match params.algorithm {
-        TotpAlgorithm::Sha1 => mac::<Hmac<sha1::Sha1>>(secret, &msg),
-        TotpAlgorithm::Sha256 => mac::<Hmac<sha2::Sha256>>(secret, &msg),
-        TotpAlgorithm::Sha512 => mac::<Hmac<sha2::Sha512>>(secret, &msg),
-    };
-    let off = usize::from(h[h.len() - 1] & 0x0f);
-    let bin = (u32::from(h[off] & 0x7f) << 24)
-        | (u32::from(h[off + 1]) << 16)
-        | (u32::from(h[off + 2]) << 8)
-        | u32::from(h[off + 3]);
-    let modulus = 10u64.pow(params.digits);
-    format!(
-        "{:0width$}",
-        u64::from(bin) % modulus,
-        width = params.digits as usize
-    )
+
+    fn at_step(&self, step: u64) -> String {
+        self.0.generate(step.saturating_mul(self.0.step))
+    }
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        self.0.secret.zeroize();
+    }
+}
+
+/// The code for one time step.
+pub fn code_at(secret: &[u8], params: TotpParams, step: u64) -> String {
+    Generator::new(secret, params, None, "").at_step(step)
 }
 
 fn step_of(now: i64, params: TotpParams) -> i64 {
@@ -106,6 +120,7 @@ pub fn check(
     now: i64,
 ) -> TotpCheck {
     let code = code.trim();
+    let generator = Generator::new(secret, params, None, "");
     let expected = step_of(now, params) + counters.drift;
     let w = i64::from(window);
     // Try the expected step first, then its neighbours, so a match at offset 0 always wins.
@@ -119,7 +134,7 @@ pub fn check(
             continue;
         }
         let s = s as u64;
-        if eq(&code_at(secret, params, s), code) {
+        if eq(&generator.at_step(s), code) {
             if counters.last_step.is_some_and(|last| s <= last) {
                 return TotpCheck::Replayed;
             }
@@ -145,6 +160,7 @@ pub fn resync(
 ) -> Option<TotpCounters> {
     let now_step = step_of(now, params);
     let (first, second) = (first.trim(), second.trim());
+    let generator = Generator::new(secret, params, None, "");
     for offset in -RESYNC_RANGE..=RESYNC_RANGE {
         let s = now_step + offset;
         if s < 0 {
@@ -154,7 +170,7 @@ pub fn resync(
         if counters.last_step.is_some_and(|last| s <= last) {
             continue;
         }
-        if eq(&code_at(secret, params, s), first) && eq(&code_at(secret, params, s + 1), second) {
+        if eq(&generator.at_step(s), first) && eq(&generator.at_step(s + 1), second) {
             return Some(TotpCounters {
                 last_step: Some(s + 1),
                 drift: offset + 1,
@@ -164,32 +180,13 @@ pub fn resync(
     None
 }
 
-/// An `otpauth://totp/...` URI for enrolling an authenticator app.
+/// An `otpauth://totp/ISSUER:ACCOUNT?secret=...&issuer=...` URI for enrolling an authenticator
+/// app, built by totp-rs (it names digits, algorithm and period only where they differ from the
+/// defaults 6, SHA1 and 30, as authenticators expect).
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8], params: TotpParams) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    char::from(b).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    let alg = match params.algorithm {
-        TotpAlgorithm::Sha1 => "SHA1",
-        TotpAlgorithm::Sha256 => "SHA256",
-        TotpAlgorithm::Sha512 => "SHA512",
-    };
-    format!(
-        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm={alg}&digits={}&period={}",
-        enc(issuer),
-        enc(account),
-        data_encoding::BASE32_NOPAD.encode(secret),
-        enc(issuer),
-        params.digits,
-        params.period
-    )
+    Generator::new(secret, params, Some(issuer), account)
+        .0
+        .get_url()
 }
 
 #[cfg(test)]
@@ -331,6 +328,16 @@ mod tests {
             TotpParams::default(),
         );
         assert!(uri.starts_with("otpauth://totp/Emergency%20Access:demo%3Aalice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&"));
-        assert!(uri.ends_with("&algorithm=SHA1&digits=6&period=30"));
+        // The defaults (SHA1, 6 digits, 30 s) are implied; anything else is named.
+        assert!(uri.ends_with("&issuer=Emergency%20Access"), "{uri}");
+        let other = otpauth_uri("EA", "bob", SEED1, p(TotpAlgorithm::Sha256));
+        for part in ["digits=8", "algorithm=SHA256"] {
+            assert!(other.contains(part), "{other}");
+        }
+        let minute = TotpParams {
+            period: 60,
+            ..TotpParams::default()
+        };
+        assert!(otpauth_uri("EA", "bob", SEED1, minute).ends_with("&period=60"));
     }
 }
