@@ -4,6 +4,7 @@
 
 use crate::error::ErrorCode;
 use crate::state::Desktop;
+use ea_api::endpoints;
 use ea_api::{
     ActionDone, CardCryptogram, CardCryptogramRequest, CardDelivery, CardOutcome, CardResultRequest,
 };
@@ -157,9 +158,7 @@ pub async fn card_unblock(
                     new_pin_length: Some(pin_len),
                     delivery: Some(CardDelivery::Card),
                 };
-                match handle
-                    .block_on(c2.post::<CardCryptogram>("v1/session/actions/card-cryptogram", &req))
-                {
+                match handle.block_on(c2.call::<endpoints::CardCryptogram>(&req)) {
                     Ok(c) => {
                         if let Ok(mut s) = ss.lock() {
                             *s = Some(start.serial.clone());
@@ -198,10 +197,7 @@ pub async fn card_unblock(
             outcome: result,
             tries_left,
         };
-        if let Err(e) = client
-            .post::<ActionDone>("v1/session/actions/card-result", &report)
-            .await
-        {
+        if let Err(e) = client.call::<endpoints::CardResult>(&report).await {
             tracing::warn!(
                 error_code = e.as_str(),
                 "the card's answer could not be reported"
@@ -240,7 +236,7 @@ async fn for_screen(d: &Desktop, serial: String, challenge: String) -> Result<Ca
     };
     d.client()
         .await?
-        .post("v1/session/actions/card-cryptogram", &req)
+        .call::<endpoints::CardCryptogram>(&req)
         .await
 }
 
@@ -304,13 +300,10 @@ pub async fn card_report(
 ) -> Result<ActionDone> {
     d.client()
         .await?
-        .post(
-            "v1/session/actions/card-result",
-            &CardResultRequest {
-                serial,
-                outcome,
-                tries_left,
-            },
-        )
+        .call::<endpoints::CardResult>(&CardResultRequest {
+            serial,
+            outcome,
+            tries_left,
+        })
         .await
 }

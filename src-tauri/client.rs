@@ -3,10 +3,9 @@
 
 use crate::error::ErrorCode;
 use crate::settings::{Settings, check_url};
+use ea_api::endpoints::{self, Auth, Endpoint, HttpMethod};
 use ea_api::*;
 use reqwest::Method;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use zeroize::Zeroizing;
@@ -57,13 +56,20 @@ impl ServerClient {
         })
     }
 
-    async fn send<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&(impl Serialize + Sync)>,
-        session: bool,
-    ) -> Result<T, ErrorCode> {
+    /// Calls endpoint `E` as `ea_api::endpoints` declares it; `body` is sent only for endpoints
+    /// that take one.
+    async fn send<E: Endpoint>(&self, body: Option<&E::Request>) -> Result<E::Response, ErrorCode>
+    where
+        E::Request: Sync,
+    {
+        let info = E::INFO;
+        let method = match info.method {
+            HttpMethod::Get => Method::GET,
+            HttpMethod::Post => Method::POST,
+        };
+        let session = info.auth == Auth::Session;
+        // Relative to the configured URL, so a server behind a path prefix works.
+        let path = info.path.trim_start_matches('/');
         let url = self.base.join(path).map_err(|_| ErrorCode::Internal {})?;
         let mut req = self.http.request(method, url);
         if let Some(k) = &self.client_key {
@@ -117,9 +123,7 @@ impl ServerClient {
             tenant: self.tenant.clone(),
             username: username.to_owned(),
         };
-        let started: SessionStarted = self
-            .send(Method::POST, "v1/sessions", Some(&req), false)
-            .await?;
+        let started = self.send::<endpoints::StartSession>(Some(&req)).await?;
         *self.token.lock().await = Some(Zeroizing::new(started.token));
         Ok(started.session)
     }
@@ -128,19 +132,18 @@ impl ServerClient {
         *self.token.lock().await = None;
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ErrorCode> {
-        self.send(Method::GET, path, None::<&()>, true).await
+    /// Calls a session endpoint with its request.
+    pub async fn call<E: Endpoint>(&self, body: &E::Request) -> Result<E::Response, ErrorCode>
+    where
+        E::Request: Sync,
+    {
+        self.send::<E>(Some(body)).await
     }
 
-    pub async fn post<T: DeserializeOwned>(
+    /// Calls a session endpoint that takes no body.
+    pub async fn fetch<E: Endpoint<Request = endpoints::NoBody>>(
         &self,
-        path: &str,
-        body: &(impl Serialize + Sync),
-    ) -> Result<T, ErrorCode> {
-        self.send(Method::POST, path, Some(body), true).await
-    }
-
-    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T, ErrorCode> {
-        self.send(Method::POST, path, None::<&()>, true).await
+    ) -> Result<E::Response, ErrorCode> {
+        self.send::<E>(None).await
     }
 }

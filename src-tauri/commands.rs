@@ -5,6 +5,7 @@ use crate::client::ServerClient;
 use crate::error::ErrorCode;
 use crate::settings::{self, Settings};
 use crate::state::Desktop;
+use ea_api::endpoints;
 use ea_api::*;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub async fn start_session(d: State<'_, Desktop>, username: String) -> Result<Se
 
 #[tauri::command]
 pub async fn get_session(d: State<'_, Desktop>) -> Result<SessionView> {
-    client(&d).await?.get("v1/session").await
+    client(&d).await?.fetch::<endpoints::GetSession>().await
 }
 
 #[tauri::command]
@@ -55,7 +56,7 @@ pub async fn end_session(d: State<'_, Desktop>) -> Result<()> {
 pub async fn choose_flow(d: State<'_, Desktop>, flow_id: String) -> Result<SessionView> {
     client(&d)
         .await?
-        .post("v1/session/flow", &ChooseFlowRequest { flow_id })
+        .call::<endpoints::ChooseFlow>(&ChooseFlowRequest { flow_id })
         .await
 }
 
@@ -67,23 +68,20 @@ pub async fn confirm_contact(
 ) -> Result<SessionView> {
     client(&d)
         .await?
-        .post(
-            "v1/session/contact",
-            &ConfirmContactRequest { contact_id, value },
-        )
+        .call::<endpoints::ConfirmContact>(&ConfirmContactRequest { contact_id, value })
         .await
 }
 
 #[tauri::command]
 pub async fn resend_code(d: State<'_, Desktop>) -> Result<SessionView> {
-    client(&d).await?.post_empty("v1/session/code/resend").await
+    client(&d).await?.fetch::<endpoints::ResendCode>().await
 }
 
 #[tauri::command]
 pub async fn verify_code(d: State<'_, Desktop>, code: String) -> Result<SessionView> {
     client(&d)
         .await?
-        .post("v1/session/code", &VerifyCodeRequest { code })
+        .call::<endpoints::VerifyCode>(&VerifyCodeRequest { code })
         .await
 }
 
@@ -94,7 +92,7 @@ pub async fn answer_questions(
 ) -> Result<SessionView> {
     client(&d)
         .await?
-        .post("v1/session/questions", &AnswerQuestionsRequest { answers })
+        .call::<endpoints::AnswerQuestions>(&AnswerQuestionsRequest { answers })
         .await
 }
 
@@ -102,7 +100,7 @@ pub async fn answer_questions(
 pub async fn verify_totp(d: State<'_, Desktop>, code: String) -> Result<SessionView> {
     client(&d)
         .await?
-        .post("v1/session/totp", &TotpVerifyRequest { code })
+        .call::<endpoints::VerifyTotp>(&TotpVerifyRequest { code })
         .await
 }
 
@@ -114,19 +112,19 @@ pub async fn resync_totp(
 ) -> Result<SessionView> {
     client(&d)
         .await?
-        .post(
-            "v1/session/totp/resync",
-            &TotpResyncRequest {
-                first_code,
-                second_code,
-            },
-        )
+        .call::<endpoints::ResyncTotp>(&TotpResyncRequest {
+            first_code,
+            second_code,
+        })
         .await
 }
 
 #[tauri::command]
 pub async fn get_password_policy(d: State<'_, Desktop>) -> Result<PasswordPolicyView> {
-    client(&d).await?.get("v1/session/password-policy").await
+    client(&d)
+        .await?
+        .fetch::<endpoints::GetPasswordPolicy>()
+        .await
 }
 
 #[tauri::command]
@@ -134,28 +132,22 @@ pub async fn reset_password(d: State<'_, Desktop>, new_password: String) -> Resu
     let password = zeroize::Zeroizing::new(new_password);
     client(&d)
         .await?
-        .post(
-            "v1/session/actions/reset-password",
-            &ResetPasswordRequest {
-                new_password: password.to_string(),
-            },
-        )
+        .call::<endpoints::ResetPassword>(&ResetPasswordRequest {
+            new_password: password.to_string(),
+        })
         .await
 }
 
 #[tauri::command]
 pub async fn unblock_user(d: State<'_, Desktop>) -> Result<ActionDone> {
-    client(&d)
-        .await?
-        .post_empty("v1/session/actions/unblock-user")
-        .await
+    client(&d).await?.fetch::<endpoints::UnblockUser>().await
 }
 
 #[tauri::command]
 pub async fn get_emergency_code_limits(d: State<'_, Desktop>) -> Result<EmergencyCodeLimitsView> {
     client(&d)
         .await?
-        .get("v1/session/emergency-code-limits")
+        .fetch::<endpoints::GetEmergencyCodeLimits>()
         .await
 }
 
@@ -168,14 +160,11 @@ pub async fn issue_emergency_code(
 ) -> Result<EmergencyCodeIssued> {
     client(&d)
         .await?
-        .post(
-            "v1/session/actions/emergency-code",
-            &IssueEmergencyCodeRequest {
-                max_uses,
-                valid_from,
-                valid_to,
-            },
-        )
+        .call::<endpoints::IssueEmergencyCode>(&IssueEmergencyCodeRequest {
+            max_uses,
+            valid_from,
+            valid_to,
+        })
         .await
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use ts_rs::TS;
 use utoipa::ToSchema;
 
+pub mod endpoints;
 pub mod error;
 pub mod vocab;
 
@@ -33,7 +34,17 @@ pub mod limits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct StartSessionRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub tenant: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub username: String,
 }
 
@@ -141,6 +152,11 @@ pub struct TotpStepView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChooseFlowRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub flow_id: String,
 }
 
@@ -149,6 +165,11 @@ pub struct ChooseFlowRequest {
 #[serde(deny_unknown_fields)]
 pub struct ConfirmContactRequest {
     pub contact_id: u32,
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub value: String,
 }
 
@@ -156,6 +177,11 @@ pub struct ConfirmContactRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub code: String,
 }
 
@@ -163,6 +189,7 @@ pub struct VerifyCodeRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerQuestionsRequest {
+    #[schema(max_items = 10)]
     pub answers: Vec<QuestionAnswer>,
 }
 
@@ -170,6 +197,11 @@ pub struct AnswerQuestionsRequest {
 #[serde(deny_unknown_fields)]
 pub struct QuestionAnswer {
     pub question_id: i64,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub answer: String,
 }
 
@@ -177,6 +209,11 @@ pub struct QuestionAnswer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TotpVerifyRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub code: String,
 }
 
@@ -184,7 +221,17 @@ pub struct TotpVerifyRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TotpResyncRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub first_code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub second_code: String,
 }
 
@@ -217,6 +264,7 @@ pub struct PasswordPolicyView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
+    #[schema(min_length = 1, max_length = 1024)]
     pub new_password: String,
 }
 
@@ -238,6 +286,7 @@ pub struct EmergencyCodeLimitsView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct IssueEmergencyCodeRequest {
+    #[schema(minimum = 1)]
     pub max_uses: Option<u32>,
     /// Unix seconds; defaults to now.
     pub valid_from: Option<i64>,
@@ -261,10 +310,13 @@ pub struct EmergencyCodeIssued {
 #[serde(deny_unknown_fields)]
 pub struct CardCryptogramRequest {
     /// Card serial, hex.
+    #[schema(max_length = 64, pattern = "^([0-9A-Fa-f]{2})+$")]
     pub serial: String,
     /// The card's challenge, hex: 8 bytes (3DES) or 16 bytes (AES).
+    #[schema(pattern = "^([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$")]
     pub challenge: String,
     /// Length of the new PIN, for the audit log only; the PIN never leaves the desktop.
+    #[schema(minimum = 4, maximum = 16)]
     pub new_pin_length: Option<u32>,
     /// Where the cryptogram goes: written to the card by the app (the default), or shown on
     /// screen to be typed elsewhere (the QR path and the helpdesk form). Audited as such.
@@ -295,6 +347,7 @@ pub struct CardCryptogram {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct CardResultRequest {
+    #[schema(max_length = 64, pattern = "^([0-9A-Fa-f]{2})+$")]
     pub serial: String,
     pub outcome: CardOutcome,
     /// Admin-key tries the card reports left, if known.
@@ -305,7 +358,17 @@ pub struct CardResultRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateCodeRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub username: String,
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub code: String,
 }
 

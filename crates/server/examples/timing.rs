@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::answers::HashCost;
 use ea_core::seal::Kek;
 use ea_server::clock::SystemClock;
@@ -79,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
         for (k, user) in ["alice", "nobody"].iter().enumerate() {
             let (d, body) = post(
                 &state,
-                "/v1/sessions",
+                ep::StartSession::INFO.path,
                 None,
                 &format!(r#"{{"tenant":"demo","username":"{user}"}}"#),
             )
@@ -87,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
             start[k].push(d);
             let (d, _) = post(
                 &state,
-                "/v1/session/flow",
+                ep::ChooseFlow::INFO.path,
                 Some(&token(&body)),
                 r#"{"flow_id":"sms-totp"}"#,
             )

@@ -3,9 +3,9 @@
 
 use crate::admin::now;
 use crate::card_keys::{self, DIVERSIFIED, IMPORTED};
-use crate::http::extract::SessionToken;
-use crate::http::relying::KEY_PREFIX;
 use crate::keys::Keys;
+use crate::token::RELYING_PARTY_KEY_PREFIX as KEY_PREFIX;
+use crate::token::SessionToken;
 use anyhow::{Context, bail};
 use base64::Engine;
 use ea_core::cryptogram::{self, CardAlgorithm};
@@ -173,8 +173,8 @@ pub async fn list_codes(
             state.as_str(),
             c.uses,
             c.max_uses.map_or("-".into(), |u| u.to_string()),
-            crate::http::actions::utc(c.valid_from),
-            c.valid_to.map_or("-".into(), crate::http::actions::utc),
+            crate::clock::utc(c.valid_from),
+            c.valid_to.map_or("-".into(), crate::clock::utc),
         ));
     }
     Ok(out)

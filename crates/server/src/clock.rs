@@ -38,3 +38,24 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// `YYYY-MM-DD HH:MM` in UTC, for messages and listings (the `time` crate's calendar).
+pub fn utc(t: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&format).ok())
+        .unwrap_or_else(|| format!("{t} (Unix time)"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formats_civil_time() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00");
+        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00");
+        assert_eq!(super::utc(1_800_000_000), "2027-01-15 08:00");
+        assert_eq!(super::utc(-86_400), "1969-12-31 00:00");
+        assert_eq!(super::utc(i64::MAX), format!("{} (Unix time)", i64::MAX));
+    }
+}

@@ -3,8 +3,8 @@
 
 use crate::admin;
 use crate::admin_actions;
-use crate::http::extract::SessionToken;
 use crate::keys::Keys;
+use crate::token::SessionToken;
 use ea_core::answers::HashCost;
 use ea_core::contact::keyed_digest;
 use ea_core::totp::{TotpParams, otpauth_uri};
@@ -82,7 +82,7 @@ pub fn relying_party_key(keys: &Keys) -> String {
     let d = keyed_digest(keys.kek.derive("demo-rp").as_ref(), &["demo-portal"]);
     format!(
         "{}{}",
-        crate::http::relying::KEY_PREFIX,
+        crate::token::RELYING_PARTY_KEY_PREFIX,
         hex::encode(&d[..16])
     )
 }

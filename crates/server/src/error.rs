@@ -9,6 +9,9 @@ pub enum ServiceError {
     /// A refusal the user is shown, translated by the app.
     #[error("refused: {0}")]
     Refused(ErrorCode),
+    /// Another request wrote first; [`crate::retry::on_conflict`] runs the attempt again.
+    #[error("a concurrent write came first")]
+    Conflict,
     /// A failure of ours: logged with its detail, shown only as `internal`.
     #[error("internal error: {0}")]
     Internal(String),
@@ -19,6 +22,8 @@ impl ServiceError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ServiceError::Refused(c) => c.clone(),
+            // Only when the retries ran out somewhere without the helper.
+            ServiceError::Conflict => ErrorCode::Busy {},
             ServiceError::Internal(_) => ErrorCode::Internal {},
         }
     }
@@ -38,7 +43,10 @@ impl From<VerifyError> for ServiceError {
 
 impl From<ea_store::StoreError> for ServiceError {
     fn from(e: ea_store::StoreError) -> Self {
-        ServiceError::Internal(e.to_string())
+        match e {
+            ea_store::StoreError::Conflict => ServiceError::Conflict,
+            e => ServiceError::Internal(e.to_string()),
+        }
     }
 }
 

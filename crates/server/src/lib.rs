@@ -12,10 +12,14 @@ pub mod directory;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod keys;
+pub mod relying;
+pub mod retry;
 pub mod serve;
 pub mod state;
 pub mod subject;
+pub mod token;
 pub mod verification;
 pub mod view;
 

@@ -321,7 +321,7 @@ fn print_client_key() -> anyhow::Result<()> {
         "ea_ck_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     );
-    let hash = ea_server::http::extract::SessionToken::hash_of(&key);
+    let hash = ea_server::token::SessionToken::hash_of(&key);
     println!("client key (enter it in the desktop app's settings; shown only now):\n{key}\n");
     println!("add its hash to the server configuration:\nclient_key_hashes = [\"{hash}\"]");
     Ok(())

@@ -4,22 +4,25 @@
 //! server instance) changed any of those rows first, the whole operation is replayed on fresh data.
 
 use crate::dispatch::message;
-use crate::error::ServiceError;
-use crate::http::extract::SessionToken;
+use crate::error::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use crate::{subject, view};
-use ea_api::{ErrorCode, SessionView};
+use crate::token::SessionToken;
+use crate::{input, subject, view};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ea_api::{
+    ActionsView, ContactsView, ErrorCode, ExpectedRequest, SessionStarted, SessionView, StepView,
+    limits,
+};
 use ea_core::session::{Env, OutgoingCode, Subject, VerificationSession};
 use ea_core::{AccountGuard, FlowDefinition, VerifyError};
 use ea_store::audit::AuditEvent;
 use ea_store::tenants::Tenant;
 use ea_store::users::UserRecord;
 use ea_store::{StoreError, audit, guards, outbox, sessions, tenants, users};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use zeroize::Zeroizing;
-
-const RETRIES: usize = 5;
 
 /// One request's change to a session.
 #[derive(Debug)]
@@ -69,7 +72,7 @@ impl Loaded {
 }
 
 /// Loads the session for `token`; unknown and expired sessions are refused here.
-pub async fn load(state: &AppState, token: &SessionToken) -> Result<Loaded, ServiceError> {
+pub async fn load(state: &AppState, token: &SessionToken) -> ServiceResult<Loaded> {
     let db = state.store.db();
     let (session, version, tenant_id) = sessions::load(db, &token.hash)
         .await?
@@ -95,13 +98,30 @@ pub async fn load(state: &AppState, token: &SessionToken) -> Result<Loaded, Serv
     })
 }
 
+/// Checks the fields of `op`, then applies it.
+pub async fn step(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult<SessionView> {
+    match &op {
+        Op::ChooseFlow(id) => input::text("flow_id", id, limits::FLOW_ID)?,
+        Op::ConfirmContact { value, .. } => input::text("value", value, limits::CONTACT)?,
+        Op::Resend => {}
+        Op::VerifyCode(code) | Op::Totp(code) => input::text("code", code, limits::CODE)?,
+        Op::Answer(answers) => {
+            input::count("answers", answers.len(), limits::ANSWERS)?;
+            for (_, a) in answers {
+                input::text("answer", a, limits::ANSWER)?;
+            }
+        }
+        Op::TotpResync(first, second) => {
+            input::text("first_code", first, limits::CODE)?;
+            input::text("second_code", second, limits::CODE)?;
+        }
+    }
+    apply(state, token, op).await
+}
+
 /// Applies `op` and returns the new view, or the engine's refusal (after saving its effects).
-pub async fn apply(
-    state: &AppState,
-    token: &SessionToken,
-    op: Op,
-) -> Result<SessionView, ServiceError> {
-    for _ in 0..RETRIES {
+pub async fn apply(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult<SessionView> {
+    crate::on_conflict!({
         let mut l = load(state, token).await?;
         let now = state.now();
         let (mut guard, guard_version) =
@@ -131,7 +151,7 @@ pub async fn apply(
             Ok(out) => (out, Ok(())),
             Err(e) => (None, Err(e)),
         };
-        match persist(
+        persist(
             state,
             token,
             &l,
@@ -143,18 +163,103 @@ pub async fn apply(
             &outcome,
             now,
         )
-        .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-        return match outcome {
-            Ok(()) => Ok(l.view()),
-            Err(e) => Err(e.into()),
-        };
+        .await?;
+        outcome.map(|()| l.view()).map_err(ServiceError::from)
+    })
+}
+
+/// Starts a verification for `username` in `tenant`: the token (shown once) and the first view.
+/// Unknown names get a decoy subject and a session that can never complete.
+pub async fn start(
+    state: &AppState,
+    tenant: &str,
+    username: &str,
+) -> ServiceResult<SessionStarted> {
+    input::text("tenant", tenant, limits::TENANT)?;
+    input::text("username", username, limits::USERNAME)?;
+    let db = state.store.db();
+    let tenant = tenants::by_slug(db, tenant.trim())
+        .await?
+        .ok_or(ErrorCode::TenantUnknown {})?;
+    let flows = tenants::flows(db, tenant.id).await?;
+    if flows.is_empty() {
+        return Err(ErrorCode::TenantUnknown {}.into());
     }
-    Err(ErrorCode::Busy {}.into())
+    let username = users::normalize_username(username);
+    let user = users::find(db, tenant.id, &username).await?;
+    // Read for everyone, used only for decoys: equal work for known and unknown names.
+    let pool = users::question_pool(db, tenant.id).await?;
+    let subject = subject::build(state, &tenant, &username, user.as_ref(), &pool)?;
+
+    let mut rng = StdRng::from_os_rng();
+    let mut raw = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(raw.as_mut());
+    let token = URL_SAFE_NO_PAD.encode(raw.as_ref());
+    let st = SessionToken {
+        hash: SessionToken::hash_of(&token),
+    };
+    let now = state.now();
+    let session = VerificationSession::start(
+        st.hash[..16].to_owned(),
+        &tenant.slug,
+        &username,
+        &flows,
+        tenant.session_lifetime_seconds,
+        &subject,
+        now,
+        &mut rng,
+    );
+
+    let txn = state.store.begin().await?;
+    sessions::insert(&txn, &st.hash, tenant.id, &session).await?;
+    let ev = AuditEvent {
+        tenant_id: Some(tenant.id),
+        event: "session_started".into(),
+        username: Some(username),
+        session_ref: Some(st.reference()),
+        detail: serde_json::json!({ "known_user": subject.known }),
+    };
+    audit::record(&txn, ev, now).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(SessionStarted {
+        token,
+        session: view::session_view(&session, &flows, &subject),
+    })
+}
+
+/// The session as it stands.
+pub async fn view(state: &AppState, token: &SessionToken) -> ServiceResult<SessionView> {
+    Ok(load(state, token).await?.view())
+}
+
+/// The actions the completed verification permits.
+pub async fn actions(state: &AppState, token: &SessionToken) -> ServiceResult<ActionsView> {
+    Ok(ActionsView {
+        actions: load(state, token).await?.view().actions,
+    })
+}
+
+/// The masked phone numbers or addresses of the current step.
+pub async fn contacts(state: &AppState, token: &SessionToken) -> ServiceResult<ContactsView> {
+    let l = load(state, token).await?;
+    let kind = match (l.session.status, otp_kind(&l.session)) {
+        (ea_core::SessionStatus::InProgress, Some(kind)) => kind,
+        _ => {
+            let expected = match l.view().step {
+                Some(StepView::Questions(_)) => ExpectedRequest::Questions,
+                Some(StepView::Totp(_)) => ExpectedRequest::Totp,
+                _ if l.session.status == ea_core::SessionStatus::ChoosingFlow => {
+                    ExpectedRequest::Flow
+                }
+                _ => ExpectedRequest::None,
+            };
+            return Err(VerifyError::StepOutOfOrder { expected }.into());
+        }
+    };
+    Ok(ContactsView {
+        kind,
+        contacts: view::masked_contacts(&l.subject, kind),
+    })
 }
 
 fn otp_kind(s: &VerificationSession) -> Option<ea_core::contact::ContactKind> {

@@ -7,6 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::Harness;
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::cryptogram::{CardAlgorithm, compute, diversify};
 use ea_server::admin_actions;
 use ea_store::{audit, tenants, users};
@@ -56,20 +57,10 @@ async fn completed(h: &Harness) -> String {
     h.clock.advance(30); // a fresh authenticator step for every verification
     let t = h.send_code("sms-totp", "+41791234567").await;
     let code = h.code_for("+41791234567").await;
-    h.call(
-        "POST",
-        "/v1/session/code",
-        Some(&t),
-        Some(json!({"code": code})),
-    )
-    .await;
+    h.call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
+        .await;
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t),
-            Some(json!({"code": h.totp(0)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(0)})))
         .await;
     assert_eq!(
         (st, v["status"].as_str()),
@@ -90,21 +81,14 @@ async fn messages(h: &Harness) -> String {
 async fn reset_password_reports_every_violation_then_sets_the_password_once() {
     let (h, _) = setup().await;
     let t = completed(&h).await;
-    let (st, p) = h
-        .call("GET", "/v1/session/password-policy", Some(&t), None)
-        .await;
+    let (st, p) = h.call::<ep::GetPasswordPolicy>(Some(&t), None).await;
     assert_eq!(
         (st, p["min_length"].as_u64(), p["max_length"].as_u64()),
         (StatusCode::OK, Some(12), Some(128))
     );
 
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
-            Some(&t),
-            Some(json!({"new_password": "Alice2024"})),
-        )
+        .call::<ep::ResetPassword>(Some(&t), Some(json!({"new_password": "Alice2024"})))
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["code"], "password_policy");
@@ -113,33 +97,18 @@ async fn reset_password_reports_every_violation_then_sets_the_password_once() {
         json!(["too_short", "contains_username"])
     );
     let (_, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
-            Some(&t),
-            Some(json!({"new_password": "Acme-password-1"})),
-        )
+        .call::<ep::ResetPassword>(Some(&t), Some(json!({"new_password": "Acme-password-1"})))
         .await;
     assert_eq!(e["params"]["violations"], json!(["contains_tenant_name"]));
     let (_, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
-            Some(&t),
-            Some(json!({"new_password": "P@ssw0rd!2024"})),
-        )
+        .call::<ep::ResetPassword>(Some(&t), Some(json!({"new_password": "P@ssw0rd!2024"})))
         .await;
     assert_eq!(e["params"]["violations"], json!(["common"]));
 
     let before = messages(&h).await;
     let pw = "violet staple orbit canyon";
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
-            Some(&t),
-            Some(json!({"new_password": pw})),
-        )
+        .call::<ep::ResetPassword>(Some(&t), Some(json!({"new_password": pw})))
         .await;
     assert_eq!(
         (st, v),
@@ -157,9 +126,7 @@ async fn reset_password_reports_every_violation_then_sets_the_password_once() {
     assert!(phc.starts_with("$argon2id$") && ea_core::password::verify(pw, &phc));
 
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
+        .call::<ep::ResetPassword>(
             Some(&t),
             Some(json!({"new_password": "another good passphrase"})),
         )
@@ -191,9 +158,7 @@ async fn reset_password_reports_every_violation_then_sets_the_password_once() {
 async fn actions_need_a_complete_permitting_unexpired_session_of_an_enabled_account() {
     let (h, _) = setup().await;
     let (t, _) = h.start("acme", "alice").await;
-    let (st, e) = h
-        .call("POST", "/v1/session/actions/unblock-user", Some(&t), None)
-        .await;
+    let (st, e) = h.call::<ep::UnblockUser>(Some(&t), None).await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("verification_incomplete"))
@@ -202,28 +167,16 @@ async fn actions_need_a_complete_permitting_unexpired_session_of_an_enabled_acco
     // The totp-only flow permits only unblock_user.
     h.clock.advance(30);
     let (t, _) = h.start("solo", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/totp",
-        Some(&t),
-        Some(json!({"code": h.totp(0)})),
-    )
-    .await;
+    h.call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(0)})))
+        .await;
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
-            Some(&t),
-            Some(json!({"max_uses": 1})),
-        )
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 1})))
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("action_not_permitted"))
     );
-    let (st, _) = h
-        .call("POST", "/v1/session/actions/unblock-user", Some(&t), None)
-        .await;
+    let (st, _) = h.call::<ep::UnblockUser>(Some(&t), None).await;
     assert_eq!(st, StatusCode::OK);
 
     // Disabled after the session started: refused, nothing changes.
@@ -236,9 +189,7 @@ async fn actions_need_a_complete_permitting_unexpired_session_of_an_enabled_acco
         .await
         .unwrap();
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
+        .call::<ep::ResetPassword>(
             Some(&t),
             Some(json!({"new_password": "violet staple orbit canyon"})),
         )
@@ -262,9 +213,7 @@ async fn actions_need_a_complete_permitting_unexpired_session_of_an_enabled_acco
     // Past the session's lifetime.
     h.clock.advance(15 * 60);
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/reset-password",
+        .call::<ep::ResetPassword>(
             Some(&t),
             Some(json!({"new_password": "violet staple orbit canyon"})),
         )
@@ -284,7 +233,7 @@ async fn two_concurrent_requests_for_one_action_give_one_success() {
         for i in 0..2 {
             let (state, t) = (h.state.clone(), t.clone());
             tasks.push(tokio::spawn(async move {
-                let req = Request::post("/v1/session/actions/reset-password")
+                let req = Request::post(ep::ResetPassword::INFO.path)
                     .header("authorization", format!("Bearer {t}"))
                     .header("content-type", "application/json")
                     .body(Body::from(
@@ -322,9 +271,7 @@ async fn unblock_user_clears_the_directory_lockout() {
         .await
         .unwrap();
     let t = completed(&h).await;
-    let (st, v) = h
-        .call("POST", "/v1/session/actions/unblock-user", Some(&t), None)
-        .await;
+    let (st, v) = h.call::<ep::UnblockUser>(Some(&t), None).await;
     assert_eq!((st, v), (StatusCode::OK, json!({"action": "unblock_user"})));
     let u = users::find(h.state.store.db(), acme.id, "alice")
         .await
@@ -335,7 +282,7 @@ async fn unblock_user_clears_the_directory_lockout() {
 }
 
 async fn validate(h: &Harness, key: &str, username: &str, code: &str) -> (StatusCode, Value) {
-    let req = Request::post("/v1/emergency-codes/validate")
+    let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
         .header("authorization", format!("Bearer {key}"))
         .header("content-type", "application/json")
         .body(Body::from(
@@ -349,29 +296,20 @@ async fn validate(h: &Harness, key: &str, username: &str, code: &str) -> (Status
 async fn emergency_codes_are_limited_by_uses_and_dates() {
     let (h, rp) = setup().await;
     let t = completed(&h).await;
-    let (_, l) = h
-        .call("GET", "/v1/session/emergency-code-limits", Some(&t), None)
-        .await;
+    let (_, l) = h.call::<ep::GetEmergencyCodeLimits>(Some(&t), None).await;
     assert_eq!(
         l,
         json!({"length": 10, "max_uses": 10, "max_validity_seconds": 30 * 86400})
     );
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
-            Some(&t),
-            Some(json!({})),
-        )
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({})))
         .await;
     assert_eq!(
         (st, e["params"]["violations"].clone()),
         (StatusCode::UNPROCESSABLE_ENTITY, json!(["unlimited"]))
     );
     let (_, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
+        .call::<ep::IssueEmergencyCode>(
             Some(&t),
             Some(json!({"max_uses": 11, "valid_to": h.clock_now() + 40 * 86400})),
         )
@@ -382,12 +320,7 @@ async fn emergency_codes_are_limited_by_uses_and_dates() {
     );
 
     let (st, c) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
-            Some(&t),
-            Some(json!({"max_uses": 3})),
-        )
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 3})))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
     let code = c["code"].as_str().unwrap().to_owned();
@@ -401,12 +334,7 @@ async fn emergency_codes_are_limited_by_uses_and_dates() {
         Some(code.clone())
     );
     let (st, _) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
-            Some(&t),
-            Some(json!({"max_uses": 1})),
-        )
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 1})))
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "one code per verification");
 
@@ -439,9 +367,7 @@ async fn emergency_codes_are_limited_by_uses_and_dates() {
     let t = completed(&h).await;
     let now = h.clock_now();
     let (st, c) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
+        .call::<ep::IssueEmergencyCode>(
             Some(&t),
             Some(json!({"valid_from": now + 100, "valid_to": now + 200})),
         )
@@ -462,12 +388,7 @@ async fn emergency_codes_are_limited_by_uses_and_dates() {
 
     let t = completed(&h).await;
     let (_, c) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
-            Some(&t),
-            Some(json!({"max_uses": 1})),
-        )
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 1})))
         .await;
     let acme = tenants::by_slug(h.state.store.db(), "acme")
         .await
@@ -500,19 +421,14 @@ async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes(
     let (h, rp) = setup().await;
     let t = completed(&h).await;
     let (_, c) = h
-        .call(
-            "POST",
-            "/v1/session/actions/emergency-code",
-            Some(&t),
-            Some(json!({"max_uses": 3})),
-        )
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 3})))
         .await;
     let code = c["code"].as_str().unwrap().to_owned();
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let (state, rp, code) = (h.state.clone(), rp.clone(), code.clone());
         tasks.push(tokio::spawn(async move {
-            let req = Request::post("/v1/emergency-codes/validate")
+            let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
                 .header("authorization", format!("Bearer {rp}"))
                 .header("content-type", "application/json")
                 .body(Body::from(
@@ -537,13 +453,7 @@ async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes(
 
 /// `POST /v1/session/actions/card-cryptogram` on session `t`.
 async fn card_cryptogram(h: &Harness, t: &str, body: Value) -> (StatusCode, Value) {
-    h.call(
-        "POST",
-        "/v1/session/actions/card-cryptogram",
-        Some(t),
-        Some(body),
-    )
-    .await
+    h.call::<ep::CardCryptogram>(Some(t), Some(body)).await
 }
 
 /// The acme tenant's audit log, oldest first.
@@ -595,9 +505,7 @@ async fn card_cryptograms_for_the_users_own_card() {
         (StatusCode::BAD_REQUEST, Some("new_pin_length"))
     );
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/actions/card-result",
+        .call::<ep::CardResult>(
             Some(&t),
             Some(json!({"serial": CARD_AES, "outcome": "unblocked"})),
         )
@@ -621,9 +529,7 @@ async fn card_cryptograms_for_the_users_own_card() {
 
     // The card refused: the claim is released and a fresh challenge can be answered.
     let (st, _) = h
-        .call(
-            "POST",
-            "/v1/session/actions/card-result",
+        .call::<ep::CardResult>(
             Some(&t),
             Some(json!({"serial": CARD_AES, "outcome": "auth_failed", "tries_left": 2})),
         )
@@ -644,9 +550,7 @@ async fn card_cryptograms_for_the_users_own_card() {
     .unwrap();
     assert_eq!(c["cryptogram"], hex::encode_upper(want.as_slice()));
     let (st, _) = h
-        .call(
-            "POST",
-            "/v1/session/actions/card-result",
+        .call::<ep::CardResult>(
             Some(&t),
             Some(json!({"serial": CARD_3DES, "outcome": "unblocked"})),
         )
@@ -708,9 +612,7 @@ async fn a_cryptogram_shown_on_screen_is_audited_as_shown() {
     assert_eq!(st, StatusCode::OK, "{c}");
     assert_eq!(c["cryptogram"], "69C4E0D86A7B0430D8CDB78070B4C55A");
     let (st, _) = h
-        .call(
-            "POST",
-            "/v1/session/actions/card-result",
+        .call::<ep::CardResult>(
             Some(&t),
             Some(json!({"serial": "0a0b0c0d", "outcome": "aborted"})),
         )
@@ -799,17 +701,8 @@ async fn card_import_refuses_bad_entries_and_changes_nothing() {
 #[tokio::test]
 async fn openapi_covers_the_actions() {
     let (h, _) = setup().await;
-    let (_, doc) = h.call("GET", "/v1/openapi.json", None, None).await;
-    for p in [
-        "/v1/session/password-policy",
-        "/v1/session/actions/reset-password",
-        "/v1/session/actions/unblock-user",
-        "/v1/session/emergency-code-limits",
-        "/v1/session/actions/emergency-code",
-        "/v1/session/actions/card-cryptogram",
-        "/v1/session/actions/card-result",
-        "/v1/emergency-codes/validate",
-    ] {
+    let (_, doc) = h.request("GET", "/v1/openapi.json", None, None).await;
+    for p in ep::ALL.iter().map(|e| e.path) {
         assert!(doc["paths"][p].is_object(), "{p}");
     }
     assert!(doc["components"]["securitySchemes"]["relying_party"].is_object());

@@ -7,6 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Harness, shape};
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_store::{audit, outbox};
 use serde_json::json;
 
@@ -20,12 +21,7 @@ async fn sms_then_totp_completes_and_permits_actions() {
     assert_eq!(t.len(), 43, "256-bit token, base64url");
 
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/flow",
-            Some(&t),
-            Some(json!({"flow_id": "sms-totp"})),
-        )
+        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["step"]["method"], "sms_otp");
@@ -33,13 +29,11 @@ async fn sms_then_totp_completes_and_permits_actions() {
         v["step"]["contacts"],
         json!([{"id": 0, "masked": "+41 ••••••• 67"}])
     );
-    let (st, c) = h.call("GET", "/v1/session/contacts", Some(&t), None).await;
+    let (st, c) = h.call::<ep::GetContacts>(Some(&t), None).await;
     assert_eq!((st, c["kind"].as_str()), (StatusCode::OK, Some("phone")));
 
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/contact",
+        .call::<ep::ConfirmContact>(
             Some(&t),
             Some(json!({"contact_id": 0, "value": "079 123 45 67"})),
         )
@@ -50,32 +44,22 @@ async fn sms_then_totp_completes_and_permits_actions() {
     let code = h.code_for("+41791234567").await;
 
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/code",
-            Some(&t),
-            Some(json!({"code": code})),
-        )
+        .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["step"]["method"], "totp");
-    let (st, v) = h.call("GET", "/v1/session/actions", Some(&t), None).await;
+    let (st, v) = h.call::<ep::GetActions>(Some(&t), None).await;
     assert_eq!(
         (st, v["actions"].as_array().map(Vec::len)),
         (StatusCode::OK, Some(0))
     );
 
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t),
-            Some(json!({"code": h.totp(0)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(0)})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "completed");
-    let (_, v) = h.call("GET", "/v1/session/actions", Some(&t), None).await;
+    let (_, v) = h.call::<ep::GetActions>(Some(&t), None).await;
     assert_eq!(
         v["actions"],
         json!([
@@ -89,20 +73,10 @@ async fn sms_then_totp_completes_and_permits_actions() {
     // The same authenticator code cannot serve a second session.
     let t2 = h.send_code("sms-totp", "+41791234567").await;
     let code = h.code_for("+41791234567").await;
-    h.call(
-        "POST",
-        "/v1/session/code",
-        Some(&t2),
-        Some(json!({"code": code})),
-    )
-    .await;
+    h.call::<ep::VerifyCode>(Some(&t2), Some(json!({"code": code})))
+        .await;
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t2),
-            Some(json!({"code": h.totp(0)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t2), Some(json!({"code": h.totp(0)})))
         .await;
     assert_eq!(
         (st, v["code"].as_str()),
@@ -126,12 +100,7 @@ async fn email_then_questions_with_retries_and_stop() {
     let code = h.code_for("alice@example.org").await;
     assert_eq!(code.len(), 8);
     let (_, v) = h
-        .call(
-            "POST",
-            "/v1/session/code",
-            Some(&t),
-            Some(json!({"code": code})),
-        )
+        .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
         .await;
     assert_eq!(v["step"]["method"], "questions");
     let qs = v["step"]["questions"]
@@ -146,9 +115,7 @@ async fn email_then_questions_with_retries_and_stop() {
         _ => "  hillside ",
     };
     let wrong = json!({"answers": qs.iter().map(|q| json!({"question_id": q["id"], "answer": "nope"})).collect::<Vec<_>>()});
-    let (st, e) = h
-        .call("POST", "/v1/session/questions", Some(&t), Some(wrong))
-        .await;
+    let (st, e) = h.call::<ep::AnswerQuestions>(Some(&t), Some(wrong)).await;
     assert_eq!(
         (st, e.clone()),
         (
@@ -156,7 +123,7 @@ async fn email_then_questions_with_retries_and_stop() {
             json!({"code": "answers_wrong", "params": {"tries_left": 2}})
         )
     );
-    let (_, v) = h.call("GET", "/v1/session", Some(&t), None).await;
+    let (_, v) = h.call::<ep::GetSession>(Some(&t), None).await;
     assert_eq!(
         v["step"]["questions"].as_array(),
         Some(&qs),
@@ -164,9 +131,7 @@ async fn email_then_questions_with_retries_and_stop() {
     );
 
     let right = json!({"answers": qs.iter().map(|q| json!({"question_id": q["id"], "answer": answer(q["text"].as_str().unwrap_or_default())})).collect::<Vec<_>>()});
-    let (st, v) = h
-        .call("POST", "/v1/session/questions", Some(&t), Some(right))
-        .await;
+    let (st, v) = h.call::<ep::AnswerQuestions>(Some(&t), Some(right)).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         v["actions"],
@@ -177,33 +142,21 @@ async fn email_then_questions_with_retries_and_stop() {
     let t = h.send_code("email-questions", "alice@example.org").await;
     let code = h.code_for("alice@example.org").await;
     let (_, v) = h
-        .call(
-            "POST",
-            "/v1/session/code",
-            Some(&t),
-            Some(json!({"code": code})),
-        )
+        .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
         .await;
     let wrong = json!({"answers": v["step"]["questions"].as_array().expect("qs").iter().map(|q| json!({"question_id": q["id"], "answer": "nope"})).collect::<Vec<_>>()});
     for left in [2, 1, 0] {
         let (_, e) = h
-            .call(
-                "POST",
-                "/v1/session/questions",
-                Some(&t),
-                Some(wrong.clone()),
-            )
+            .call::<ep::AnswerQuestions>(Some(&t), Some(wrong.clone()))
             .await;
         assert_eq!(e["params"]["tries_left"], left, "{e}");
     }
-    let (st, e) = h
-        .call("POST", "/v1/session/questions", Some(&t), Some(wrong))
-        .await;
+    let (st, e) = h.call::<ep::AnswerQuestions>(Some(&t), Some(wrong)).await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::GONE, Some("verification_failed"))
     );
-    let (_, v) = h.call("GET", "/v1/session", Some(&t), None).await;
+    let (_, v) = h.call::<ep::GetSession>(Some(&t), None).await;
     assert_eq!(v["status"], "failed");
 }
 
@@ -218,9 +171,7 @@ async fn single_flow_tenant_skips_the_choice_and_resyncs_drift() {
         json!({"method": "totp", "resync_required": false, "digits": 6})
     );
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/totp/resync",
+        .call::<ep::ResyncTotp>(
             Some(&t),
             Some(json!({"first_code": "1", "second_code": "2"})),
         )
@@ -234,12 +185,7 @@ async fn single_flow_tenant_skips_the_choice_and_resyncs_drift() {
     );
 
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t),
-            Some(json!({"code": h.totp(1)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(1)})))
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
@@ -248,12 +194,10 @@ async fn single_flow_tenant_skips_the_choice_and_resyncs_drift() {
             Some("totp_resync_required")
         )
     );
-    let (_, v) = h.call("GET", "/v1/session", Some(&t), None).await;
+    let (_, v) = h.call::<ep::GetSession>(Some(&t), None).await;
     assert_eq!(v["step"]["resync_required"], true);
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/totp/resync",
+        .call::<ep::ResyncTotp>(
             Some(&t),
             Some(json!({"first_code": h.totp(1), "second_code": h.totp(2)})),
         )
@@ -265,12 +209,7 @@ async fn single_flow_tenant_skips_the_choice_and_resyncs_drift() {
     h.clock.advance(120);
     let (t, _) = h.start("solo", "alice").await;
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t),
-            Some(json!({"code": h.totp(2)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(2)})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
 }
@@ -282,12 +221,7 @@ async fn unknown_users_get_the_same_shape_and_status() {
     let (t, unknown) = h.start("acme", "mallory").await;
     assert_eq!(shape(&known), shape(&unknown));
     let (s1, k) = h
-        .call(
-            "POST",
-            "/v1/session/flow",
-            Some(&t),
-            Some(json!({"flow_id": "sms-totp"})),
-        )
+        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
         .await;
     assert_eq!(s1, StatusCode::OK);
     assert!(
@@ -296,25 +230,16 @@ async fn unknown_users_get_the_same_shape_and_status() {
             .is_some_and(|m| m.starts_with('+') && m.contains('•'))
     );
     let (t_known, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t_known),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
+    h.call::<ep::ChooseFlow>(Some(&t_known), Some(json!({"flow_id": "sms-totp"})))
+        .await;
     let (sk, ek) = h
-        .call(
-            "POST",
-            "/v1/session/contact",
+        .call::<ep::ConfirmContact>(
             Some(&t_known),
             Some(json!({"contact_id": 0, "value": "+41 79 000 00 00"})),
         )
         .await;
     let (su, eu) = h
-        .call(
-            "POST",
-            "/v1/session/contact",
+        .call::<ep::ConfirmContact>(
             Some(&t),
             Some(json!({"contact_id": 0, "value": "+41 79 000 00 00"})),
         )
@@ -323,12 +248,7 @@ async fn unknown_users_get_the_same_shape_and_status() {
     // Same decoys for the same name, so asking twice reveals nothing.
     let (t2, _) = h.start("acme", "MALLORY").await;
     let (_, k2) = h
-        .call(
-            "POST",
-            "/v1/session/flow",
-            Some(&t2),
-            Some(json!({"flow_id": "sms-totp"})),
-        )
+        .call::<ep::ChooseFlow>(Some(&t2), Some(json!({"flow_id": "sms-totp"})))
         .await;
     assert_eq!(k["step"]["contacts"], k2["step"]["contacts"]);
     assert_eq!(
@@ -344,30 +264,21 @@ async fn unknown_users_get_the_same_shape_and_status() {
 async fn resend_waits_for_the_cooldown() {
     let h = Harness::new().await;
     let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
-    let (st, e) = h
-        .call("POST", "/v1/session/code/resend", Some(&t), None)
+    h.call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
         .await;
+    let (st, e) = h.call::<ep::ResendCode>(Some(&t), None).await;
     assert_eq!(
         (st, e["params"]["expected"].as_str()),
         (StatusCode::CONFLICT, Some("contact"))
     );
-    h.call(
-        "POST",
-        "/v1/session/contact",
+    h.call::<ep::ConfirmContact>(
         Some(&t),
         Some(json!({"contact_id": 0, "value": "+41791234567"})),
     )
     .await;
     let first = h.code_for("+41791234567").await;
     h.clock.advance(30);
-    let req = Request::post("/v1/session/code/resend")
+    let req = Request::post(ep::ResendCode::INFO.path)
         .header("authorization", format!("Bearer {t}"))
         .body(Body::empty())
         .expect("req");
@@ -382,20 +293,13 @@ async fn resend_waits_for_the_cooldown() {
         Some("30")
     );
     h.clock.advance(30);
-    let (st, v) = h
-        .call("POST", "/v1/session/code/resend", Some(&t), None)
-        .await;
+    let (st, v) = h.call::<ep::ResendCode>(Some(&t), None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["step"]["resends_left"], 2);
     let second = h.code_for("+41791234567").await;
     if first != second {
         let (_, e) = h
-            .call(
-                "POST",
-                "/v1/session/code",
-                Some(&t),
-                Some(json!({"code": first})),
-            )
+            .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": first})))
             .await;
         assert_eq!(
             e["code"], "code_invalid",
@@ -403,12 +307,7 @@ async fn resend_waits_for_the_cooldown() {
         );
     }
     let (st, _) = h
-        .call(
-            "POST",
-            "/v1/session/code",
-            Some(&t),
-            Some(json!({"code": second})),
-        )
+        .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": second})))
         .await;
     assert_eq!(st, StatusCode::OK);
 }
@@ -421,31 +320,16 @@ async fn failures_lock_the_account_across_sessions() {
         let (t, _) = h.start("solo", "alice").await;
         for _ in 0..2 {
             let (_, e) = h
-                .call(
-                    "POST",
-                    "/v1/session/totp",
-                    Some(&t),
-                    Some(json!({"code": "000000"})),
-                )
+                .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": "000000"})))
                 .await;
             assert_eq!(e["code"], "totp_invalid");
         }
     }
     let (t, _) = h.start("solo", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/totp",
-        Some(&t),
-        Some(json!({"code": "000000"})),
-    )
-    .await;
+    h.call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": "000000"})))
+        .await;
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t),
-            Some(json!({"code": h.totp(0)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(0)})))
         .await;
     assert_eq!(
         (st, e),
@@ -456,12 +340,7 @@ async fn failures_lock_the_account_across_sessions() {
     );
     h.clock.advance(300);
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/totp",
-            Some(&t),
-            Some(json!({"code": h.totp(0)})),
-        )
+        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(0)})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let rows = audit::export(h.state.store.db(), None, None)
@@ -490,12 +369,7 @@ async fn sessions_and_queued_messages_survive_a_restart() {
         0
     );
     let (st, v) = h
-        .call(
-            "POST",
-            "/v1/session/code",
-            Some(&t),
-            Some(json!({"code": code})),
-        )
+        .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["step"]["method"], "totp");
@@ -510,7 +384,7 @@ async fn a_code_is_accepted_once_under_concurrent_requests() {
     for _ in 0..8 {
         let (state, t, code) = (h.state.clone(), t.clone(), code.clone());
         tasks.push(tokio::spawn(async move {
-            let req = Request::post("/v1/session/code")
+            let req = Request::post(ep::VerifyCode::INFO.path)
                 .header("authorization", format!("Bearer {t}"))
                 .header("content-type", "application/json")
                 .body(Body::from(json!({"code": code}).to_string()))
@@ -540,14 +414,9 @@ async fn a_code_is_accepted_once_under_concurrent_requests() {
 async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let h = Harness::new().await;
     let (t, _) = h.start("acme", "alice").await;
-    h.call(
-        "POST",
-        "/v1/session/flow",
-        Some(&t),
-        Some(json!({"flow_id": "sms-totp"})),
-    )
-    .await;
-    let (_, before) = h.call("GET", "/v1/session", Some(&t), None).await;
+    h.call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
+        .await;
+    let (_, before) = h.call::<ep::GetSession>(Some(&t), None).await;
     let audit_before = audit::export(h.state.store.db(), None, None)
         .await
         .expect("audit")
@@ -724,7 +593,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             assert_eq!(e["params"]["field"], "value", "{e}");
         }
     }
-    let (_, after) = h.call("GET", "/v1/session", Some(&t), None).await;
+    let (_, after) = h.call::<ep::GetSession>(Some(&t), None).await;
     assert_eq!(before, after, "refused requests change nothing");
     let audit_after = audit::export(h.state.store.db(), None, None)
         .await
@@ -740,9 +609,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     );
 
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/sessions",
+        .call::<ep::StartSession>(
             None,
             Some(json!({"tenant": "acme", "username": "a".repeat(257)})),
         )
@@ -756,35 +623,28 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         (StatusCode::BAD_REQUEST, Some("username"), Some(256))
     );
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/sessions",
-            None,
-            Some(json!({"tenant": "nope", "username": "alice"})),
-        )
+        .call::<ep::StartSession>(None, Some(json!({"tenant": "nope", "username": "alice"})))
         .await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("tenant_unknown"))
     );
-    let (st, e) = h.call("GET", "/v1/session", None, None).await;
+    let (st, e) = h.call::<ep::GetSession>(None, None).await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthorized"))
     );
-    let (st, e) = h.call("GET", "/v1/session", Some("short"), None).await;
+    let (st, e) = h.call::<ep::GetSession>(Some("short"), None).await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("session_unknown"))
     );
-    let (st, e) = h
-        .call("GET", "/v1/session", Some(&"A".repeat(43)), None)
-        .await;
+    let (st, e) = h.call::<ep::GetSession>(Some(&"A".repeat(43)), None).await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("session_unknown"))
     );
-    let (st, e) = h.call("GET", "/v1/nothing", None, None).await;
+    let (st, e) = h.request("GET", "/v1/nothing", None, None).await;
     assert_eq!(
         (st, e["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
@@ -792,9 +652,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 
     h.clock.advance(15 * 60);
     let (st, e) = h
-        .call(
-            "POST",
-            "/v1/session/contact",
+        .call::<ep::ConfirmContact>(
             Some(&t),
             Some(json!({"contact_id": 0, "value": "+41791234567"})),
         )
@@ -808,28 +666,15 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 #[tokio::test]
 async fn health_and_openapi() {
     let h = Harness::new().await;
-    let (st, v) = h.call("GET", "/healthz", None, None).await;
+    let (st, v) = h.call::<ep::Health>(None, None).await;
     assert_eq!(
         (st, v),
         (StatusCode::OK, json!({"status": "ok", "database": "ok"}))
     );
-    let (st, doc) = h.call("GET", "/v1/openapi.json", None, None).await;
+    let (st, doc) = h.request("GET", "/v1/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    for p in [
-        "/v1/sessions",
-        "/v1/session",
-        "/v1/session/flow",
-        "/v1/session/contacts",
-        "/v1/session/contact",
-        "/v1/session/code",
-        "/v1/session/code/resend",
-        "/v1/session/questions",
-        "/v1/session/totp",
-        "/v1/session/totp/resync",
-        "/v1/session/actions",
-        "/healthz",
-    ] {
+    for p in ep::ALL.iter().map(|e| e.path) {
         assert!(
             doc["paths"][p].is_object(),
             "{p} missing from the OpenAPI document"
@@ -853,9 +698,10 @@ async fn a_configured_client_key_is_required_on_the_verification_api() {
         cfg,
         ea_core::answers::HashCost::TEST,
     )
-    .with_client_keys(vec![ea_server::http::extract::SessionToken::hash_of(key)]);
+    .with_client_keys(vec![ea_server::token::SessionToken::hash_of(key)]);
     let start = |k: Option<&str>| {
-        let mut b = Request::post("/v1/sessions").header("content-type", "application/json");
+        let mut b =
+            Request::post(ep::StartSession::INFO.path).header("content-type", "application/json");
         if let Some(k) = k {
             b = b.header("x-ea-client-key", k);
         }
@@ -874,8 +720,8 @@ async fn a_configured_client_key_is_required_on_the_verification_api() {
     let (st, _) = h.raw(start(Some(key))).await;
     assert_eq!(st, StatusCode::CREATED);
     // Health, the OpenAPI document and relying-party validation do not need it.
-    let (st, _) = h.call("GET", "/healthz", None, None).await;
+    let (st, _) = h.call::<ep::Health>(None, None).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, _) = h.call("GET", "/v1/openapi.json", None, None).await;
+    let (st, _) = h.request("GET", "/v1/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
 }

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::totp::{TotpParams, code_at};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -145,7 +146,9 @@ struct Api {
 }
 
 impl Api {
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    /// Posts to endpoint `E` of the running server.
+    async fn post<E: Endpoint>(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        let path = E::INFO.path;
         let mut r = self.client.post(format!("{}{path}", self.base)).json(&body);
         if let Some(t) = token {
             r = r.bearer_auth(t);
@@ -385,7 +388,7 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         .build()
         .expect("client");
     let health: Value = client
-        .get(format!("{base}/healthz"))
+        .get(format!("{base}{}", ep::Health::INFO.path))
         .send()
         .await
         .expect("health")
@@ -398,24 +401,15 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
 
     // SMS, then authenticator.
     let (st, s) = api
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"tenant": "acme", "username": "alice"}),
-        )
+        .post::<ep::StartSession>(None, json!({"tenant": "acme", "username": "alice"}))
         .await;
     assert_eq!(st, 201, "{s}");
     let token = s["token"].as_str().expect("token").to_owned();
     secrets.push(token.clone());
-    api.post(
-        "/v1/session/flow",
-        Some(&token),
-        json!({"flow_id": "sms-totp"}),
-    )
-    .await;
+    api.post::<ep::ChooseFlow>(Some(&token), json!({"flow_id": "sms-totp"}))
+        .await;
     let (st, v) = api
-        .post(
-            "/v1/session/contact",
+        .post::<ep::ConfirmContact>(
             Some(&token),
             json!({"contact_id": 0, "value": "+41 79 123 45 67"}),
         )
@@ -438,11 +432,11 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
     let code = digits(sms["text"].as_str().expect("text"), 6).expect("code in SMS");
     secrets.push(code.clone());
     let (st, e) = api
-        .post("/v1/session/code", Some(&token), json!({"code": "999999x"}))
+        .post::<ep::VerifyCode>(Some(&token), json!({"code": "999999x"}))
         .await;
     assert_eq!((st, e["code"].as_str()), (422, Some("code_invalid")));
     let (st, v) = api
-        .post("/v1/session/code", Some(&token), json!({"code": code}))
+        .post::<ep::VerifyCode>(Some(&token), json!({"code": code}))
         .await;
     assert_eq!(st, 200, "{v}");
     let secret = data_encoding::BASE32_NOPAD
@@ -455,7 +449,7 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
     let totp = code_at(&secret, TotpParams::default(), now / 30);
     secrets.push(totp.clone());
     let (st, v) = api
-        .post("/v1/session/totp", Some(&token), json!({"code": totp}))
+        .post::<ep::VerifyTotp>(Some(&token), json!({"code": totp}))
         .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["status"], "completed");
@@ -467,11 +461,7 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
     let new_password = "violet staple orbit canyon";
     secrets.push(new_password.into());
     let (st, v) = api
-        .post(
-            "/v1/session/actions/reset-password",
-            Some(&token),
-            json!({"new_password": new_password}),
-        )
+        .post::<ep::ResetPassword>(Some(&token), json!({"new_password": new_password}))
         .await;
     assert_eq!(st, 200, "{v}");
     let notice = wait_for("the password notice by SMS", || {
@@ -495,23 +485,14 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
 
     // Email, then questions.
     let (_, s) = api
-        .post(
-            "/v1/sessions",
-            None,
-            json!({"tenant": "acme", "username": "ALICE"}),
-        )
+        .post::<ep::StartSession>(None, json!({"tenant": "acme", "username": "ALICE"}))
         .await;
     let token = s["token"].as_str().expect("token").to_owned();
     secrets.push(token.clone());
-    api.post(
-        "/v1/session/flow",
-        Some(&token),
-        json!({"flow_id": "email-questions"}),
-    )
-    .await;
+    api.post::<ep::ChooseFlow>(Some(&token), json!({"flow_id": "email-questions"}))
+        .await;
     let (st, v) = api
-        .post(
-            "/v1/session/contact",
+        .post::<ep::ConfirmContact>(
             Some(&token),
             json!({"contact_id": 0, "value": "Alice@ACME.example"}),
         )
@@ -529,7 +510,7 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
     let code = digits(&mail, 8).expect("code in email");
     secrets.push(code.clone());
     let (st, v) = api
-        .post("/v1/session/code", Some(&token), json!({"code": code}))
+        .post::<ep::VerifyCode>(Some(&token), json!({"code": code}))
         .await;
     assert_eq!(st, 200, "{v}");
     let answers: Vec<Value> = v["step"]["questions"]
@@ -547,22 +528,14 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         })
         .collect();
     let (st, v) = api
-        .post(
-            "/v1/session/questions",
-            Some(&token),
-            json!({"answers": answers}),
-        )
+        .post::<ep::AnswerQuestions>(Some(&token), json!({"answers": answers}))
         .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["status"], "completed");
 
     // An emergency code, validated by a relying party created with the CLI.
     let (st, c) = api
-        .post(
-            "/v1/session/actions/emergency-code",
-            Some(&token),
-            json!({"max_uses": 2}),
-        )
+        .post::<ep::IssueEmergencyCode>(Some(&token), json!({"max_uses": 2}))
         .await;
     assert_eq!(st, 201, "{c}");
     let code = c["code"].as_str().expect("code").to_owned();

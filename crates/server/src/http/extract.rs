@@ -1,12 +1,12 @@
-//! Request extractors that turn bad input into clear `{code, params}` errors before a handler runs:
-//! a JSON body (content type, syntax, shape, size) and the bearer session token.
+//! Request extractors that turn bad input into clear `{code, params}` errors before a handler
+//! runs: a JSON body (content type, syntax, shape, size) and the bearer credentials.
 
 use crate::error::ServiceError;
+use crate::token::{RelyingPartyKey, SessionToken};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use ea_api::{ErrorCode, FieldProblem};
-use sha2::{Digest, Sha256};
+use ea_api::ErrorCode;
 
 /// A JSON body with this API's errors.
 #[derive(Debug)]
@@ -20,33 +20,21 @@ where
     type Rejection = ServiceError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ServiceError> {
+        let invalid = |reason: String| ServiceError::from(ErrorCode::InvalidJson { reason });
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ErrorCode::UnsupportedMediaType {}.into())
             }
-            Err(JsonRejection::JsonSyntaxError(e)) => {
-                Err(ServiceError::from(ErrorCode::InvalidJson {
-                    reason: short(&e.body_text()),
-                }))
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ErrorCode::BodyTooLarge {}.into())
             }
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(ServiceError::from(ErrorCode::InvalidJson {
-                    reason: short(&e.body_text()),
-                }))
+            Err(JsonRejection::BytesRejection(_)) => {
+                Err(invalid("the body could not be read".into()))
             }
-            Err(JsonRejection::BytesRejection(e)) => {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ErrorCode::BodyTooLarge {}.into())
-                } else {
-                    Err(ServiceError::from(ErrorCode::InvalidJson {
-                        reason: "the body could not be read".into(),
-                    }))
-                }
-            }
-            Err(other) => Err(ServiceError::from(ErrorCode::InvalidJson {
-                reason: short(&other.body_text()),
-            })),
+            Err(other) => Err(invalid(short(&other.body_text()))),
         }
     }
 }
@@ -56,24 +44,8 @@ fn short(text: &str) -> String {
     text.chars().take(200).collect()
 }
 
-/// The session's bearer token, already hashed: handlers never hold the token itself.
-#[derive(Debug, Clone)]
-pub struct SessionToken {
-    pub hash: String,
-}
-
-impl SessionToken {
-    pub fn hash_of(token: &str) -> String {
-        hex::encode(Sha256::digest(token.as_bytes()))
-    }
-    /// A short reference for logs and the audit log.
-    pub fn reference(&self) -> String {
-        self.hash[..12].to_owned()
-    }
-}
-
 /// The credential of an `Authorization: Bearer …` header.
-pub fn bearer(parts: &Parts) -> Result<&str, ServiceError> {
+fn bearer(parts: &Parts) -> Result<&str, ServiceError> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -89,43 +61,14 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
-        let token = bearer(parts)?;
-        // Tokens are 43 base64url characters; anything else cannot be one of ours.
-        if token.len() != 43
-            || !token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(ErrorCode::SessionUnknown {}.into());
-        }
-        Ok(SessionToken {
-            hash: Self::hash_of(token),
-        })
+        Ok(SessionToken::parse(bearer(parts)?).ok_or(ErrorCode::SessionUnknown {})?)
     }
 }
 
-/// Checks a text field's length (in characters) and that it holds no control characters.
-pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), ServiceError> {
-    if value.chars().count() > max {
-        return Err(ServiceError::from(ErrorCode::invalid_field(
-            field,
-            FieldProblem::TooLong,
-            Some(max),
-        )));
+impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
+        Ok(RelyingPartyKey::parse(bearer(parts)?).ok_or(ErrorCode::Unauthorized {})?)
     }
-    if value.trim().is_empty() {
-        return Err(ServiceError::from(ErrorCode::invalid_field(
-            field,
-            FieldProblem::Empty,
-            None,
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ServiceError::from(ErrorCode::invalid_field(
-            field,
-            FieldProblem::ControlCharacters,
-            None,
-        )));
-    }
-    Ok(())
 }

@@ -1,25 +1,93 @@
-//! The HTTP surface: `fn app(state) -> Router`, tested in-process and served by `serve`.
+//! The HTTP surface: `fn app(state) -> Router`, tested in-process and served by `serve`. Routes
+//! come from the endpoint declarations of `ea_api::endpoints`; each handler answers with its
+//! endpoint's response type and success status ([`Reply`]).
 
-pub mod actions;
 pub mod error;
 pub mod extract;
+pub mod handlers;
 pub mod openapi;
-pub mod relying;
-pub mod sessions;
 
+use crate::error::ServiceResult;
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use ea_api::endpoints::{self as e, Endpoint, HttpMethod};
+use ea_api::{ErrorCode, Health, HealthStatus};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+
+/// What a handler of endpoint `E` answers: `E`'s response with `E`'s success status, or the
+/// service's refusal with the status of its code.
+pub struct Reply<E: Endpoint>(ServiceResult<(StatusCode, E::Response)>);
+
+impl<E: Endpoint> std::fmt::Debug for Reply<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Reply").field(&E::INFO.id).finish()
+    }
+}
+
+impl<E: Endpoint> From<ServiceResult<E::Response>> for Reply<E> {
+    fn from(r: ServiceResult<E::Response>) -> Self {
+        let ok = StatusCode::from_u16(E::INFO.ok).unwrap_or(StatusCode::OK);
+        Reply(r.map(|v| (ok, v)))
+    }
+}
+
+impl Reply<e::Health> {
+    /// `/healthz` answers 503 with its body when the database cannot be reached.
+    fn health(database_ok: bool) -> Self {
+        let body = if database_ok {
+            (
+                StatusCode::OK,
+                Health {
+                    status: HealthStatus::Ok,
+                    database: HealthStatus::Ok,
+                },
+            )
+        } else {
+            let h = Health {
+                status: HealthStatus::Degraded,
+                database: HealthStatus::Unreachable,
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, h)
+        };
+        Reply(Ok(body))
+    }
+}
+
+impl<E: Endpoint> IntoResponse for Reply<E> {
+    fn into_response(self) -> Response {
+        match self.0 {
+            Ok((status, body)) => (status, axum::Json(body)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+fn method<E: Endpoint, H: Handler<T, AppState>, T: 'static>(h: H) -> MethodRouter<AppState> {
+    match E::INFO.method {
+        HttpMethod::Get => get(h),
+        HttpMethod::Post => post(h),
+    }
+}
+
+/// Adds endpoint `E`, served by `h`, to `r`.
+fn at<E: Endpoint, H: Handler<T, AppState>, T: 'static>(
+    r: Router<AppState>,
+    h: H,
+) -> Router<AppState> {
+    r.route(E::INFO.path, method::<E, H, T>(h))
+}
 
 /// Refuses verification requests without an accepted client key, when keys are configured.
 async fn require_client_key(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
+) -> Response {
     if state.client_key_hashes.is_empty() {
         return next.run(req).await;
     }
@@ -27,7 +95,7 @@ async fn require_client_key(
         .headers()
         .get("x-ea-client-key")
         .and_then(|v| v.to_str().ok())
-        .map(extract::SessionToken::hash_of);
+        .map(crate::token::SessionToken::hash_of);
     match presented {
         Some(h)
             if state
@@ -37,54 +105,43 @@ async fn require_client_key(
         {
             next.run(req).await
         }
-        _ => crate::error::ServiceError::from(ea_api::ErrorCode::ClientKeyRequired {})
-            .into_response(),
+        _ => crate::error::ServiceError::from(ErrorCode::ClientKeyRequired {}).into_response(),
     }
 }
 
 pub fn app(state: AppState) -> Router {
-    let verification = Router::new()
-        .route("/sessions", post(sessions::start))
-        .route("/session", get(sessions::state))
-        .route("/session/flow", post(sessions::choose_flow))
-        .route("/session/contacts", get(sessions::contacts))
-        .route("/session/contact", post(sessions::confirm_contact))
-        .route("/session/code/resend", post(sessions::resend))
-        .route("/session/code", post(sessions::verify_code))
-        .route("/session/questions", post(sessions::answer_questions))
-        .route("/session/totp", post(sessions::verify_totp))
-        .route("/session/totp/resync", post(sessions::resync_totp))
-        .route("/session/actions", get(sessions::actions))
-        .route("/session/password-policy", get(actions::password_policy))
-        .route(
-            "/session/emergency-code-limits",
-            get(actions::emergency_code_limits),
-        )
-        .route(
-            "/session/actions/reset-password",
-            post(actions::reset_password),
-        )
-        .route("/session/actions/unblock-user", post(actions::unblock_user))
-        .route(
-            "/session/actions/emergency-code",
-            post(actions::emergency_code),
-        )
-        .route(
-            "/session/actions/card-cryptogram",
-            post(actions::card_cryptogram),
-        )
-        .route("/session/actions/card-result", post(actions::card_result))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_client_key,
-        ));
-    let v1 = verification
-        .route("/emergency-codes/validate", post(relying::validate))
-        .route("/openapi.json", get(openapi::document));
-    Router::new()
-        .route("/healthz", get(sessions::health))
-        .nest("/v1", v1)
-        .fallback(|| async { crate::error::ServiceError::from(ea_api::ErrorCode::NotFound {}) })
+    use handlers as h;
+    // The desktop app's endpoints (Auth::Client and Auth::Session), behind the client key.
+    let mut desktop = Router::new();
+    desktop = at::<e::StartSession, _, _>(desktop, h::start_session);
+    desktop = at::<e::GetSession, _, _>(desktop, h::get_session);
+    desktop = at::<e::ChooseFlow, _, _>(desktop, h::choose_flow);
+    desktop = at::<e::GetContacts, _, _>(desktop, h::get_contacts);
+    desktop = at::<e::ConfirmContact, _, _>(desktop, h::confirm_contact);
+    desktop = at::<e::ResendCode, _, _>(desktop, h::resend_code);
+    desktop = at::<e::VerifyCode, _, _>(desktop, h::verify_code);
+    desktop = at::<e::AnswerQuestions, _, _>(desktop, h::answer_questions);
+    desktop = at::<e::VerifyTotp, _, _>(desktop, h::verify_totp);
+    desktop = at::<e::ResyncTotp, _, _>(desktop, h::resync_totp);
+    desktop = at::<e::GetActions, _, _>(desktop, h::get_actions);
+    desktop = at::<e::GetPasswordPolicy, _, _>(desktop, h::get_password_policy);
+    desktop = at::<e::GetEmergencyCodeLimits, _, _>(desktop, h::get_emergency_code_limits);
+    desktop = at::<e::ResetPassword, _, _>(desktop, h::reset_password);
+    desktop = at::<e::UnblockUser, _, _>(desktop, h::unblock_user);
+    desktop = at::<e::IssueEmergencyCode, _, _>(desktop, h::issue_emergency_code);
+    desktop = at::<e::CardCryptogram, _, _>(desktop, h::card_cryptogram);
+    desktop = at::<e::CardResult, _, _>(desktop, h::card_result);
+    let desktop = desktop.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        require_client_key,
+    ));
+    let mut open = Router::new();
+    open = at::<e::Health, _, _>(open, h::health);
+    open = at::<e::ValidateEmergencyCode, _, _>(open, h::validate_emergency_code);
+    open = open.route(openapi::PATH, get(openapi::document));
+    desktop
+        .merge(open)
+        .fallback(|| async { crate::error::ServiceError::from(ErrorCode::NotFound {}) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(ea_api::limits::BODY_BYTES))
         // Spans carry method and path only: no headers (the bearer token) and no bodies.

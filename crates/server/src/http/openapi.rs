@@ -1,36 +1,158 @@
-//! The OpenAPI document, generated from the handlers' annotations and the wire types.
+//! The OpenAPI document, built from the endpoint declarations of `ea_api::endpoints`: each
+//! operation's request and response schemas, its success status, and every status its refusals
+//! can have (with the codes behind each), so the document cannot describe another API than the
+//! one the router serves.
 
+use super::error::status;
 use axum::Json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use ea_api::endpoints::{self, Auth, Endpoint, EndpointInfo, HttpMethod, all_errors};
+use ea_api::{ErrorCode, ErrorKind};
+use std::collections::BTreeMap;
+use utoipa::openapi::path::{OperationBuilder, PathItem, PathsBuilder};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Ref, Required,
+    ResponseBuilder,
+};
 
-#[derive(Debug, OpenApi)]
-#[openapi(
-    info(title = "Emergency Access verification API", description = "Verify a user's identity through their tenant's flow, then act."),
-    paths(
-        super::sessions::start, super::sessions::state, super::sessions::choose_flow, super::sessions::contacts,
-        super::sessions::confirm_contact, super::sessions::resend, super::sessions::verify_code,
-        super::sessions::answer_questions, super::sessions::verify_totp, super::sessions::resync_totp,
-        super::sessions::actions, super::sessions::health,
-        super::actions::password_policy, super::actions::reset_password, super::actions::unblock_user,
-        super::actions::emergency_code_limits, super::actions::emergency_code,
-        super::actions::card_cryptogram, super::actions::card_result, super::relying::validate,
-    ),
-    modifiers(&SessionAuth)
-)]
-pub struct ApiDoc;
+/// Where the document is served (it does not describe itself).
+pub const PATH: &str = "/v1/openapi.json";
 
-#[derive(Debug)]
-struct SessionAuth;
+const JSON: &str = "application/json";
 
-impl Modify for SessionAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
+/// A code's status, found through one parameterless example of the code: `status` is decided
+/// by the variant alone, whatever its parameters.
+fn status_of(kind: ErrorKind) -> u16 {
+    let probe = serde_json::json!({ "code": kind.as_str(), "params": {} });
+    match serde_json::from_value::<ErrorCode>(probe) {
+        Ok(code) => status(&code).as_u16(),
+        Err(_) => status(&example(kind)).as_u16(),
+    }
+}
+
+/// A value of each code that has parameters (for its status only).
+fn example(kind: ErrorKind) -> ErrorCode {
+    use ea_api::*;
+    match kind {
+        ErrorKind::StepOutOfOrder => ErrorCode::StepOutOfOrder {
+            expected: ExpectedRequest::None,
+        },
+        ErrorKind::InvalidField => ErrorCode::invalid_field("", FieldProblem::Empty, None),
+        ErrorKind::InvalidJson => ErrorCode::InvalidJson {
+            reason: String::new(),
+        },
+        ErrorKind::DeliveryUnavailable => ErrorCode::DeliveryUnavailable {
+            channel: ContactKind::Phone,
+        },
+        ErrorKind::ContactMismatch => ErrorCode::ContactMismatch { attempts_left: 0 },
+        ErrorKind::CodeInvalid => ErrorCode::CodeInvalid { attempts_left: 0 },
+        ErrorKind::ResendTooSoon => ErrorCode::ResendTooSoon { retry_after: 0 },
+        ErrorKind::AccountLocked => ErrorCode::AccountLocked { retry_after: 0 },
+        ErrorKind::AnswersWrong => ErrorCode::AnswersWrong { tries_left: 0 },
+        ErrorKind::PasswordPolicy => ErrorCode::PasswordPolicy {
+            violations: Vec::new(),
+            min_length: 0,
+            max_length: 0,
+        },
+        ErrorKind::EmergencyCodeLimits => ErrorCode::EmergencyCodeLimits {
+            violations: Vec::new(),
+            max_uses: 0,
+            max_validity_seconds: 0,
+        },
+        ErrorKind::ChallengeLength => ErrorCode::ChallengeLength { expected: 0 },
+        ErrorKind::CardProfileRefused => ErrorCode::CardProfileRefused {
+            reason: String::new(),
+        },
+        // Codes the server never gives: their status is never documented.
+        _ => ErrorCode::Internal {},
+    }
+}
+
+/// Every status `e` can answer, with the codes behind each refusal.
+pub fn statuses(e: &EndpointInfo) -> BTreeMap<u16, Vec<&'static str>> {
+    let mut m: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
+    m.entry(e.ok).or_default();
+    if e.path == endpoints::Health::INFO.path {
+        m.entry(503).or_default();
+    }
+    for kind in all_errors(e) {
+        m.entry(status_of(kind)).or_default().push(kind.as_str());
+    }
+    m
+}
+
+fn operation(e: &EndpointInfo) -> utoipa::openapi::path::Operation {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(e.id))
+        .summary(Some(e.summary.trim()));
+    if let Some(req) = &e.request {
+        let body = RequestBodyBuilder::new()
+            .content(
+                JSON,
+                Content::new(Some(Ref::from_schema_name((req.name)()))),
+            )
+            .required(Some(Required::True))
+            .build();
+        op = op.request_body(Some(body));
+    }
+    for (code, errors) in statuses(e) {
+        let (schema, description) = if errors.is_empty() {
+            ((e.response.name)(), "Success".to_owned())
+        } else {
+            let codes: Vec<String> = errors.iter().map(|c| format!("`{c}`")).collect();
+            ("ErrorCode".to_owned(), codes.join(", "))
+        };
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(JSON, Content::new(Some(Ref::from_schema_name(schema))))
+            .build();
+        op = op.response(code.to_string(), response);
+    }
+    let scheme = match e.auth {
+        Auth::Public => None,
+        Auth::Client => Some("client_key"),
+        Auth::Session => Some("session"),
+        Auth::RelyingParty => Some("relying_party"),
+    };
+    if let Some(s) = scheme {
+        op = op.security(SecurityRequirement::new::<_, _, &str>(s, []));
+    }
+    op.build()
+}
+
+/// The document.
+pub fn build() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    let mut schemas = Vec::new();
+    <ErrorCode as utoipa::ToSchema>::schemas(&mut schemas);
+    schemas.push((
+        "ErrorCode".to_owned(),
+        <ErrorCode as utoipa::PartialSchema>::schema(),
+    ));
+    for e in endpoints::ALL {
+        let method = match e.method {
+            HttpMethod::Get => utoipa::openapi::HttpMethod::Get,
+            HttpMethod::Post => utoipa::openapi::HttpMethod::Post,
+        };
+        paths = paths.path(e.path, PathItem::new(method, operation(e)));
+        if let Some(req) = &e.request {
+            (req.collect)(&mut schemas);
+        }
+        (e.response.collect)(&mut schemas);
+    }
+    let mut components = ComponentsBuilder::new();
+    for (name, schema) in schemas {
+        components = components.schema(name, schema);
+    }
+    let components = components
+        .security_scheme(
             "session",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        components.add_security_scheme(
+        )
+        .security_scheme(
             "relying_party",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -38,10 +160,29 @@ impl Modify for SessionAuth {
                     .description(Some("A relying party's API key (ea_rp_...)"))
                     .build(),
             ),
-        );
-    }
+        )
+        .security_scheme(
+            "client_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-ea-client-key",
+                "The desktop app's client key, when the server requires one",
+            ))),
+        )
+        .build();
+    let info = InfoBuilder::new()
+        .title("Emergency Access verification API")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Verify a user's identity through their tenant's flow, then act.",
+        ))
+        .build();
+    OpenApiBuilder::new()
+        .info(info)
+        .paths(paths.build())
+        .components(Some(components))
+        .build()
 }
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document() -> Json<OpenApi> {
+    Json(build())
 }

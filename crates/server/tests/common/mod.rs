@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::answers::HashCost;
 use ea_core::seal::Kek;
 use ea_core::totp::{TotpParams, code_at};
@@ -141,7 +142,42 @@ impl Harness {
         (status, v)
     }
 
-    pub async fn call(
+    /// Calls endpoint `E` as declared in `ea_api::endpoints` and checks the answer against the
+    /// declaration: the status is one the OpenAPI document lists for `E`, and a refusal's code
+    /// is one of those behind that status. Every test through here is a conformance check.
+    pub async fn call<E: Endpoint>(
+        &self,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let info = E::INFO;
+        let (status, v) = self
+            .request(info.method.as_str(), info.path, token, body)
+            .await;
+        let documented = ea_server::http::openapi::statuses(&info);
+        let codes = documented.get(&status.as_u16()).unwrap_or_else(|| {
+            panic!(
+                "{} {} answered {status}, which its declaration does not list ({:?}): {v}",
+                info.method.as_str(),
+                info.path,
+                documented.keys().collect::<Vec<_>>()
+            )
+        });
+        // A status with codes is a refusal; one without is the endpoint's own answer.
+        if !codes.is_empty() {
+            let code = v["code"].as_str().unwrap_or_default();
+            assert!(
+                codes.contains(&code),
+                "{} {} answered {status} with {code:?}, not one of {codes:?}",
+                info.method.as_str(),
+                info.path
+            );
+        }
+        (status, v)
+    }
+
+    /// Any request by method and path (for paths and methods that are not endpoints).
+    pub async fn request(
         &self,
         method: &str,
         path: &str,
@@ -164,12 +200,7 @@ impl Harness {
 
     pub async fn start(&self, tenant: &str, username: &str) -> (String, Value) {
         let (s, v) = self
-            .call(
-                "POST",
-                "/v1/sessions",
-                None,
-                Some(json!({"tenant": tenant, "username": username})),
-            )
+            .call::<ep::StartSession>(None, Some(json!({"tenant": tenant, "username": username})))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         (
@@ -183,21 +214,11 @@ impl Harness {
     pub async fn send_code(&self, flow: &str, contact: &str) -> String {
         let (t, _) = self.start("acme", "alice").await;
         let (st, v) = self
-            .call(
-                "POST",
-                "/v1/session/flow",
-                Some(&t),
-                Some(json!({"flow_id": flow})),
-            )
+            .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": flow})))
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         let (st, v) = self
-            .call(
-                "POST",
-                "/v1/session/contact",
-                Some(&t),
-                Some(json!({"contact_id": 0, "value": contact})),
-            )
+            .call::<ep::ConfirmContact>(Some(&t), Some(json!({"contact_id": 0, "value": contact})))
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         t

@@ -1,59 +1,32 @@
-//! The endpoint relying parties (login pages, token approval) use to validate emergency codes.
+//! Emergency-code validation for relying parties (login pages, token approval): one use is
+//! counted per valid presentation, and every validation is audited.
 
-use super::extract::{JsonBody, SessionToken, check_text};
-use crate::error::ServiceError;
+use crate::error::ServiceResult;
+use crate::input;
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use crate::token::RelyingPartyKey;
 use ea_api::{
     ErrorCode, InvalidReason, ValidateCodeRequest, ValidateCodeResponse, ValidationResult,
 };
 use ea_core::emergency::{self, CodeLimits};
 use ea_store::{audit, emergency as codes, users};
 
-/// Prefix of relying-party API keys, so a leaked key is recognisable.
-pub const KEY_PREFIX: &str = "ea_rp_";
-
-/// The calling relying party, identified by the hash of its API key.
-#[derive(Debug)]
-pub struct RelyingPartyKey {
-    hash: String,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
-        let key = super::extract::bearer(parts)?;
-        if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
-            return Err(ErrorCode::Unauthorized {}.into());
-        }
-        Ok(RelyingPartyKey {
-            hash: SessionToken::hash_of(key),
-        })
-    }
-}
-
-fn invalid(reason: InvalidReason) -> Json<ValidateCodeResponse> {
-    Json(ValidateCodeResponse {
+fn invalid(reason: InvalidReason) -> ValidateCodeResponse {
+    ValidateCodeResponse {
         result: ValidationResult::Invalid,
         uses_left: None,
         reason: Some(reason),
-    })
+    }
 }
 
-/// Validate an emergency code and count one use.
-#[utoipa::path(post, path = "/v1/emergency-codes/validate", request_body = ValidateCodeRequest,
-    security(("relying_party" = [])),
-    responses((status = 200, body = ValidateCodeResponse), (status = 401, body = ErrorCode)))]
+/// Validates `req.code` for `req.username` in the relying party's tenant and counts one use.
 pub async fn validate(
-    State(state): State<AppState>,
-    rp: RelyingPartyKey,
-    JsonBody(req): JsonBody<ValidateCodeRequest>,
-) -> Result<Json<ValidateCodeResponse>, ServiceError> {
-    check_text("username", &req.username, ea_api::limits::USERNAME)?;
-    check_text("code", &req.code, ea_api::limits::EMERGENCY_CODE)?;
+    state: &AppState,
+    rp: &RelyingPartyKey,
+    req: ValidateCodeRequest,
+) -> ServiceResult<ValidateCodeResponse> {
+    input::text("username", &req.username, ea_api::limits::USERNAME)?;
+    input::text("code", &req.code, ea_api::limits::EMERGENCY_CODE)?;
     let db = state.store.db();
     let party = codes::relying_party_by_key(db, &rp.hash)
         .await?
@@ -76,11 +49,11 @@ pub async fn validate(
             if codes::consume(db, c.id, now).await? {
                 let left = c.uses_left.map(|u| (u - 1).max(0) as u32);
                 (
-                    Json(ValidateCodeResponse {
+                    ValidateCodeResponse {
                         result: ValidationResult::Valid,
                         uses_left: left,
                         reason: None,
-                    }),
+                    },
                     Some(c.id),
                 )
             } else {

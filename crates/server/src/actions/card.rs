@@ -1,0 +1,150 @@
+//! The smart-card PIN unblock: the response to the user's own card's challenge, and what the
+//! card answered.
+
+use super::{Notice, Outcome, claim, finish, notify, precheck, verified};
+use crate::error::{ServiceError, ServiceResult};
+use crate::state::AppState;
+use crate::token::SessionToken;
+use crate::{card_keys, input};
+use ea_api::{
+    ActionDone, CardCryptogram, CardCryptogramRequest, CardDelivery, CardOutcome,
+    CardResultRequest, ErrorCode, ExpectedRequest, limits,
+};
+use ea_core::Action;
+use ea_core::cryptogram::{self, CardAlgorithm, CryptogramError};
+use ea_store::{audit, cards};
+use serde_json::json;
+
+/// PIN lengths a card may be given (for the audit log; the PIN never reaches the server).
+const PIN_LENGTHS: std::ops::RangeInclusive<u32> = 4..=16;
+
+fn tail(serial: &str) -> &str {
+    &serial[serial.len().saturating_sub(4)..]
+}
+
+/// The response for the user's own card and current challenge.
+pub async fn cryptogram(
+    state: &AppState,
+    token: &SessionToken,
+    req: CardCryptogramRequest,
+) -> ServiceResult<CardCryptogram> {
+    let serial = hex::encode_upper(input::hex("serial", &req.serial, limits::SERIAL_HEX)?);
+    let challenge = input::hex("challenge", &req.challenge, 32)?;
+    if let Some(n) = req.new_pin_length {
+        input::within("new_pin_length", n, PIN_LENGTHS)?;
+    }
+    let now = state.now();
+    let (l, user) = verified(state, token).await?;
+    precheck(&l, Action::CardPinUnblock, now)?;
+    let card = cards::find(state.store.db(), l.tenant.id, &serial)
+        .await?
+        .filter(|c| c.user_id == user.id)
+        .ok_or(ErrorCode::CardUnknown {})?;
+    let alg = CardAlgorithm::parse(&card.algorithm).ok_or_else(|| {
+        ServiceError::Internal(format!(
+            "card {} has algorithm {:?}",
+            card.serial, card.algorithm
+        ))
+    })?;
+    cryptogram::check_profile(&card.profile, alg).map_err(|e| ErrorCode::CardProfileRefused {
+        reason: e.to_string(),
+    })?;
+    if challenge.len() != alg.challenge_len() {
+        return Err(ErrorCode::ChallengeLength {
+            expected: alg.challenge_len() as u32,
+        }
+        .into());
+    }
+    let (l, user) = claim(state, token, (l, user), Action::CardPinUnblock).await?;
+    let key = match card_keys::provider_for(&card.key_source, &state.keys.kek) {
+        Ok(p) => p.admin_key(&l.tenant, &card).await,
+        Err(e) => Err(e),
+    };
+    let result = key.map_err(|e| e.to_string()).and_then(|k| {
+        cryptogram::compute(alg, &k, &challenge).map_err(|e: CryptogramError| e.to_string())
+    });
+    let c = match result {
+        Ok(c) => c,
+        Err(reason) => {
+            let outcome = Outcome {
+                succeeded: false,
+                notice: None,
+                detail: json!({ "serial": serial, "error": reason }),
+            };
+            finish(state, token, (l, &user), Action::CardPinUnblock, outcome).await?;
+            return Err(ErrorCode::CardKeyUnavailable {}.into());
+        }
+    };
+    // What was issued and where it went, never its value.
+    let delivery = req.delivery.unwrap_or(CardDelivery::Card);
+    let event = match delivery {
+        CardDelivery::Card => "card_cryptogram_issued",
+        CardDelivery::Screen => "card_cryptogram_shown",
+    };
+    let ev = audit::AuditEvent {
+        tenant_id: Some(l.tenant.id),
+        event: event.into(),
+        username: Some(user.username.clone()),
+        session_ref: Some(token.reference()),
+        detail: json!({ "serial": serial, "algorithm": alg, "new_pin_length": req.new_pin_length, "delivery": delivery }),
+    };
+    let txn = state.store.begin().await?;
+    audit::record(&txn, ev, now).await?;
+    // Shown on screen, the response is out of our hands once sent: tell the user now, not when
+    // (or whether) the desktop reports what the card said.
+    let queued = match delivery {
+        CardDelivery::Screen => {
+            let notice = Notice::CardResponseShown {
+                serial_tail: tail(&serial).to_owned(),
+            };
+            notify(state, &txn, &l.tenant, &user, &notice, now).await?
+        }
+        CardDelivery::Card => false,
+    };
+    txn.commit().await.map_err(ea_store::StoreError::from)?;
+    if queued {
+        state.outbox_ready.notify_one();
+    }
+    Ok(CardCryptogram {
+        cryptogram: hex::encode_upper(c.as_slice()),
+        algorithm: alg,
+        checksum: cryptogram::checksum(&c),
+    })
+}
+
+/// Records what the card answered to the cryptogram and the new PIN; spends or releases the claim.
+pub async fn result(
+    state: &AppState,
+    token: &SessionToken,
+    req: CardResultRequest,
+) -> ServiceResult<ActionDone> {
+    let serial = hex::encode_upper(input::hex("serial", &req.serial, limits::SERIAL_HEX)?);
+    let (l, user) = verified(state, token).await?;
+    let claimed = l
+        .session
+        .action_uses
+        .get(&Action::CardPinUnblock)
+        .is_some_and(|u| u.in_progress);
+    if !claimed {
+        return Err(ea_core::VerifyError::StepOutOfOrder {
+            expected: ExpectedRequest::CardCryptogram,
+        }
+        .into());
+    }
+    cards::find(state.store.db(), l.tenant.id, &serial)
+        .await?
+        .filter(|c| c.user_id == user.id)
+        .ok_or(ErrorCode::CardUnknown {})?;
+    let outcome = Outcome {
+        succeeded: req.outcome == CardOutcome::Unblocked,
+        notice: Some(Notice::Done {
+            action: Action::CardPinUnblock,
+            detail: format!("ending in {}", tail(&serial)),
+        }),
+        detail: json!({ "serial": serial, "card_outcome": req.outcome, "tries_left": req.tries_left }),
+    };
+    finish(state, token, (l, &user), Action::CardPinUnblock, outcome).await?;
+    Ok(ActionDone {
+        action: Action::CardPinUnblock,
+    })
+}

@@ -1,0 +1,196 @@
+//! Performing the actions a completed verification permits.
+//!
+//! Every action runs in three steps: (1) claim — the session records the action as in progress
+//! with compare-and-swap, so of two concurrent requests exactly one proceeds and the other is
+//! refused without changing anything; (2) act — directory change, code issue, cryptogram; (3)
+//! finish — the claim is spent (or released after a failure) in one transaction with the audit
+//! event and a notice to the user's registered addresses. Input is checked and every refusable
+//! condition tested before the claim, so a refused request changes nothing. A request loads its
+//! session once; only a conflicting write makes an attempt load it again.
+
+pub mod card;
+pub mod directory;
+pub mod emergency;
+
+use crate::dispatch::message;
+use crate::error::ServiceResult;
+use crate::state::AppState;
+use crate::token::SessionToken;
+use crate::verification::{self, Loaded};
+use ea_api::ErrorCode;
+use ea_core::Action;
+use ea_core::contact::ContactKind;
+use ea_store::audit::AuditEvent;
+use ea_store::users::UserRecord;
+use ea_store::{StoreError, audit, outbox, sessions};
+
+/// A verified, enabled user and their loaded session.
+pub async fn verified(
+    state: &AppState,
+    token: &SessionToken,
+) -> ServiceResult<(Loaded, UserRecord)> {
+    let l = verification::load(state, token).await?;
+    let user = match &l.user {
+        // A disabled account fails here even if its verification completed before it was disabled.
+        Some(u) if u.disabled && l.session.status == ea_core::SessionStatus::Completed => {
+            return Err(ErrorCode::AccountDisabled {}.into());
+        }
+        Some(u) if l.subject.known => u.clone(),
+        // A session for an unknown name can never complete; answer like an incomplete one.
+        _ => return Err(ea_core::VerifyError::VerificationIncomplete.into()),
+    };
+    Ok((l, user))
+}
+
+/// Refusals that do not depend on the request body come first: incomplete, not permitted, used.
+pub fn precheck(l: &Loaded, action: Action, now: i64) -> ServiceResult<()> {
+    let mut probe = l.session.clone();
+    probe.begin_action(action, now)?;
+    Ok(())
+}
+
+/// Step 1: claims `action` on the session loaded as `l`. Refusals (incomplete, not permitted,
+/// used, in progress, expired) leave everything unchanged.
+pub async fn claim(
+    state: &AppState,
+    token: &SessionToken,
+    loaded: (Loaded, UserRecord),
+    action: Action,
+) -> ServiceResult<(Loaded, UserRecord)> {
+    let mut first = Some(loaded);
+    crate::on_conflict!({
+        let (mut l, user) = match first.take() {
+            Some(v) => v,
+            None => verified(state, token).await?,
+        };
+        l.session.begin_action(action, state.now())?;
+        sessions::save(state.store.db(), &token.hash, &l.session, l.version).await?;
+        l.version += 1;
+        Ok((l, user))
+    })
+}
+
+/// What the user is told after an action, in a message without any secret.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// The action was performed; `detail` is what it did, in words.
+    Done { action: Action, detail: String },
+    /// A card response was shown on screen: disclosed as soon as it is issued, whatever the
+    /// user later reports, so the user is told at once.
+    CardResponseShown { serial_tail: String },
+}
+
+impl Notice {
+    pub fn text(&self, tenant_name: &str) -> String {
+        let what = match self {
+            Notice::Done { action, detail } => match action {
+                Action::ResetPassword => "Your password was reset".to_owned(),
+                Action::UnblockUser => "Your account was unblocked".to_owned(),
+                Action::EmergencyCode => {
+                    format!("An emergency access code was issued for your account ({detail})")
+                }
+                Action::CardPinUnblock => {
+                    format!("The PIN of your smart card {detail} was unblocked")
+                }
+            },
+            Notice::CardResponseShown { serial_tail } => format!(
+                "A response to unblock your smart card ending in {serial_tail} was shown on screen"
+            ),
+        };
+        format!(
+            "{tenant_name}: {what} through Emergency Access. Not you? Call your IT help desk immediately."
+        )
+    }
+}
+
+/// Queues `notice` to every address of `user` that can be delivered to, in `txn`; whether any
+/// was. The caller wakes the outbox worker after committing.
+pub async fn notify(
+    state: &AppState,
+    txn: &impl ea_store::Conn,
+    tenant: &ea_store::tenants::Tenant,
+    user: &UserRecord,
+    notice: &Notice,
+    now: i64,
+) -> ServiceResult<bool> {
+    let text = notice.text(&tenant.name);
+    let mut queued = false;
+    let targets = user
+        .emails
+        .iter()
+        .map(|e| (ContactKind::Email, e))
+        .chain(user.phones.iter().map(|p| (ContactKind::Phone, p)))
+        .filter(|(kind, _)| state.can_deliver(&tenant.slug, *kind));
+    for (kind, destination) in targets {
+        let body = match kind {
+            ContactKind::Email => format!("Subject: {} security notice\n\n{text}\n", tenant.name),
+            ContactKind::Phone => text.clone(),
+        };
+        let sealed = state.keys.kek.seal(
+            &message::aad(destination),
+            body.as_bytes(),
+            &mut rand::rng(),
+        );
+        let msg = outbox::NewMessage {
+            tenant_id: tenant.id,
+            channel: message::channel(kind).to_owned(),
+            destination: destination.clone(),
+            sealed_body: sealed,
+        };
+        outbox::enqueue(txn, msg, now).await?;
+        queued = true;
+    }
+    Ok(queued)
+}
+
+/// How an action ended, for [`finish`].
+#[derive(Debug)]
+pub struct Outcome {
+    pub succeeded: bool,
+    /// Sent to the user when the action succeeded.
+    pub notice: Option<Notice>,
+    /// Audit detail (never a secret); `outcome` is added.
+    pub detail: serde_json::Value,
+}
+
+/// Step 3: releases (failure) or spends (success) the claim on the session loaded as `l`,
+/// audits, and notifies on success.
+pub async fn finish(
+    state: &AppState,
+    token: &SessionToken,
+    claimed: (Loaded, &UserRecord),
+    action: Action,
+    outcome: Outcome,
+) -> ServiceResult<()> {
+    let (l, user) = claimed;
+    let mut first = Some(l);
+    crate::on_conflict!({
+        let mut l = match first.take() {
+            Some(l) => l,
+            None => verification::load(state, token).await?,
+        };
+        l.session.finish_action(action, outcome.succeeded);
+        let now = state.now();
+        let txn = state.store.begin().await?;
+        sessions::save(&txn, &token.hash, &l.session, l.version).await?;
+        let mut detail = outcome.detail.clone();
+        detail["outcome"] = if outcome.succeeded { "ok" } else { "failed" }.into();
+        let ev = AuditEvent {
+            tenant_id: Some(l.tenant.id),
+            event: format!("action_{}", action.as_str()),
+            username: Some(user.username.clone()),
+            session_ref: Some(token.reference()),
+            detail,
+        };
+        audit::record(&txn, ev, now).await?;
+        let queued = match (outcome.succeeded, &outcome.notice) {
+            (true, Some(notice)) => notify(state, &txn, &l.tenant, user, notice, now).await?,
+            _ => false,
+        };
+        txn.commit().await.map_err(StoreError::from)?;
+        if queued {
+            state.outbox_ready.notify_one();
+        }
+        Ok(())
+    })
+}

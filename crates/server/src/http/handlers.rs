@@ -1,0 +1,163 @@
+//! One handler per endpoint of [`ea_api::endpoints`], each a few lines: extract, hand one call to
+//! the service layer, reply with the endpoint's own response type and success status.
+
+use super::Reply;
+use super::extract::JsonBody;
+use crate::state::AppState;
+use crate::token::{RelyingPartyKey, SessionToken};
+use crate::{actions, relying, verification};
+use axum::extract::State;
+use ea_api::endpoints as e;
+use ea_api::*;
+use verification::Op;
+use zeroize::Zeroizing;
+
+type S = State<AppState>;
+
+pub async fn health(State(s): S) -> Reply<e::Health> {
+    Reply::health(s.store.ping().await.is_ok())
+}
+
+pub async fn start_session(
+    State(s): S,
+    JsonBody(r): JsonBody<StartSessionRequest>,
+) -> Reply<e::StartSession> {
+    verification::start(&s, &r.tenant, &r.username).await.into()
+}
+
+pub async fn get_session(State(s): S, t: SessionToken) -> Reply<e::GetSession> {
+    verification::view(&s, &t).await.into()
+}
+
+pub async fn choose_flow(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<ChooseFlowRequest>,
+) -> Reply<e::ChooseFlow> {
+    verification::step(&s, &t, Op::ChooseFlow(r.flow_id))
+        .await
+        .into()
+}
+
+pub async fn get_contacts(State(s): S, t: SessionToken) -> Reply<e::GetContacts> {
+    verification::contacts(&s, &t).await.into()
+}
+
+pub async fn confirm_contact(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<ConfirmContactRequest>,
+) -> Reply<e::ConfirmContact> {
+    let op = Op::ConfirmContact {
+        contact_id: r.contact_id,
+        value: Zeroizing::new(r.value),
+    };
+    verification::step(&s, &t, op).await.into()
+}
+
+pub async fn resend_code(State(s): S, t: SessionToken) -> Reply<e::ResendCode> {
+    verification::step(&s, &t, Op::Resend).await.into()
+}
+
+pub async fn verify_code(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<VerifyCodeRequest>,
+) -> Reply<e::VerifyCode> {
+    verification::step(&s, &t, Op::VerifyCode(Zeroizing::new(r.code)))
+        .await
+        .into()
+}
+
+pub async fn answer_questions(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<AnswerQuestionsRequest>,
+) -> Reply<e::AnswerQuestions> {
+    let answers = r
+        .answers
+        .into_iter()
+        .map(|a| (a.question_id, Zeroizing::new(a.answer)))
+        .collect();
+    verification::step(&s, &t, Op::Answer(answers)).await.into()
+}
+
+pub async fn verify_totp(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<TotpVerifyRequest>,
+) -> Reply<e::VerifyTotp> {
+    verification::step(&s, &t, Op::Totp(Zeroizing::new(r.code)))
+        .await
+        .into()
+}
+
+pub async fn resync_totp(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<TotpResyncRequest>,
+) -> Reply<e::ResyncTotp> {
+    let op = Op::TotpResync(Zeroizing::new(r.first_code), Zeroizing::new(r.second_code));
+    verification::step(&s, &t, op).await.into()
+}
+
+pub async fn get_actions(State(s): S, t: SessionToken) -> Reply<e::GetActions> {
+    verification::actions(&s, &t).await.into()
+}
+
+pub async fn get_password_policy(State(s): S, t: SessionToken) -> Reply<e::GetPasswordPolicy> {
+    actions::directory::password_policy(&s, &t).await.into()
+}
+
+pub async fn get_emergency_code_limits(
+    State(s): S,
+    t: SessionToken,
+) -> Reply<e::GetEmergencyCodeLimits> {
+    actions::emergency::limits(&s, &t).await.into()
+}
+
+pub async fn reset_password(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<ResetPasswordRequest>,
+) -> Reply<e::ResetPassword> {
+    actions::directory::reset_password(&s, &t, Zeroizing::new(r.new_password))
+        .await
+        .into()
+}
+
+pub async fn unblock_user(State(s): S, t: SessionToken) -> Reply<e::UnblockUser> {
+    actions::directory::unblock_user(&s, &t).await.into()
+}
+
+pub async fn issue_emergency_code(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<IssueEmergencyCodeRequest>,
+) -> Reply<e::IssueEmergencyCode> {
+    actions::emergency::issue(&s, &t, r).await.into()
+}
+
+pub async fn card_cryptogram(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<CardCryptogramRequest>,
+) -> Reply<e::CardCryptogram> {
+    actions::card::cryptogram(&s, &t, r).await.into()
+}
+
+pub async fn card_result(
+    State(s): S,
+    t: SessionToken,
+    JsonBody(r): JsonBody<CardResultRequest>,
+) -> Reply<e::CardResult> {
+    actions::card::result(&s, &t, r).await.into()
+}
+
+pub async fn validate_emergency_code(
+    State(s): S,
+    k: RelyingPartyKey,
+    JsonBody(r): JsonBody<ValidateCodeRequest>,
+) -> Reply<e::ValidateEmergencyCode> {
+    relying::validate(&s, &k, r).await.into()
+}

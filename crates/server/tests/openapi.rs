@@ -1,0 +1,126 @@
+//! The OpenAPI document is built from the endpoint declarations, committed as
+//! `docs/openapi.json` (regenerate with `UPDATE_OPENAPI=1 cargo test -p ea-server --test openapi`),
+//! and agrees with what the router serves and with the field limits the server enforces.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::Harness;
+use ea_api::endpoints::{ALL, HttpMethod};
+use ea_api::limits;
+use serde_json::Value;
+
+fn document() -> Value {
+    serde_json::to_value(ea_server::http::openapi::build()).unwrap()
+}
+
+#[test]
+fn committed_document_matches_the_declarations() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    let want = serde_json::to_string_pretty(&document()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{path} is out of date: run `UPDATE_OPENAPI=1 cargo test -p ea-server --test openapi`"
+    );
+}
+
+#[tokio::test]
+async fn the_router_serves_every_declared_endpoint_and_the_document_serves_the_same() {
+    let h = Harness::new().await;
+    for e in ALL {
+        let (st, v) = h.request(e.method.as_str(), e.path, None, None).await;
+        assert_ne!(
+            st,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {}",
+            e.method.as_str(),
+            e.path
+        );
+        assert!(
+            v["code"] != "not_found",
+            "{} {} is declared but not routed",
+            e.method.as_str(),
+            e.path
+        );
+        let other = match e.method {
+            HttpMethod::Get => "POST",
+            HttpMethod::Post => "GET",
+        };
+        let (st, _) = h.request(other, e.path, None, None).await;
+        assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED, "{other} {}", e.path);
+    }
+    let (st, served) = h.request("GET", "/v1/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(served, document());
+}
+
+#[test]
+fn every_operation_lists_its_statuses_and_the_codes_behind_them() {
+    let doc = document();
+    for e in ALL {
+        let method = e.method.as_str().to_lowercase();
+        let responses = &doc["paths"][e.path][&method]["responses"];
+        let listed: Vec<u16> = responses
+            .as_object()
+            .unwrap_or_else(|| panic!("{} has no responses", e.path))
+            .keys()
+            .map(|k| k.parse().unwrap())
+            .collect();
+        let want: Vec<u16> = ea_server::http::openapi::statuses(e).into_keys().collect();
+        assert_eq!(listed, want, "{}", e.path);
+        assert!(listed.contains(&e.ok));
+        if e.request.is_some() {
+            for s in ["400", "413", "415"] {
+                assert!(responses[s].is_object(), "{} lacks {s}", e.path);
+            }
+        }
+        assert!(
+            responses["500"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("`internal`")
+        );
+    }
+}
+
+#[test]
+fn field_limits_in_the_document_are_the_enforced_ones() {
+    let doc = document();
+    let prop = |schema: &str, field: &str| {
+        doc["components"]["schemas"][schema]["properties"][field].clone()
+    };
+    let cases = [
+        ("StartSessionRequest", "tenant", limits::TENANT),
+        ("StartSessionRequest", "username", limits::USERNAME),
+        ("ChooseFlowRequest", "flow_id", limits::FLOW_ID),
+        ("ConfirmContactRequest", "value", limits::CONTACT),
+        ("VerifyCodeRequest", "code", limits::CODE),
+        ("QuestionAnswer", "answer", limits::ANSWER),
+        ("TotpVerifyRequest", "code", limits::CODE),
+        ("TotpResyncRequest", "first_code", limits::CODE),
+        ("TotpResyncRequest", "second_code", limits::CODE),
+        ("ResetPasswordRequest", "new_password", limits::PASSWORD),
+        ("CardCryptogramRequest", "serial", limits::SERIAL_HEX),
+        ("CardResultRequest", "serial", limits::SERIAL_HEX),
+        ("ValidateCodeRequest", "username", limits::USERNAME),
+        ("ValidateCodeRequest", "code", limits::EMERGENCY_CODE),
+    ];
+    for (schema, field, max) in cases {
+        let p = prop(schema, field);
+        assert_eq!(p["maxLength"], max, "{schema}.{field}: {p}");
+    }
+    assert_eq!(
+        prop("AnswerQuestionsRequest", "answers")["maxItems"],
+        limits::ANSWERS
+    );
+    // Text fields may not be blank: the schema says so, so a generated request cannot be
+    // schema-valid and refused as empty.
+    assert_eq!(prop("StartSessionRequest", "tenant")["minLength"], 1);
+    assert!(prop("StartSessionRequest", "tenant")["pattern"].is_string());
+}
