@@ -75,9 +75,17 @@ if [ "$mode" = test ]; then
     say "installing tauri-driver"
     cargo install tauri-driver --version '^2' --locked
   fi
-  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
-    say "creating .venv with aiosmtpd"
+  # Licences, banned crates and sources of the dependency tree (deny.toml).
+  if ! cargo deny --version >/dev/null 2>&1; then
+    say "installing cargo-deny"
+    cargo install cargo-deny --version '^0.20' --locked
+  fi
+  # The SMTP server of the end-to-end test, and the OpenAPI-driven fuzzer of the API.
+  if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6'
+  fi
+  if ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null || [ ! -x .venv/bin/schemathesis ]; then
+    say "installing aiosmtpd and schemathesis into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6' 'schemathesis==4.32.5'
   fi
 fi

@@ -17,6 +17,14 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --examples --locked -- -D warnings
+say "cargo deny: licences, bans, sources"
+cargo deny --log-level error check licenses bans sources
+if timeout 120 cargo deny --log-level error fetch db >/dev/null 2>&1; then
+  say "cargo deny: advisories"
+  cargo deny --log-level error check advisories
+else
+  say "cargo deny: advisories skipped (the advisory database could not be fetched from this machine)"
+fi
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 pg_dir=""
@@ -56,6 +64,9 @@ EA_DESKTOP_E2E=1 EA_CARD_E2E=1 EA_KEYRING_E2E=1 dbus-run-session -- sh -c '
   exec xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked'
 unset XDG_DATA_HOME
 rm -rf "$keyring_dir"
+
+say "API fuzzing: every answer documented, no schema-valid request refused as malformed"
+./scripts/api-fuzz.sh
 
 say "browser tests of every screen"
 npm run test:browser

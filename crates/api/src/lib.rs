@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 pub mod endpoints;
 pub mod error;
+pub mod integer;
 pub mod vocab;
 
 pub use error::{ErrorCode, ErrorKind};
@@ -164,6 +165,8 @@ pub struct ChooseFlowRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmContactRequest {
+    #[serde(with = "integer::required")]
+    #[ts(as = "u32")]
     pub contact_id: u32,
     #[schema(
         min_length = 1,
@@ -196,6 +199,8 @@ pub struct AnswerQuestionsRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionAnswer {
+    #[serde(with = "integer::required")]
+    #[ts(as = "i64")]
     pub question_id: i64,
     #[schema(
         min_length = 1,
@@ -287,10 +292,16 @@ pub struct EmergencyCodeLimitsView {
 #[serde(deny_unknown_fields)]
 pub struct IssueEmergencyCodeRequest {
     #[schema(minimum = 1)]
+    #[serde(default, with = "integer::optional")]
+    #[ts(as = "Option<u32>")]
     pub max_uses: Option<u32>,
     /// Unix seconds; defaults to now.
+    #[serde(default, with = "integer::optional")]
+    #[ts(as = "Option<i64>")]
     pub valid_from: Option<i64>,
     /// Unix seconds, exclusive.
+    #[serde(default, with = "integer::optional")]
+    #[ts(as = "Option<i64>")]
     pub valid_to: Option<i64>,
 }
 
@@ -317,6 +328,8 @@ pub struct CardCryptogramRequest {
     pub challenge: String,
     /// Length of the new PIN, for the audit log only; the PIN never leaves the desktop.
     #[schema(minimum = 4, maximum = 16)]
+    #[serde(default, with = "integer::optional")]
+    #[ts(as = "Option<u32>")]
     pub new_pin_length: Option<u32>,
     /// Where the cryptogram goes: written to the card by the app (the default), or shown on
     /// screen to be typed elsewhere (the QR path and the helpdesk form). Audited as such.
@@ -351,6 +364,8 @@ pub struct CardResultRequest {
     pub serial: String,
     pub outcome: CardOutcome,
     /// Admin-key tries the card reports left, if known.
+    #[serde(default, with = "integer::optional")]
+    #[ts(as = "Option<u32>")]
     pub tries_left: Option<u32>,
 }
 
