@@ -25,7 +25,7 @@ impl<T: TryFrom<i128>> Visitor<'_> for Integer<T> {
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
         // 2^63: beyond it no field of ours has room, and the cast below stays exact.
-        if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.223_372_036_854_775_808e18 {
+        if v.is_finite() && v.fract() == 0.0 && v.abs() < 2f64.powi(63) {
             T::try_from(v as i128).map_err(|_| E::invalid_value(de::Unexpected::Float(v), &self))
         } else {
             Err(E::invalid_value(de::Unexpected::Float(v), &self))
