@@ -1,0 +1,236 @@
+//! The `ea-server` command line: global options, the command tree, and what every command shares
+//! (the resolved configuration, opening the store, loading the keys). Each resource has its own
+//! module with its subcommands and their handling.
+
+pub mod audit;
+pub mod card;
+pub mod code;
+pub mod flow;
+pub mod rp;
+pub mod serve;
+pub mod tenant;
+pub mod user;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ea_server::config::ServerConfig;
+use ea_server::keys::{self, Keys};
+use ea_store::Store;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ea-server",
+    version,
+    about = "Emergency Access verification server and admin tool"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Configuration file (TOML); flags override it.
+    #[arg(long, global = true, env = "EA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the default SQLite database (ea.db) and key file (kek).
+    #[arg(long, global = true, env = "EA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://user@host/db.
+    #[arg(long, global = true, env = "EA_DATABASE")]
+    database: Option<String>,
+    /// File holding the base64 key-encryption key (EA_KEK takes precedence).
+    #[arg(long, global = true)]
+    kek_file: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "EA_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP(S) server.
+    Serve(serve::ServeArgs),
+    /// Create or refresh the demo tenant and print how to log in as its users.
+    Demo {
+        /// Where the dev sink writes codes (shown in the printout).
+        #[arg(long, default_value = "messages.log")]
+        codes_file: String,
+    },
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCmd),
+    /// Manage verification flows.
+    #[command(subcommand)]
+    Flow(flow::FlowCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCmd),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
+    /// Relying parties that validate emergency codes.
+    #[command(subcommand)]
+    Rp(rp::RpCmd),
+    /// Emergency access codes.
+    #[command(subcommand)]
+    Code(code::CodeCmd),
+    /// Smart cards and their admin keys.
+    #[command(subcommand)]
+    Card(card::CardCmd),
+    /// Make a client key for desktop apps and print the hash to put in the server configuration.
+    ClientKey,
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// The configuration file and the flags, resolved once for the command.
+pub struct Ctx {
+    pub config: ServerConfig,
+    database: String,
+    kek_file: Option<PathBuf>,
+}
+
+impl Ctx {
+    pub fn resolve(c: &Common) -> anyhow::Result<Ctx> {
+        let config = match &c.config {
+            Some(p) => ServerConfig::load(p)?,
+            None => ServerConfig::default(),
+        };
+        if let Some(d) = &c.data_dir {
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("cannot create data directory {}", d.display()))?;
+        }
+        let database = c
+            .database
+            .clone()
+            .or_else(|| config.database.clone())
+            .or_else(|| {
+                c.data_dir
+                    .as_ref()
+                    .map(|d| format!("sqlite:{}", d.join("ea.db").display()))
+            })
+            .context("no database: pass --database URL or --data-dir DIR")?;
+        let kek_file = c
+            .kek_file
+            .clone()
+            .or_else(|| config.kek_file.clone())
+            .or_else(|| c.data_dir.as_ref().map(|d| d.join("kek")));
+        Ok(Ctx {
+            config,
+            database,
+            kek_file,
+        })
+    }
+
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        Store::connect(&self.database)
+            .await
+            .with_context(|| format!("cannot open database {}", redact(&self.database)))
+    }
+
+    /// The keys; `create` makes the key file when there is none (the demo only).
+    pub fn keys(&self, create: bool) -> anyhow::Result<Keys> {
+        let kek = match (&self.kek_file, create) {
+            (Some(f), true) if std::env::var_os("EA_KEK").is_none() => keys::load_or_create_kek(f)?,
+            (f, _) => keys::load_kek(f.as_deref())?,
+        };
+        Ok(Keys::new(kek))
+    }
+
+    /// The store and the tenant named `slug` in it.
+    pub async fn tenant(&self, slug: &str) -> anyhow::Result<(Store, ea_store::tenants::Tenant)> {
+        let store = self.open().await?;
+        let t = ea_server::admin::tenant_by_slug(&store, slug).await?;
+        Ok((store, t))
+    }
+}
+
+/// A file's text, or an error naming the file.
+pub fn read(file: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Makes a client key for desktop apps; only its hash goes into the server configuration.
+fn print_client_key() -> anyhow::Result<()> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let key = format!(
+        "ea_ck_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    );
+    let hash = ea_server::token::SessionToken::hash_of(&key);
+    println!("client key (enter it in the desktop app's settings; shown only now):\n{key}\n");
+    println!("add its hash to the server configuration:\nclient_key_hashes = [\"{hash}\"]");
+    Ok(())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    ea_server::serve::install_crypto();
+    if let Command::ClientKey = cli.command {
+        // Needs neither a database nor a key.
+        return print_client_key();
+    }
+    let ctx = Ctx::resolve(&cli.common)?;
+    match cli.command {
+        Command::Serve(a) => a.run(&ctx).await,
+        Command::Demo { codes_file } => serve::demo(&ctx, &codes_file).await,
+        Command::Tenant(c) => c.run(&ctx).await,
+        Command::Flow(c) => c.run(&ctx).await,
+        Command::User(c) => c.run(&ctx).await,
+        Command::Audit(c) => c.run(&ctx).await,
+        Command::Rp(c) => c.run(&ctx).await,
+        Command::Code(c) => c.run(&ctx).await,
+        Command::Card(c) => c.run(&ctx).await,
+        Command::ClientKey => print_client_key(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_hidden() {
+        assert_eq!(
+            super::redact("postgres://ea:secret@db/ea"),
+            "postgres://ea:***@db/ea"
+        );
+        assert_eq!(super::redact("postgres://ea@db/ea"), "postgres://ea@db/ea");
+        assert_eq!(super::redact("sqlite:/x/ea.db"), "sqlite:/x/ea.db");
+    }
+}

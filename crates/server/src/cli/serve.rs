@@ -1,0 +1,73 @@
+//! `ea-server serve` and `ea-server demo`.
+
+use super::Ctx;
+use clap::Args;
+use ea_core::answers::HashCost;
+use ea_server::clock::SystemClock;
+use ea_server::config::{DevSinkConfig, TlsConfig};
+use ea_server::dispatch::Transports;
+use ea_server::{demo as demo_data, serve, state::AppState};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (plain HTTP only on loopback).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// TLS certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Append SMS and email messages of the listed tenants to this file instead of sending them.
+    #[arg(long)]
+    dev_sink: Option<PathBuf>,
+    /// Tenants whose messages go to the dev sink.
+    #[arg(long, value_delimiter = ',', default_value = "demo")]
+    dev_sink_tenants: Vec<String>,
+}
+
+impl ServeArgs {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let store = ctx.open().await?;
+        let keys = ctx.keys(false)?;
+        let mut dispatch = ctx.config.dispatch.clone();
+        if let Some(path) = self.dev_sink {
+            dispatch.dev_sink = Some(DevSinkConfig {
+                path,
+                tenants: self.dev_sink_tenants,
+            });
+        }
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
+            _ => ctx.config.tls.clone(),
+        };
+        let listen = self
+            .listen
+            .or(ctx.config.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        serve::check_listen(listen, tls.as_ref())?;
+        let transports = Transports::from_config(&dispatch)?;
+        let state = AppState::new(
+            store,
+            keys,
+            Arc::new(SystemClock),
+            dispatch,
+            HashCost::RECOMMENDED,
+        )
+        .with_client_keys(ctx.config.client_key_hashes.clone());
+        serve::run(state, transports, listen, tls).await
+    }
+}
+
+/// Creates or refreshes the demo tenant and prints how to log in as its users.
+pub async fn demo(ctx: &Ctx, codes_file: &str) -> anyhow::Result<()> {
+    let store = ctx.open().await?;
+    let keys = ctx.keys(true)?;
+    let text = demo_data::setup(&store, &keys, HashCost::RECOMMENDED, codes_file).await?;
+    print!("{text}");
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `ea-server user …`: importing users and setting their account flags.
+
+use super::Ctx;
+use clap::Subcommand;
+use ea_core::answers::HashCost;
+use ea_server::{admin, admin_actions};
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Import users from JSON (answers are hashed, TOTP secrets sealed); all or nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Disable an account: its verifications may no longer perform actions.
+    Disable {
+        username: String,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        username: String,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Mark an account as blocked in the built-in directory (what `unblock_user` clears).
+    Block {
+        username: String,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+impl UserCmd {
+    pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        let (username, tenant, flag, on) = match self {
+            UserCmd::Import { file, tenant } => {
+                let (store, t) = ctx.tenant(&tenant).await?;
+                let keys = ctx.keys(false)?;
+                let n =
+                    admin::import_users(&store, &t, &keys, HashCost::RECOMMENDED, &file).await?;
+                println!("{n} user(s) imported into {}", t.slug);
+                return Ok(());
+            }
+            UserCmd::Disable { username, tenant } => (username, tenant, "disabled", true),
+            UserCmd::Enable { username, tenant } => (username, tenant, "disabled", false),
+            UserCmd::Block { username, tenant } => (username, tenant, "blocked", true),
+        };
+        let (store, t) = ctx.tenant(&tenant).await?;
+        admin_actions::set_user_flag(&store, &t, &username, flag, on).await?;
+        println!("{username}: {}{flag}", if on { "" } else { "not " });
+        Ok(())
+    }
+}
