@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 [ -d ui/dist ] || npm run build --silent
 cargo build --workspace --examples --bins --locked
+cargo build -p ea-card --features testkit --bin ea-virtual-card --example unblock_bench --locked
 echo "== API timing: known vs unknown users"
 ./target/debug/examples/timing
 echo

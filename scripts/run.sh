@@ -11,6 +11,8 @@ listen=${EA_LISTEN:-127.0.0.1:8080}
 data=.ea-demo
 npm run build --silent
 cargo build --workspace --locked
+# The virtual card for pcscd (feature `testkit`: never part of the desktop app).
+cargo build -p ea-card --features testkit --bin ea-virtual-card --locked
 mkdir -p "$data"
 ./target/debug/ea-server --data-dir "$data" demo --codes-file "$data/messages.log"
 

@@ -53,6 +53,8 @@ fi
 
 say "cargo test (in a virtual display for the desktop end-to-end test; pcscd for the card tests)"
 cargo build --workspace --locked
+# The virtual card for pcscd (feature `testkit`: never part of the desktop app).
+cargo build -p ea-card --features testkit --bin ea-virtual-card --locked
 # EA_DESKTOP_E2E and EA_CARD_E2E turn "skipped" into "failed" for the desktop and card tests:
 # here everything they need is installed. The card tests start pcscd when none runs.
 # The run happens inside a private D-Bus session with an unlocked gnome-keyring (its files in a

@@ -8,31 +8,15 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use ea_core::totp::{TotpParams, code_at};
+use ea_testkit::{Running, eventually, free_port, which};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const KEK: &str = "ZGVza3RvcC1lMmUta2V5LWZvci1kZW1vLWRhdGEtMzI=";
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        // SIGTERM lets tauri-driver stop WebKitWebDriver too (SIGKILL would leave it running).
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn app_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_emergency-access"))
@@ -43,14 +27,6 @@ fn server_binary() -> PathBuf {
         "ea-server.exe"
     } else {
         "ea-server"
-    })
-}
-
-fn which(cmd: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(cmd))
-            .find(|f| f.is_file())
     })
 }
 
@@ -70,15 +46,8 @@ fn missing_prerequisite() -> Option<String> {
     None
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
 struct Demo {
-    _server: Proc,
+    _server: Running,
     url: String,
     sink: PathBuf,
     data: PathBuf,
@@ -143,7 +112,7 @@ fn start_server(dir: &Path) -> Demo {
         .expect("address")
         .to_owned();
     Demo {
-        _server: Proc(child),
+        _server: Running(child),
         url,
         sink,
         data,
@@ -152,18 +121,9 @@ fn start_server(dir: &Path) -> Demo {
     }
 }
 
-async fn wait_until<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits up to 20 s for `f` to give a value.
+async fn wait_until<T>(what: &str, f: impl AsyncFnMut() -> Option<T>) -> T {
+    eventually(what, Duration::from_secs(20), f).await
 }
 
 /// How many messages the dev sink holds so far.
@@ -765,7 +725,7 @@ async fn desktop_app_completes_the_flows() {
 
     let qr = QrInputs::new(tmp.path());
     let (port, native) = (free_port(), free_port());
-    let driver = Proc(
+    let driver = Running(
         Command::new("tauri-driver")
             .args([
                 "--port",

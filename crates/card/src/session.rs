@@ -3,11 +3,15 @@
 //! would set a PIN without a successful admin authentication does not compile:
 //!
 //! ```compile_fail
-//! use ea_card::{CardSession, Pin, Profile};
-//! use ea_card::virtual_card::{VirtualCard, VirtualCardConfig};
-//! let card = VirtualCard::new(VirtualCardConfig::demo());
+//! use ea_card::{CardError, CardSession, CardTransport, Pin, Profile};
+//! struct AnyCard;
+//! impl CardTransport for AnyCard {
+//!     fn transmit(&mut self, _: &[u8]) -> Result<Vec<u8>, CardError> {
+//!         Ok(vec![0x90, 0x00])
+//!     }
+//! }
 //! let profile = Profile::iso7816();
-//! let session = CardSession::open(card, profile.clone()).unwrap();
+//! let session = CardSession::open(AnyCard, profile.clone()).unwrap();
 //! let pin = Pin::new("123456", &profile.pin).unwrap();
 //! session.set_pin(&pin); // error: no method `set_pin` on CardSession<_, Selected>
 //! ```

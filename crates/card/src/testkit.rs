@@ -1,21 +1,13 @@
 //! Helpers for tests and benchmarks that go through a real pcscd: start pcscd when none answers,
-//! and insert a virtual card (`ea-virtual-card`) into one of vpcd's two slots.
+//! and insert a virtual card (`ea-virtual-card`) into one of vpcd's two slots. Processes are
+//! guarded by [`ea_testkit::Running`], so a failing test leaves none behind.
 
 use crate::CardError;
+pub use ea_testkit::Running;
+use ea_testkit::poll_until;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A child process stopped when dropped.
-#[derive(Debug)]
-pub struct Running(pub Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// Makes sure pcscd answers; starts one (returned, stopped on drop) if none runs.
 /// `Err(reason)` where pcscd cannot run on this machine.
@@ -25,21 +17,16 @@ pub fn ensure_pcscd() -> Result<Option<Running>, String> {
         Err(CardError::NoService) => {}
         Err(e) => return Err(format!("PC/SC error: {e}")),
     }
-    let child = Command::new("pcscd")
-        .args(["-f", "-a"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .map_err(|e| format!("pcscd cannot be started: {e}"))?;
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if crate::pcsc::readers().is_ok() {
-            return Ok(Some(child));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err("pcscd started but does not answer".into())
+    let child = Running::spawn(
+        Command::new("pcscd")
+            .args(["-f", "-a"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .map_err(|e| format!("pcscd cannot be started: {e}"))?;
+    poll_until(Duration::from_secs(5), || crate::pcsc::readers().ok())
+        .map(|_| Some(child))
+        .ok_or_else(|| "pcscd started but does not answer".into())
 }
 
 /// The reader name suffix of vpcd's slot for `port` (35963 → "00 00", 35964 → "00 01").
@@ -55,32 +42,32 @@ pub fn insert_virtual_card(
     state: &Path,
     extra: &[&str],
 ) -> Result<(Running, String), String> {
-    let child = Command::new(binary)
-        .args([
-            "--vpcd",
-            &format!("127.0.0.1:{port}"),
-            "--state",
-            &state.display().to_string(),
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Running)
-        .map_err(|e| format!("{}: {e}", binary.display()))?;
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        if let Ok(readers) = crate::pcsc::readers()
-            && let Some(r) = readers
-                .iter()
+    let child = Running::spawn(
+        Command::new(binary)
+            .args([
+                "--vpcd",
+                &format!("127.0.0.1:{port}"),
+                "--state",
+                &state.display().to_string(),
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .map_err(|e| format!("{}: {e}", binary.display()))?;
+    let reader = poll_until(Duration::from_secs(10), || {
+        crate::pcsc::readers().ok().and_then(|readers| {
+            readers
+                .into_iter()
                 .find(|r| r.name.ends_with(slot(port)) && r.card_present)
-        {
-            return Ok((child, r.name.clone()));
-        }
-        std::thread::sleep(Duration::from_millis(50));
+                .map(|r| r.name)
+        })
+    });
+    match reader {
+        Some(name) => Ok((child, name)),
+        None => Err(format!(
+            "the virtual card did not appear in slot {}",
+            slot(port)
+        )),
     }
-    Err(format!(
-        "the virtual card did not appear in slot {}",
-        slot(port)
-    ))
 }

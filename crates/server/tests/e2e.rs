@@ -10,13 +10,14 @@ use axum::routing::post;
 use axum::{Json, Router};
 use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::totp::{TotpParams, code_at};
+use ea_testkit::{Running, eventually, free_port};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SECRET_B32: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const ANSWERS: [(&str, &str); 3] = [
@@ -24,14 +25,6 @@ const ANSWERS: [(&str, &str); 3] = [
     ("Birth city?", "Zürich"),
     ("First school?", "Hillside"),
 ];
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ea-server")
@@ -85,13 +78,6 @@ fn refused(out: std::process::Output, needles: &[&str]) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
 #[derive(Default)]
 struct Gateway {
     messages: Mutex<Vec<Value>>,
@@ -120,18 +106,9 @@ async fn gateway_sms(
     StatusCode::ACCEPTED
 }
 
+/// Waits up to 30 s for `f` to give a value.
 async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(what, Duration::from_secs(30), async || f()).await
 }
 
 fn digits(text: &str, len: usize) -> Option<String> {
@@ -208,7 +185,7 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         .read_line(&mut line)
         .expect("smtp ready");
     assert_eq!(line.trim(), "ready");
-    let _smtp = Proc(smtp);
+    let _smtp = Running(smtp);
 
     // Configure the server through its CLI, including refusals of bad input.
     let config = format!(
@@ -375,7 +352,7 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("listening line");
-    let _server = Proc(child);
+    let _server = Running(child);
     let base = line
         .trim()
         .strip_prefix("listening on ")
