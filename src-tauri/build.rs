@@ -20,6 +20,8 @@ fn main() {
         "unblock_user",
         "get_emergency_code_limits",
         "issue_emergency_code",
+        "check_password",
+        "check_emergency_code",
         "card_support",
         "card_readers",
         "card_status",

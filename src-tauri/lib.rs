@@ -5,6 +5,7 @@ pub mod card;
 pub mod client;
 pub mod commands;
 pub mod error;
+pub mod rules;
 pub mod scan;
 pub mod secrets;
 pub mod settings;
@@ -107,6 +108,8 @@ pub fn run() {
             commands::unblock_user,
             commands::get_emergency_code_limits,
             commands::issue_emergency_code,
+            rules::check_password,
+            rules::check_emergency_code,
             card::card_support,
             card::card_readers,
             card::card_status,

@@ -54,6 +54,12 @@ async function expectError(page, part) {
   const text = await alert.innerText();
   assert(text.includes(part), `error "${text}" should contain "${part}"`);
 }
+/** Waits (2 s at most) until the rule `id` shows `ok` (`'true'`, `'false'` or `'null'`). */
+async function ruleIs(page, id, ok) {
+  await page.waitForFunction(([i, o]) => document.querySelector(`[data-rule="${i}"]`)?.getAttribute('data-ok') === o, [id, ok], { timeout: 2000 }).catch(() => {});
+  return (await page.locator(`[data-rule="${id}"]`).getAttribute('data-ok')) === ok;
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
@@ -146,15 +152,20 @@ const tests = {
     await page.click('[data-action="reset_password"]');
     await expectHeading(page, 'Choose a new password');
     await page.fill('#pw1', 'alice');
-    const rule = (id) => page.locator(`[data-rule="${id}"]`).getAttribute('data-ok');
-    assert((await rule('min_length')) === 'false' && (await rule('username')) === 'false', 'live rules fail');
+    assert((await ruleIs(page, 'min_length', 'false')) && (await ruleIs(page, 'username', 'false')), 'live rules fail');
     assert(await page.locator('button[type=submit]').isDisabled(), 'cannot submit a failing password');
     await page.fill('#pw1', 'Password12345');
     await page.fill('#pw2', 'Password12345');
-    assert((await rule('min_length')) === 'true' && (await rule('match')) === 'true', 'live rules pass');
+    assert((await ruleIs(page, 'min_length', 'true')) && (await ruleIs(page, 'match', 'true')), 'live rules pass');
+    assert(await ruleIs(page, 'common', 'false'), 'a common password is refused as it is typed');
+    assert(await page.locator('button[type=submit]').isDisabled(), 'cannot submit a common password');
+    // The organisation's display name only the server knows: its refusal shows on the rule.
+    await page.fill('#pw1', 'Example Bank vault 7');
+    await page.fill('#pw2', 'Example Bank vault 7');
+    assert(await ruleIs(page, 'tenant', 'null'), 'the organisation rule is not claimed before the server judged');
     await page.click('button[type=submit]');
     await expectError(page, 'does not meet every rule');
-    assert((await rule('common')) === 'false', 'server violation shown on its rule');
+    assert(await ruleIs(page, 'tenant', 'false'), 'server violation shown on its rule');
     await shot(page, '09-password-rules');
     await page.fill('#pw1', 'violet staple orbit canyon');
     await page.fill('#pw2', 'violet staple orbit canyon');

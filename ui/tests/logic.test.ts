@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatSeconds, secondsLeft } from '../src/lib/countdown';
-import { check, localToUnix } from '../src/lib/emergencyForm';
+import { localToUnix, read, type EmergencyForm } from '../src/lib/emergencyForm';
+import { limitViolations, passwordViolations } from '../src/platform/fakeRules';
 import { canSubmit, charCount, evaluate } from '../src/lib/passwordRules';
 import { catalogs, format, LANGS, pickLang, translateError } from '../src/i18n';
 import type { PasswordPolicyView, PasswordViolation } from '../src/api/types';
@@ -20,8 +21,10 @@ describe('countdown', () => {
 
 describe('password rules', () => {
   const policy: PasswordPolicyView = { min_length: 12, max_length: 128, required_classes: ['digit'], forbids_username: true, forbids_common: true };
+  // The shell evaluates the rules with ea-core (tested in Rust); the simulated host stands in here.
+  const checked = (pw: string) => passwordViolations(policy, pw, 'alice', 'demo');
   const state = (pw: string, repeat = pw, violations: PasswordViolation[] = []) =>
-    Object.fromEntries(evaluate(policy, pw, repeat, 'alice', violations).map((r) => [r.id, r.ok]));
+    Object.fromEntries(evaluate(policy, pw, repeat, checked(pw), violations).map((r) => [r.id, r.ok]));
 
   it('evaluates as the user types', () => {
     expect(state('')).toMatchObject({ min_length: null, digit: null, username: null, match: null });
@@ -36,16 +39,26 @@ describe('password rules', () => {
   });
 
   it('marks rules the server refused and blocks submission until they hold', () => {
-    const rules = evaluate(policy, 'Password12345', 'Password12345', 'alice', ['common']);
+    const rules = evaluate(policy, 'Password12345', 'Password12345', checked('Password12345'), ['common']);
     expect(rules.find((r) => r.id === 'common')?.ok).toBe(false);
     expect(canSubmit(rules)).toBe(false);
-    expect(canSubmit(evaluate(policy, 'violet staple 7 orbit', 'violet staple 7 orbit', 'alice'))).toBe(true);
+    expect(canSubmit(evaluate(policy, 'violet staple 7 orbit', 'violet staple 7 orbit', checked('violet staple 7 orbit')))).toBe(true);
+    // Until the shell answered, nothing is claimed either way, and the form waits.
+    const unknown = evaluate(policy, 'violet staple 7 orbit', 'violet staple 7 orbit', null);
+    expect(unknown.find((r) => r.id === 'min_length')?.ok).toBe(null);
+    expect(canSubmit(unknown)).toBe(false);
   });
 });
 
 describe('emergency code form', () => {
   const limits = { length: 10, max_uses: 10, max_validity_seconds: 30 * 86400 };
   const now = Math.floor(new Date('2030-01-01T12:00').getTime() / 1000);
+
+  // What the form reads, then the limits as the shell checks them (the simulated host here).
+  const check = (form: EmergencyForm, l: typeof limits, nowUnix: number) => {
+    const r = read(form);
+    return { problems: r.request ? limitViolations(l, r.request, nowUnix) : r.problems, request: r.request };
+  };
 
   it('needs uses or an end date, within the limits', () => {
     expect(check({ uses: '', from: '', to: '' }, limits, now).problems).toEqual(['unlimited']);

@@ -63,7 +63,7 @@ pub enum ErrorCode {
 
     // --- The request itself ---
     InvalidJson {
-        /// serde's description: names fields and types, never echoes values.
+        /// serde's description with the field and the expected type; the value sent is left out.
         reason: String,
     },
     UnsupportedMediaType {},

@@ -73,11 +73,25 @@ impl Loaded {
 
 /// Loads the session for `token`; unknown and expired sessions are refused here.
 pub async fn load(state: &AppState, token: &SessionToken) -> ServiceResult<Loaded> {
+    load_with(state, token, false).await
+}
+
+/// Loads the session even when it has expired: an action that began in time is finished
+/// (audited, notified) whatever the clock says when its bookkeeping is retried.
+pub async fn load_even_expired(state: &AppState, token: &SessionToken) -> ServiceResult<Loaded> {
+    load_with(state, token, true).await
+}
+
+async fn load_with(
+    state: &AppState,
+    token: &SessionToken,
+    expired_ok: bool,
+) -> ServiceResult<Loaded> {
     let db = state.store.db();
     let (session, version, tenant_id) = sessions::load(db, &token.hash)
         .await?
         .ok_or(ErrorCode::SessionUnknown {})?;
-    if state.now() >= session.expires_at {
+    if !expired_ok && state.now() >= session.expires_at {
         return Err(VerifyError::SessionExpired.into());
     }
     let tenant = tenants::by_id(db, tenant_id)

@@ -452,6 +452,51 @@ async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes(
 }
 
 /// `POST /v1/session/actions/card-cryptogram` on session `t`.
+/// A card report that lost the race to another finishes nothing: two requests loaded the session
+/// with its claim in progress; the first finishes it, the second's write conflicts, and on the
+/// reload it finds the claim finished and is refused (it would otherwise audit and notify again).
+#[tokio::test]
+async fn a_claim_is_finished_once_when_two_requests_loaded_it() {
+    use ea_server::actions::{Notice, Outcome, finish, verified};
+    let (h, _) = setup().await;
+    let t = completed(&h).await;
+    let (st, c) = card_cryptogram(
+        &h,
+        &t,
+        json!({"serial": CARD_AES, "challenge": "00112233445566778899aabbccddeeff"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let token = ea_server::token::SessionToken::parse(&t).unwrap();
+    let outcome = || Outcome {
+        succeeded: true,
+        notice: Some(Notice::Done {
+            action: ea_core::Action::CardPinUnblock,
+            detail: "ending in 0001".into(),
+        }),
+        detail: json!({}),
+    };
+    let (first, user) = verified(&h.state, &token).await.unwrap();
+    let (second, _) = verified(&h.state, &token).await.unwrap();
+    let action = ea_core::Action::CardPinUnblock;
+    finish(&h.state, &token, (first, &user), action, outcome())
+        .await
+        .unwrap();
+    let again = finish(&h.state, &token, (second, &user), action, outcome()).await;
+    assert_eq!(
+        again.map_err(|e| e.code()),
+        Err(ea_api::ErrorCode::StepOutOfOrder {
+            expected: ea_api::ExpectedRequest::CardCryptogram
+        })
+    );
+    let finished = acme_audit(&h)
+        .await
+        .iter()
+        .filter(|e| e.event == "action_card_pin_unblock")
+        .count();
+    assert_eq!(finished, 1);
+}
+
 async fn card_cryptogram(h: &Harness, t: &str, body: Value) -> (StatusCode, Value) {
     h.call::<ep::CardCryptogram>(Some(t), Some(body)).await
 }

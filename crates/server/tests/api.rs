@@ -719,9 +719,47 @@ async fn a_configured_client_key_is_required_on_the_verification_api() {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, _) = h.raw(start(Some(key))).await;
     assert_eq!(st, StatusCode::CREATED);
-    // Health, the OpenAPI document and relying-party validation do not need it.
+    // Exactly the desktop's endpoints need it: health, relying-party validation and the
+    // OpenAPI document do not.
+    for e in ep::ALL {
+        let (_, v) = h.request(e.method.as_str(), e.path, None, None).await;
+        let desktop = matches!(e.auth, ep::Auth::Client | ep::Auth::Session);
+        assert_eq!(
+            v["code"] == "client_key_required",
+            desktop,
+            "{} {}: {v}",
+            e.method.as_str(),
+            e.path
+        );
+    }
     let (st, _) = h.call::<ep::Health>(None, None).await;
     assert_eq!(st, StatusCode::OK);
     let (st, _) = h.request("GET", "/v1/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_refused_body_does_not_repeat_the_values_sent() {
+    let h = Harness::new().await;
+    let (t, _) = h.start("acme", "alice").await;
+    for (body, secret) in [
+        (json!({"code": 123456}), "123456"),
+        (json!({"code": ["481516"]}), "481516"),
+    ] {
+        let (st, e) = h.call::<ep::VerifyCode>(Some(&t), Some(body)).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_json"))
+        );
+        let reason = e["params"]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("code") && !reason.contains(secret),
+            "{reason}"
+        );
+    }
+    let (st, e) = h
+        .call::<ep::AnswerQuestions>(Some(&t), Some(json!({"answers": ["Zürich"]})))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(!e.to_string().contains("Zürich"), "{e}");
 }

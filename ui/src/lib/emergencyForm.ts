@@ -1,11 +1,12 @@
-// The emergency-code form: uses and/or dates within the tenant's limits, checked before sending
-// (the server checks again).
+// The emergency-code form: what was typed, read into a request. Whether the request is within the
+// tenant's limits is decided by the desktop shell with the server's own rules (and the server
+// checks again); only input that is no number of uses at all is refused here.
 
-import type { EmergencyCodeLimitsView, IssueEmergencyCodeRequest } from '../api/types';
+import type { IssueEmergencyCodeRequest, LimitViolation } from '../api/types';
 
 export type EmergencyForm = { uses: string; from: string; to: string };
 
-export type FormProblem = 'unlimited' | 'uses_out_of_range' | 'starts_in_the_past' | 'ends_before_start' | 'window_too_long';
+export type FormProblem = LimitViolation;
 
 /** `datetime-local` value to Unix seconds (local time), or null when empty or invalid. */
 export function localToUnix(v: string): number | null {
@@ -14,20 +15,12 @@ export function localToUnix(v: string): number | null {
   return Number.isFinite(t) ? Math.floor(t / 1000) : null;
 }
 
-export function check(form: EmergencyForm, limits: EmergencyCodeLimitsView, nowUnix: number): { problems: FormProblem[]; request: IssueEmergencyCodeRequest | null } {
-  const problems: FormProblem[] = [];
+/** The request the form describes, or the problem that keeps it from being one. */
+export function read(form: EmergencyForm): { problems: FormProblem[]; request: IssueEmergencyCodeRequest | null } {
   const usesText = form.uses.trim();
   const uses = usesText === '' ? null : Number(usesText);
-  const from = localToUnix(form.from);
-  const to = localToUnix(form.to);
-  if (uses === null && to === null) problems.push('unlimited');
-  if (uses !== null && (!Number.isInteger(uses) || uses < 1 || uses > limits.max_uses)) problems.push('uses_out_of_range');
-  const start = from ?? nowUnix;
-  if (from !== null && from < nowUnix - 60) problems.push('starts_in_the_past');
-  if (to !== null && to <= start) problems.push('ends_before_start');
-  if (to !== null && to - start > limits.max_validity_seconds) problems.push('window_too_long');
-  const request = problems.length === 0 ? { max_uses: uses, valid_from: from, valid_to: to } : null;
-  return { problems, request };
+  if (uses !== null && (!Number.isInteger(uses) || uses < 1)) return { problems: ['uses_out_of_range'], request: null };
+  return { problems: [], request: { max_uses: uses, valid_from: localToUnix(form.from), valid_to: localToUnix(form.to) } };
 }
 
 export function days(seconds: number): number {

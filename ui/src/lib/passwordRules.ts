@@ -1,6 +1,6 @@
-// The password rules a user sees while typing. Length, character classes, username and the
-// repeat are checked here as they type; "common" and the organisation name only the server
-// knows, so those show as failed only after the server said so.
+// The password rules a user sees while typing. The desktop shell evaluates them with the server's
+// own code (ea-core) against the policy the server sent (`checked`); what only the server knows
+// (the organisation's display name) shows as failed once the server said so (`fromServer`).
 
 import type { PasswordPolicyView, PasswordViolation } from '../api/types';
 
@@ -25,31 +25,28 @@ export function charCount(pw: string): number {
   return [...pw.normalize('NFKC')].length;
 }
 
-/** Rule states for what is typed; `serverViolations` come from the last refusal. */
-export function evaluate(policy: PasswordPolicyView, pw: string, repeat: string, username: string, serverViolations: readonly PasswordViolation[] = []): RuleState[] {
-  const n = charCount(pw);
-  const failedByServer = new Set(serverViolations.map((v) => VIOLATION_TO_RULE[v]).filter(Boolean));
-  const typed = pw.length > 0;
+/** Rule states for what is typed: `checked` are the violations of `pw` (null while unknown). */
+export function evaluate(
+  policy: PasswordPolicyView,
+  pw: string,
+  repeat: string,
+  checked: readonly PasswordViolation[] | null,
+  fromServer: readonly PasswordViolation[] = [],
+): RuleState[] {
+  const failed = new Set([...(checked ?? []), ...fromServer].map((v) => VIOLATION_TO_RULE[v]));
+  // Nothing typed is not judged; otherwise a rule is broken, holds, or is not known yet.
+  const state = (id: RuleId): boolean | null => (pw.length === 0 ? null : failed.has(id) ? false : checked !== null ? true : null);
   const rules: RuleState[] = [
-    { id: 'min_length', ok: typed ? n >= policy.min_length : null, n: policy.min_length },
-    { id: 'max_length', ok: typed ? n <= policy.max_length : null, n: policy.max_length },
+    { id: 'min_length', ok: state('min_length'), n: policy.min_length },
+    { id: 'max_length', ok: state('max_length'), n: policy.max_length },
   ];
-  const classes: Record<string, (s: string) => boolean> = {
-    lowercase: (s) => /\p{Ll}/u.test(s),
-    uppercase: (s) => /\p{Lu}/u.test(s),
-    digit: (s) => /[0-9]/.test(s),
-    symbol: (s) => /[^\p{L}\p{N}\s]/u.test(s),
-  };
-  for (const c of policy.required_classes) {
-    const test = classes[c];
-    if (test) rules.push({ id: c as RuleId, ok: typed ? test(pw) : null });
-  }
-  const name = username.trim().toLowerCase();
-  if (policy.forbids_username) rules.push({ id: 'username', ok: typed ? !(name.length >= 3 && pw.toLowerCase().includes(name)) : null });
-  rules.push({ id: 'tenant', ok: failedByServer.has('tenant') ? false : null });
-  if (policy.forbids_common) rules.push({ id: 'common', ok: failedByServer.has('common') ? false : null });
+  for (const c of policy.required_classes) rules.push({ id: c, ok: state(c) });
+  if (policy.forbids_username) rules.push({ id: 'username', ok: state('username') });
+  // Only the server knows the organisation's display name: the rule is never claimed to hold.
+  rules.push({ id: 'tenant', ok: state('tenant') === false ? false : null });
+  if (policy.forbids_common) rules.push({ id: 'common', ok: state('common') });
   rules.push({ id: 'match', ok: repeat.length > 0 ? pw === repeat : null });
-  return rules.map((r) => (failedByServer.has(r.id) && r.ok !== false ? { ...r, ok: false } : r));
+  return rules;
 }
 
 /** Whether the form may be submitted: every rule checkable here holds. */

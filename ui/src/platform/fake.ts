@@ -7,12 +7,14 @@ import type {
   EmergencyCodeIssued,
   ErrorCode,
   ExpectedRequest,
-  PasswordViolation,
+  PasswordPolicyView,
+  EmergencyCodeLimitsView,
   FlowSummary,
   QuestionAnswer,
   SessionView,
   StepView,
 } from '../api/types';
+import { limitViolations, passwordViolations } from './fakeRules';
 import type { CardRequest, CommandError, Host, ScanEvent, Settings } from './index';
 
 type Flow = FlowSummary & { actions: Action[] };
@@ -74,6 +76,11 @@ function expectedFor(s: SessionView): ExpectedRequest {
       return s.step.resync_required ? 'totp_resync' : 'totp';
   }
 }
+
+/** The demo tenant's rules, as the server would send them. */
+const POLICY: PasswordPolicyView = { min_length: 12, max_length: 128, required_classes: [], forbids_username: true, forbids_common: true };
+const TENANT_NAME = 'Example Bank';
+const LIMITS: EmergencyCodeLimitsView = { length: 10, max_uses: 10, max_validity_seconds: 30 * 86400 };
 
 const fail = <C extends ErrorCode['code']>(code: C, ...params: Record<symbol, never> extends Params<C> ? [Params<C>?] : [Params<C>]): CommandError =>
   ({ code, params: params[0] ?? {} }) as CommandError;
@@ -320,15 +327,14 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         advance(s);
         return structuredClone(s);
       }),
-    getPasswordPolicy: () => call('getPasswordPolicy', () => ({ min_length: 12, max_length: 128, required_classes: [], forbids_username: true, forbids_common: true })),
+    getPasswordPolicy: () => call('getPasswordPolicy', () => POLICY),
+    checkPassword: async (policy, username, tenant, pw) => passwordViolations(policy, pw, username, tenant),
     resetPassword: (pw) =>
       call('resetPassword', () => {
         requireAction('reset_password');
-        const violations: PasswordViolation[] = [];
-        if ([...pw.normalize('NFKC')].length < 12) violations.push('too_short');
-        if (pw.toLowerCase().includes('alice')) violations.push('contains_username');
-        if (/^p[a@]ssw[o0]rd/i.test(pw)) violations.push('common');
-        if (violations.length) throw fail('password_policy', { violations, min_length: 12, max_length: 128 });
+        // The server knows the organisation's display name too.
+        const violations = [...new Set([...passwordViolations(POLICY, pw, 'alice', 'demo'), ...passwordViolations(POLICY, pw, 'alice', TENANT_NAME)])];
+        if (violations.length) throw fail('password_policy', { violations, min_length: POLICY.min_length, max_length: POLICY.max_length });
         actionsUsed.add('reset_password');
         return { action: 'reset_password' };
       }),
@@ -338,11 +344,13 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         actionsUsed.add('unblock_user');
         return { action: 'unblock_user' };
       }),
-    getEmergencyCodeLimits: () => call('getEmergencyCodeLimits', () => ({ length: 10, max_uses: 10, max_validity_seconds: 30 * 86400 })),
+    getEmergencyCodeLimits: () => call('getEmergencyCodeLimits', () => LIMITS),
+    checkEmergencyCode: async (limits, req) => limitViolations(limits, req, now()),
     issueEmergencyCode: (req) =>
       call('issueEmergencyCode', (): EmergencyCodeIssued => {
         requireAction('emergency_code');
-        if (req.max_uses == null && req.valid_to == null) throw fail('emergency_code_limits', { violations: ['unlimited'], max_uses: 10, max_validity_seconds: 30 * 86400 });
+        const violations = limitViolations(LIMITS, req, now());
+        if (violations.length) throw fail('emergency_code_limits', { violations, max_uses: LIMITS.max_uses, max_validity_seconds: LIMITS.max_validity_seconds });
         actionsUsed.add('emergency_code');
         const from = req.valid_from ?? now();
         return { code: 'KH4QX7RCMA', display: 'KH4QX-7RCMA', max_uses: req.max_uses, valid_from: from, valid_to: req.valid_to ?? from + 30 * 86400 };

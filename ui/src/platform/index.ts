@@ -12,7 +12,9 @@ import type {
   EmergencyCodeIssued,
   EmergencyCodeLimitsView,
   IssueEmergencyCodeRequest,
+  LimitViolation,
   PasswordPolicyView,
+  PasswordViolation,
   QuestionAnswer,
   SessionView,
 } from '../api/types';
@@ -62,9 +64,13 @@ export interface Host {
   verifyTotp(code: string): Promise<SessionView>;
   resyncTotp(firstCode: string, secondCode: string): Promise<SessionView>;
   getPasswordPolicy(): Promise<PasswordPolicyView>;
+  /** The rules of `policy` a typed password breaks, by the server's own code (ea-core). */
+  checkPassword(policy: PasswordPolicyView, username: string, tenant: string, newPassword: string): Promise<PasswordViolation[]>;
   resetPassword(newPassword: string): Promise<ActionDone>;
   unblockUser(): Promise<ActionDone>;
   getEmergencyCodeLimits(): Promise<EmergencyCodeLimitsView>;
+  /** The limits a requested emergency code breaks, by the server's own code (ea-core). */
+  checkEmergencyCode(limits: EmergencyCodeLimitsView, req: IssueEmergencyCodeRequest): Promise<LimitViolation[]>;
   issueEmergencyCode(req: IssueEmergencyCodeRequest): Promise<EmergencyCodeIssued>;
   cardSupport(): Promise<CardSupport>;
   cardReaders(): Promise<Reader[]>;

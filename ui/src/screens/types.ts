@@ -5,3 +5,6 @@ import type { CommandError, Host } from '../platform';
 export type Call = <T>(busy: Key, f: (host: Host) => Promise<T>) => Promise<T | undefined>;
 
 export type LastError = CommandError | null;
+
+/** Runs a host call in the background (live checks while typing): no progress, no error shown. */
+export type Quiet = <T>(f: (host: Host) => Promise<T>) => Promise<T | undefined>;

@@ -17,7 +17,7 @@ use crate::error::ServiceResult;
 use crate::state::AppState;
 use crate::token::SessionToken;
 use crate::verification::{self, Loaded};
-use ea_api::ErrorCode;
+use ea_api::{ErrorCode, ExpectedRequest};
 use ea_core::Action;
 use ea_core::contact::ContactKind;
 use ea_store::audit::AuditEvent;
@@ -167,7 +167,24 @@ pub async fn finish(
     crate::on_conflict!({
         let mut l = match first.take() {
             Some(l) => l,
-            None => verification::load(state, token).await?,
+            None => {
+                let l = verification::load_even_expired(state, token).await?;
+                // Another request finished this claim in between (two reports of one card's
+                // answer): it may be finished once only.
+                if !l
+                    .session
+                    .action_uses
+                    .get(&action)
+                    .is_some_and(|u| u.in_progress)
+                {
+                    let expected = match action {
+                        Action::CardPinUnblock => ExpectedRequest::CardCryptogram,
+                        _ => ExpectedRequest::None,
+                    };
+                    return Err(ea_core::VerifyError::StepOutOfOrder { expected }.into());
+                }
+                l
+            }
         };
         l.session.finish_action(action, outcome.succeeded);
         let now = state.now();

@@ -34,14 +34,37 @@ where
             Err(JsonRejection::BytesRejection(_)) => {
                 Err(invalid("the body could not be read".into()))
             }
-            Err(other) => Err(invalid(short(&other.body_text()))),
+            Err(other) => Err(invalid(describe(&other.body_text()))),
         }
     }
 }
 
-/// serde's messages name fields and types but never echo values, so they are safe to return.
-fn short(text: &str) -> String {
-    text.chars().take(200).collect()
+/// What serde found wrong, without the values it quotes: a field's name and the expected type
+/// stay, the value sent (`invalid type: integer `123456``, which may be a code or an answer)
+/// becomes its kind only.
+fn describe(text: &str) -> String {
+    const VALUE_AFTER: [&str; 3] = ["invalid type: ", "invalid value: ", "unknown variant "];
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some((at, marker)) = VALUE_AFTER
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| (i, *m)))
+        .min()
+    {
+        out.push_str(&rest[..at + marker.len()]);
+        rest = &rest[at + marker.len()..];
+        // serde always says what it expected after the value.
+        let end = rest.find(", expected").unwrap_or(rest.len());
+        let kind = rest[..end]
+            .split(['`', '"'])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        out.push_str(if kind.is_empty() { "value" } else { kind });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.chars().take(200).collect()
 }
 
 /// The credential of an `Authorization: Bearer …` header.
@@ -70,5 +93,46 @@ impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         Ok(RelyingPartyKey::parse(bearer(parts)?).ok_or(ErrorCode::Unauthorized {})?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn values_sent_are_not_repeated() {
+        let cases = [
+            (
+                "Failed to deserialize the JSON body into the target type: code: invalid type: integer `123456`, expected a string at line 1 column 15",
+                "code: invalid type: integer, expected a string at line 1 column 15",
+            ),
+            (
+                "answers[0]: invalid type: string \"Smith\", expected struct QuestionAnswer at line 1 column 20",
+                "answers[0]: invalid type: string, expected struct QuestionAnswer at line 1 column 20",
+            ),
+            (
+                "outcome: unknown variant `hunter2`, expected one of `unblocked`, `aborted`",
+                "outcome: unknown variant value, expected one of `unblocked`, `aborted`",
+            ),
+            (
+                "contact_id: invalid value: floating point `1.5`, expected an integer in range",
+                "contact_id: invalid value: floating point, expected an integer in range",
+            ),
+            (
+                "missing field `code` at line 1 column 2",
+                "missing field `code` at line 1 column 2",
+            ),
+        ];
+        for (serde, shown) in cases {
+            assert!(
+                describe(serde).ends_with(shown),
+                "{serde}\n -> {}",
+                describe(serde)
+            );
+        }
+        for secret in ["123456", "Smith", "hunter2", "1.5"] {
+            assert!(cases.iter().all(|(s, _)| !describe(s).contains(secret)));
+        }
     }
 }

@@ -111,14 +111,20 @@ fn operation(e: &EndpointInfo) -> utoipa::openapi::path::Operation {
             .build();
         op = op.response(code.to_string(), response);
     }
-    let scheme = match e.auth {
-        Auth::Public => None,
-        Auth::Client => Some("client_key"),
-        Auth::Session => Some("session"),
-        Auth::RelyingParty => Some("relying_party"),
+    // Schemes in one requirement are all needed (the client key only where the server is
+    // configured to ask for one).
+    let schemes: &[&str] = match e.auth {
+        Auth::Public => &[],
+        Auth::Client => &["client_key"],
+        Auth::Session => &["session", "client_key"],
+        Auth::RelyingParty => &["relying_party"],
     };
-    if let Some(s) = scheme {
-        op = op.security(SecurityRequirement::new::<_, _, &str>(s, []));
+    if let Some((first, more)) = schemes.split_first() {
+        let mut req = SecurityRequirement::new::<_, _, &str>(*first, []);
+        for s in more {
+            req = req.add::<_, _, &str>(*s, []);
+        }
+        op = op.security(req);
     }
     op.build()
 }
