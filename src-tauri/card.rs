@@ -13,6 +13,7 @@ use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use tauri::State;
+use ts_rs::TS;
 
 type Result<T> = std::result::Result<T, ErrorCode>;
 
@@ -40,7 +41,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Whether this machine can talk to cards.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct CardSupport {
     pub available: bool,
     /// A code the UI translates, e.g. `card_no_service`.
@@ -61,7 +62,7 @@ pub async fn card_support() -> Result<CardSupport> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct ReaderView {
     pub name: String,
     pub card_present: bool,
@@ -80,18 +81,26 @@ pub async fn card_readers() -> Result<Vec<ReaderView>> {
 }
 
 /// The PIN rules of the card profile, for live checks on the PIN screen.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct PinRulesView {
     pub min_length: u8,
     pub max_length: u8,
     pub digits_only: bool,
 }
 
-#[derive(Debug, Serialize)]
+/// The state of a card's PIN, as the card reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PinState {
+    Blocked,
+    TriesLeft,
+    Verified,
+}
+
+#[derive(Debug, Serialize, TS)]
 pub struct CardStatusView {
     pub serial: String,
-    /// `blocked`, `tries_left` or `verified`.
-    pub pin: String,
+    pub pin: PinState,
     pub tries_left: Option<u8>,
     pub rules: PinRulesView,
 }
@@ -113,19 +122,19 @@ pub async fn card_status(reader: String) -> Result<CardStatusView> {
     })
     .await?;
     let (pin, tries_left) = match status {
-        PinStatus::Blocked => ("blocked", None),
-        PinStatus::TriesLeft(n) => ("tries_left", Some(n)),
-        PinStatus::Verified => ("verified", None),
+        PinStatus::Blocked => (PinState::Blocked, None),
+        PinStatus::TriesLeft(n) => (PinState::TriesLeft, Some(n)),
+        PinStatus::Verified => (PinState::Verified, None),
     };
     Ok(CardStatusView {
         serial,
-        pin: pin.into(),
+        pin,
         tries_left,
         rules,
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct CardUnblocked {
     pub serial: String,
 }
@@ -252,11 +261,13 @@ pub async fn card_helpdesk_cryptogram(
 
 /// The cryptogram of the QR path, to be shown: the same value as a QR code (SVG) for a phone.
 /// Both forms are wiped from memory when dropped, and never printed.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct ShownCryptogram {
+    #[ts(type = "string")]
     pub cryptogram: zeroize::Zeroizing<String>,
     pub checksum: String,
     pub algorithm: ea_api::CardAlgorithm,
+    #[ts(type = "string")]
     pub qr_svg: zeroize::Zeroizing<String>,
 }
 

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tauri::State;
 use tauri::ipc::{Channel, InvokeBody, InvokeResponseBody, Request};
+use ts_rs::TS;
 
 type Result<T> = std::result::Result<T, ErrorCode>;
 
@@ -182,13 +183,13 @@ pub async fn scan_take_link(
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct CameraView {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct CamerasView {
     pub cameras: Vec<CameraView>,
     /// Why the system's cameras could not be listed (a code the UI translates).
@@ -248,7 +249,7 @@ fn list_system_cameras() -> std::result::Result<Vec<CameraView>, SourceError> {
 }
 
 /// What the scan tells the UI (frames go through their own binary channel).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScanEvent {
     /// The camera is delivering frames.

@@ -5,15 +5,16 @@ use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Settings {
     pub server_url: String,
     pub tenant: String,
     /// Whether a client key is stored in the keyring (the key itself never leaves Rust).
     #[serde(default)]
     pub has_client_key: bool,
-    /// Set when the values come from the environment and cannot be edited in the app.
-    #[serde(default, skip_deserializing)]
+    /// Set when the values come from the environment and cannot be edited in the app (never
+    /// taken from the file: `load` decides it).
+    #[serde(default)]
     pub from_environment: bool,
 }
 
@@ -66,6 +67,7 @@ pub fn load(config_dir: &Path) -> Settings {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    s.from_environment = false;
     if let (Ok(url), Ok(tenant)) = (std::env::var("EA_SERVER_URL"), std::env::var("EA_TENANT")) {
         s.server_url = url;
         s.tenant = tenant;

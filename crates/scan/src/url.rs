@@ -21,7 +21,7 @@ pub const MAX_SERIAL_HEX: usize = 64;
 const MAX_TENANT: usize = 64;
 
 /// The block cipher the challenge is for, named as in the URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ChallengeAlgorithm {
     /// 3DES-EDE: an 8-byte challenge.
@@ -56,7 +56,7 @@ impl ChallengeAlgorithm {
 }
 
 /// A parsed, checked card-unblock request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CardRequest {
     /// Card serial, upper-case hex.
     pub serial: String,

@@ -23,32 +23,14 @@ import type {
 export type CommandError = ErrorCode;
 export type { CardOutcome };
 
-export type Settings = {
-  server_url: string;
-  tenant: string;
-  has_client_key: boolean;
-  from_environment: boolean;
-};
+// The shell's own types are generated from src-tauri (ui/src/api/shell.ts), like the wire types.
+export type { CardRequest, CardStatusView as CardStatus, CardSupport, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+import type { CardRequest, CardStatusView, CardSupport, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
 
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
-export type CardSupport = { available: boolean; reason: ErrorCode | null };
-export type Reader = { name: string; card_present: boolean };
-export type PinRules = { min_length: number; max_length: number; digits_only: boolean };
-export type CardStatus = { serial: string; pin: 'blocked' | 'tries_left' | 'verified'; tries_left: number | null; rules: PinRules };
-
-/** A checked card-unblock request from vSEC:CMS (camera, link or pasted text). */
-export type CardRequest = { serial: string; challenge: string; algorithm: '3des' | 'aes'; tenant: string | null; host: string | null };
-export type Camera = { id: string; name: string };
-export type Cameras = { cameras: Camera[]; reason: ErrorCode | null };
-export type ScanEvent =
-  | { kind: 'started'; name: string }
-  | { kind: 'found'; card: CardRequest; millis: number }
-  | { kind: 'refused'; error: CommandError }
-  | { kind: 'failed'; error: CommandError };
 /** A preview frame: width and height (u32 little-endian each), then 8-bit gray pixels. */
 export type PreviewFrame = ArrayBuffer;
-export type ShownCryptogram = { cryptogram: string; checksum: string; algorithm: CardAlgorithm; qr_svg: string };
 
 export interface Host {
   getSettings(): Promise<Settings>;
@@ -73,8 +55,8 @@ export interface Host {
   checkEmergencyCode(limits: EmergencyCodeLimitsView, req: IssueEmergencyCodeRequest): Promise<LimitViolation[]>;
   issueEmergencyCode(req: IssueEmergencyCodeRequest): Promise<EmergencyCodeIssued>;
   cardSupport(): Promise<CardSupport>;
-  cardReaders(): Promise<Reader[]>;
-  cardStatus(reader: string): Promise<CardStatus>;
+  cardReaders(): Promise<ReaderView[]>;
+  cardStatus(reader: string): Promise<CardStatusView>;
   /** Reads the card, gets the cryptogram, writes it and the new PIN; the PIN stays local. */
   cardUnblock(reader: string, newPin: string): Promise<{ serial: string }>;
   cardChangePin(reader: string, oldPin: string, newPin: string): Promise<void>;
@@ -82,7 +64,7 @@ export interface Host {
   cardReport(serial: string, outcome: CardOutcome, triesLeft: number | null): Promise<ActionDone>;
   /** The QR path: the cryptogram for a card that is not here, to be shown on screen. */
   cardQrCryptogram(serial: string, challenge: string): Promise<ShownCryptogram>;
-  scanCameras(): Promise<Cameras>;
+  scanCameras(): Promise<CamerasView>;
   /** Starts the camera; previews and events arrive through the callbacks until `scanStop`. */
   scanStart(camera: string, onFrame: (f: PreviewFrame) => void, onEvent: (e: ScanEvent) => void): Promise<void>;
   scanStop(): Promise<void>;
