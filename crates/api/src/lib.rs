@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 pub mod endpoints;
 pub mod error;
 pub mod integer;
+mod text;
 pub mod vocab;
 
 pub use error::{ErrorCode, ErrorKind};
@@ -35,17 +36,9 @@ pub mod limits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct StartSessionRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::tenant)]
     pub tenant: String,
-    #[schema(
-        min_length = 1,
-        max_length = 256,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::username)]
     pub username: String,
 }
 
@@ -63,6 +56,7 @@ pub enum SessionStatus {
     ChoosingFlow,
     InProgress,
     Completed,
+    /// Stopped after too many failures; a new session must be started.
     Failed,
 }
 
@@ -153,11 +147,7 @@ pub struct TotpStepView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChooseFlowRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::flow_id)]
     pub flow_id: String,
 }
 
@@ -168,11 +158,7 @@ pub struct ConfirmContactRequest {
     #[serde(with = "integer::required")]
     #[ts(as = "u32")]
     pub contact_id: u32,
-    #[schema(
-        min_length = 1,
-        max_length = 254,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::contact)]
     pub value: String,
 }
 
@@ -180,11 +166,7 @@ pub struct ConfirmContactRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCodeRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 16,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::code)]
     pub code: String,
 }
 
@@ -202,11 +184,7 @@ pub struct QuestionAnswer {
     #[serde(with = "integer::required")]
     #[ts(as = "i64")]
     pub question_id: i64,
-    #[schema(
-        min_length = 1,
-        max_length = 256,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::answer)]
     pub answer: String,
 }
 
@@ -214,11 +192,7 @@ pub struct QuestionAnswer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TotpVerifyRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 16,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::code)]
     pub code: String,
 }
 
@@ -226,17 +200,9 @@ pub struct TotpVerifyRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TotpResyncRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 16,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::code)]
     pub first_code: String,
-    #[schema(
-        min_length = 1,
-        max_length = 16,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::code)]
     pub second_code: String,
 }
 
@@ -373,17 +339,9 @@ pub struct CardResultRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateCodeRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 256,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::username)]
     pub username: String,
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = text::emergency_code)]
     pub code: String,
 }
 

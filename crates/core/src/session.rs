@@ -61,16 +61,8 @@ pub struct TotpEnrolment {
     pub counters: TotpCounters,
 }
 
-/// Where a session stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionStatus {
-    ChoosingFlow,
-    InProgress,
-    Completed,
-    /// Stopped after too many failures; a new session must be started.
-    Failed,
-}
+/// Where a session stands (the same word list on the wire).
+pub use ea_api::SessionStatus;
 
 /// A code waiting to be typed, stored only as a keyed hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,12 +6,10 @@ use axum::http::Request;
 use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::answers::HashCost;
 use ea_core::seal::Kek;
-use ea_server::clock::SystemClock;
 use ea_server::config::{DevSinkConfig, DispatchConfig};
 use ea_server::keys::Keys;
 use ea_server::{AppState, demo};
 use ea_store::Store;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
@@ -63,13 +61,7 @@ async fn main() -> anyhow::Result<()> {
         }),
         ..DispatchConfig::default()
     };
-    let state = AppState::new(
-        store,
-        keys,
-        Arc::new(SystemClock),
-        dispatch,
-        HashCost::RECOMMENDED,
-    );
+    let state = AppState::production(store, keys, dispatch);
 
     let mut start = [Vec::new(), Vec::new()];
     let mut choose = [Vec::new(), Vec::new()];

@@ -39,6 +39,17 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// The state of a running server: the system clock and answer hashing at full cost.
+    pub fn production(store: Store, keys: Keys, dispatch: DispatchConfig) -> AppState {
+        AppState::new(
+            store,
+            keys,
+            Arc::new(crate::clock::SystemClock),
+            dispatch,
+            HashCost::RECOMMENDED,
+        )
+    }
+
     pub fn new(
         store: Store,
         keys: Keys,

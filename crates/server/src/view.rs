@@ -1,8 +1,8 @@
 //! Maps an engine session to the wire view a client draws its screen from.
 
 use ea_api::{
-    FlowSummary, MaskedContact, OtpStepView, QuestionView, QuestionsStepView, SessionStatus,
-    SessionView, StepView, TotpStepView,
+    FlowSummary, MaskedContact, OtpStepView, QuestionView, QuestionsStepView, SessionView,
+    StepView, TotpStepView,
 };
 use ea_core::contact::{self, ContactKind};
 use ea_core::flow::{FlowDefinition, Step};
@@ -33,12 +33,6 @@ pub fn session_view(
     flows: &[FlowDefinition],
     subject: &Subject,
 ) -> SessionView {
-    let status = match s.status {
-        ea_core::SessionStatus::ChoosingFlow => SessionStatus::ChoosingFlow,
-        ea_core::SessionStatus::InProgress => SessionStatus::InProgress,
-        ea_core::SessionStatus::Completed => SessionStatus::Completed,
-        ea_core::SessionStatus::Failed => SessionStatus::Failed,
-    };
     let offered = flows
         .iter()
         .filter(|f| s.offered_flows.contains(&f.id))
@@ -50,7 +44,7 @@ pub fn session_view(
         None
     };
     SessionView {
-        status,
+        status: s.status,
         expires_at: s.expires_at,
         flows: offered,
         flow_id: s.flow.as_ref().map(|f| f.id.clone()),

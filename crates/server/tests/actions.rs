@@ -746,7 +746,9 @@ async fn card_import_refuses_bad_entries_and_changes_nothing() {
 #[tokio::test]
 async fn openapi_covers_the_actions() {
     let (h, _) = setup().await;
-    let (_, doc) = h.request("GET", "/v1/openapi.json", None, None).await;
+    let (_, doc) = h
+        .request("GET", ea_server::http::openapi::PATH, None, None)
+        .await;
     for p in ep::ALL.iter().map(|e| e.path) {
         assert!(doc["paths"][p].is_object(), "{p}");
     }

@@ -433,7 +433,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 b"{\"contact_id\": 0, \"value\":".to_vec(),
             ),
@@ -442,7 +442,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("text/plain"),
                 br#"{"contact_id":0,"value":"x"}"#.to_vec(),
             ),
@@ -451,7 +451,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 None,
                 br#"{"contact_id":0,"value":"x"}"#.to_vec(),
             ),
@@ -460,7 +460,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 b"{\"contact_id\":0,\"value\":\"\xff\xfe\"}".to_vec(),
             ),
@@ -469,7 +469,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 json!({"contact_id": 0, "value": long})
                     .to_string()
@@ -480,7 +480,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 json!({"contact_id": 0, "value": "+41791234567", "extra": 1})
                     .to_string()
@@ -491,7 +491,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 json!({"contact_id": -1, "value": "+41791234567"})
                     .to_string()
@@ -502,7 +502,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 json!({"contact_id": 0, "value": "+4179\u{0}1234567"})
                     .to_string()
@@ -513,7 +513,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 vec![b' '; 20_000],
             ),
@@ -522,7 +522,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/code",
+                ep::VerifyCode::INFO.path,
                 Some("application/json"),
                 json!({"code": "123456"}).to_string().into_bytes(),
             ),
@@ -531,7 +531,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/totp",
+                ep::VerifyTotp::INFO.path,
                 Some("application/json"),
                 json!({"code": "123456"}).to_string().into_bytes(),
             ),
@@ -540,7 +540,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/questions",
+                ep::AnswerQuestions::INFO.path,
                 Some("application/json"),
                 json!({"answers": []}).to_string().into_bytes(),
             ),
@@ -549,7 +549,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/flow",
+                ep::ChooseFlow::INFO.path,
                 Some("application/json"),
                 json!({"flow_id": "email-questions"})
                     .to_string()
@@ -560,7 +560,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 json!({"contact_id": 5, "value": "+41791234567"})
                     .to_string()
@@ -571,7 +571,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ),
         (
             post(
-                "/v1/session/contact",
+                ep::ConfirmContact::INFO.path,
                 Some("application/json"),
                 json!({"contact_id": 0, "value": "call me"})
                     .to_string()
@@ -671,7 +671,9 @@ async fn health_and_openapi() {
         (st, v),
         (StatusCode::OK, json!({"status": "ok", "database": "ok"}))
     );
-    let (st, doc) = h.request("GET", "/v1/openapi.json", None, None).await;
+    let (st, doc) = h
+        .request("GET", ea_server::http::openapi::PATH, None, None)
+        .await;
     assert_eq!(st, StatusCode::OK);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     for p in ep::ALL.iter().map(|e| e.path) {
@@ -734,7 +736,9 @@ async fn a_configured_client_key_is_required_on_the_verification_api() {
     }
     let (st, _) = h.call::<ep::Health>(None, None).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, _) = h.request("GET", "/v1/openapi.json", None, None).await;
+    let (st, _) = h
+        .request("GET", ea_server::http::openapi::PATH, None, None)
+        .await;
     assert_eq!(st, StatusCode::OK);
 }
 

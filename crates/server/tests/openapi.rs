@@ -20,13 +20,11 @@ fn document() -> Value {
 fn committed_document_matches_the_declarations() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     let want = serde_json::to_string_pretty(&document()).unwrap() + "\n";
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(path, &want).unwrap();
-    }
-    let have = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        have == want,
-        "{path} is out of date: run `UPDATE_OPENAPI=1 cargo test -p ea-server --test openapi`"
+    ea_testkit::check_generated(
+        path,
+        &want,
+        "UPDATE_OPENAPI",
+        "cargo test -p ea-server --test openapi",
     );
 }
 

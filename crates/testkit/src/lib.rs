@@ -1,6 +1,7 @@
 //! What the process-level tests of every crate share: a child process that is stopped when its
 //! guard is dropped (so a failing test leaves nothing running), a free loopback port, finding a
-//! program on `PATH`, and waiting for a condition with a deadline that names what was awaited.
+//! program on `PATH`, waiting for a condition with a deadline that names what was awaited, and
+//! committed generated files (TypeScript types, the OpenAPI document) checked for drift.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -92,6 +93,39 @@ pub async fn eventually<T>(
         );
         tokio::time::sleep(POLL * 2).await;
     }
+}
+
+/// A generated file that is committed: with `var` set in the environment it is written anew,
+/// otherwise the test fails when the committed copy differs, saying how to regenerate it.
+pub fn check_generated(path: &str, want: &str, var: &str, how: &str) {
+    if std::env::var_os(var).is_some() {
+        std::fs::write(path, want).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+    }
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(have == want, "{path} is out of date: run `{var}=1 {how}`");
+}
+
+/// A TypeScript module exporting the ts-rs declarations of `$ty…` (numbers for 64-bit integers),
+/// after `$header`: `typescript!("// header\n\n"; Settings, CardSupport)`.
+#[macro_export]
+macro_rules! typescript {
+    ($header:expr; $($ty:ty),+ $(,)?) => {{
+        let cfg = ::ts_rs::Config::new().with_large_int("number");
+        $crate::typescript_module($header, &[$(<$ty as ::ts_rs::TS>::decl(&cfg)),+])
+    }};
+}
+
+/// A TypeScript module of ts-rs declarations (`decl()` of each type), exported, after `header`.
+pub fn typescript_module(header: &str, decls: &[String]) -> String {
+    let mut out = String::from(header);
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(d);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]

@@ -18,6 +18,15 @@ use serde_json::json;
 /// PIN lengths a card may be given (for the audit log; the PIN never reaches the server).
 const PIN_LENGTHS: std::ops::RangeInclusive<u32> = 4..=16;
 
+/// A card serial as sent (hex, spaces allowed), in the stored form: upper-case hex.
+fn serial(sent: &str) -> ServiceResult<String> {
+    Ok(hex::encode_upper(input::hex(
+        "serial",
+        sent,
+        limits::SERIAL_HEX,
+    )?))
+}
+
 fn tail(serial: &str) -> &str {
     &serial[serial.len().saturating_sub(4)..]
 }
@@ -28,7 +37,7 @@ pub async fn cryptogram(
     token: &SessionToken,
     req: CardCryptogramRequest,
 ) -> ServiceResult<CardCryptogram> {
-    let serial = hex::encode_upper(input::hex("serial", &req.serial, limits::SERIAL_HEX)?);
+    let serial = serial(&req.serial)?;
     let challenge = input::hex("challenge", &req.challenge, 32)?;
     if let Some(n) = req.new_pin_length {
         input::within("new_pin_length", n, PIN_LENGTHS)?;
@@ -118,7 +127,7 @@ pub async fn result(
     token: &SessionToken,
     req: CardResultRequest,
 ) -> ServiceResult<ActionDone> {
-    let serial = hex::encode_upper(input::hex("serial", &req.serial, limits::SERIAL_HEX)?);
+    let serial = serial(&req.serial)?;
     let (l, user) = verified(state, token).await?;
     let claimed = l
         .session

@@ -1,6 +1,6 @@
 //! `ea-server card …`: smart cards and their admin keys.
 
-use super::{Ctx, read};
+use super::{Ctx, TenantArg, read};
 use clap::Subcommand;
 use ea_server::admin_actions;
 use std::path::PathBuf;
@@ -10,19 +10,19 @@ pub enum CardCmd {
     /// Import cards from JSON (serial, username, profile, algorithm, optional key); all or nothing.
     Import {
         file: PathBuf,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// List the tenant's cards.
     List {
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Set the master key (hex in FILE) from which card keys without an imported key are diversified.
     MasterKey {
         file: PathBuf,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
 }
 
@@ -30,7 +30,7 @@ impl CardCmd {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         match self {
             CardCmd::Import { file, tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 let keys = ctx.keys(false)?;
                 let text = read(&file)?;
                 let name = file.display().to_string();
@@ -38,13 +38,13 @@ impl CardCmd {
                 println!("{n} card(s) imported into {}", t.slug);
             }
             CardCmd::List { tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 for line in admin_actions::list_cards(&store, &t).await? {
                     println!("{line}");
                 }
             }
             CardCmd::MasterKey { file, tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 let keys = ctx.keys(false)?;
                 let text = zeroize::Zeroizing::new(read(&file)?);
                 admin_actions::set_card_master_key(&store, &t, &keys, &text).await?;

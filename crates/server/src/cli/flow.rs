@@ -1,6 +1,6 @@
 //! `ea-server flow …`: verification flows from TOML files.
 
-use super::{Ctx, read};
+use super::{Ctx, TenantArg, read};
 use clap::Subcommand;
 use ea_server::admin;
 use std::path::PathBuf;
@@ -10,8 +10,8 @@ pub enum FlowCmd {
     /// Validate and import a flow file (TOML); replaces the tenant's flow with the same id.
     Import {
         file: PathBuf,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Validate flow files without importing them.
     Check { files: Vec<PathBuf> },
@@ -31,7 +31,7 @@ impl FlowCmd {
                 }
             }
             FlowCmd::Import { file, tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 let flow = admin::import_flow(&store, &t, &file).await?;
                 println!("flow {} imported into {}", flow.id, t.slug);
             }

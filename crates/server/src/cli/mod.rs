@@ -104,6 +104,14 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
+/// The tenant a command works on.
+#[derive(Args, Debug)]
+pub struct TenantArg {
+    /// The tenant's id, e.g. "acme".
+    #[arg(long = "tenant", value_name = "TENANT")]
+    pub slug: String,
+}
+
 /// The configuration file and the flags, resolved once for the command.
 pub struct Ctx {
     pub config: ServerConfig,

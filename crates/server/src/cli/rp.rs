@@ -1,6 +1,6 @@
 //! `ea-server rp …`: relying parties that validate emergency codes.
 
-use super::Ctx;
+use super::{Ctx, TenantArg};
 use clap::Subcommand;
 use ea_server::admin_actions;
 
@@ -9,13 +9,13 @@ pub enum RpCmd {
     /// Add a relying party and print its API key (shown once).
     Add {
         name: String,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// List relying parties.
     List {
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
 }
 
@@ -23,7 +23,7 @@ impl RpCmd {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         match self {
             RpCmd::Add { name, tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 let key = admin_actions::add_relying_party(&store, &t, &name, None).await?;
                 println!(
                     "relying party {name} added to {}; its API key (shown only now):\n{key}",
@@ -31,7 +31,7 @@ impl RpCmd {
                 );
             }
             RpCmd::List { tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 for p in ea_store::emergency::relying_parties(store.db(), t.id).await? {
                     let state = if p.revoked_at.is_some() {
                         "revoked"

@@ -3,13 +3,11 @@
 use super::Ctx;
 use clap::Args;
 use ea_core::answers::HashCost;
-use ea_server::clock::SystemClock;
 use ea_server::config::{DevSinkConfig, TlsConfig};
 use ea_server::dispatch::Transports;
 use ea_server::{demo as demo_data, serve, state::AppState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -51,14 +49,8 @@ impl ServeArgs {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         serve::check_listen(listen, tls.as_ref())?;
         let transports = Transports::from_config(&dispatch)?;
-        let state = AppState::new(
-            store,
-            keys,
-            Arc::new(SystemClock),
-            dispatch,
-            HashCost::RECOMMENDED,
-        )
-        .with_client_keys(ctx.config.client_key_hashes.clone());
+        let state = AppState::production(store, keys, dispatch)
+            .with_client_keys(ctx.config.client_key_hashes.clone());
         serve::run(state, transports, listen, tls).await
     }
 }

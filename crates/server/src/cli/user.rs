@@ -1,6 +1,6 @@
 //! `ea-server user …`: importing users and setting their account flags.
 
-use super::Ctx;
+use super::{Ctx, TenantArg};
 use clap::Subcommand;
 use ea_core::answers::HashCost;
 use ea_server::{admin, admin_actions};
@@ -11,26 +11,26 @@ pub enum UserCmd {
     /// Import users from JSON (answers are hashed, TOTP secrets sealed); all or nothing.
     Import {
         file: PathBuf,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Disable an account: its verifications may no longer perform actions.
     Disable {
         username: String,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Enable a disabled account.
     Enable {
         username: String,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Mark an account as blocked in the built-in directory (what `unblock_user` clears).
     Block {
         username: String,
-        #[arg(long)]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
 }
 
@@ -38,7 +38,7 @@ impl UserCmd {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         let (username, tenant, flag, on) = match self {
             UserCmd::Import { file, tenant } => {
-                let (store, t) = ctx.tenant(&tenant).await?;
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
                 let keys = ctx.keys(false)?;
                 let n =
                     admin::import_users(&store, &t, &keys, HashCost::RECOMMENDED, &file).await?;
@@ -49,7 +49,7 @@ impl UserCmd {
             UserCmd::Enable { username, tenant } => (username, tenant, "disabled", false),
             UserCmd::Block { username, tenant } => (username, tenant, "blocked", true),
         };
-        let (store, t) = ctx.tenant(&tenant).await?;
+        let (store, t) = ctx.tenant(&tenant.slug).await?;
         admin_actions::set_user_flag(&store, &t, &username, flag, on).await?;
         println!("{username}: {}{flag}", if on { "" } else { "not " });
         Ok(())

@@ -79,26 +79,18 @@ impl Harness {
             ],
             "totp": {"secret": SECRET_B32}
         }]});
-        admin::import_users_text(
-            &store,
-            &acme,
-            &keys,
-            HashCost::TEST,
-            "users",
-            &users.to_string(),
-        )
-        .await
-        .expect("users");
-        admin::import_users_text(
-            &store,
-            &solo,
-            &keys,
-            HashCost::TEST,
-            "users",
-            &users.to_string(),
-        )
-        .await
-        .expect("users");
+        for tenant in [&acme, &solo] {
+            admin::import_users_text(
+                &store,
+                tenant,
+                &keys,
+                HashCost::TEST,
+                "users",
+                &users.to_string(),
+            )
+            .await
+            .expect("users");
+        }
         let clock = Arc::new(ManualClock::new(T0));
         let cfg = dispatch_config(dir.path());
         let transports = Transports::from_config(&cfg).expect("transports");

@@ -1,0 +1,42 @@
+//! The OpenAPI schemas of the free-text request fields: the limits the server enforces (in
+//! characters), and that a value is not blank and holds no control characters, so a request the
+//! schema allows is not refused as malformed.
+
+use crate::limits;
+use utoipa::openapi::Object;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+/// Some character that is neither white space nor a control character, and no control
+/// character anywhere.
+const NOT_BLANK: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
+fn of(max: usize) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(NOT_BLANK))
+        .build()
+}
+
+pub fn tenant() -> Object {
+    of(limits::TENANT)
+}
+pub fn username() -> Object {
+    of(limits::USERNAME)
+}
+pub fn flow_id() -> Object {
+    of(limits::FLOW_ID)
+}
+pub fn contact() -> Object {
+    of(limits::CONTACT)
+}
+pub fn code() -> Object {
+    of(limits::CODE)
+}
+pub fn answer() -> Object {
+    of(limits::ANSWER)
+}
+pub fn emergency_code() -> Object {
+    of(limits::EMERGENCY_CODE)
+}
