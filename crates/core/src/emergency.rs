@@ -104,15 +104,18 @@ pub fn check_limits(
     if max_uses.is_some_and(|u| u == 0 || u > policy.max_uses) {
         v.push(LimitViolation::UsesOutOfRange);
     }
-    // A minute of grace for clocks that differ a little between client and server.
-    if from < now - 60 {
+    // A minute of grace for clocks that differ a little between client and server. The dates
+    // come from the client: every sum and difference saturates instead of overflowing.
+    if from < now.saturating_sub(60) {
         v.push(LimitViolation::StartsInThePast);
     }
     if valid_to.is_some_and(|to| to <= from) {
         v.push(LimitViolation::EndsBeforeStart);
     }
-    let end = valid_to.unwrap_or(from + policy.max_validity_seconds);
-    if end - from > policy.max_validity_seconds || from - now > policy.max_validity_seconds {
+    let end = valid_to.unwrap_or(from.saturating_add(policy.max_validity_seconds));
+    if end.saturating_sub(from) > policy.max_validity_seconds
+        || from.saturating_sub(now) > policy.max_validity_seconds
+    {
         v.push(LimitViolation::WindowTooLong);
     }
     if v.is_empty() {
@@ -238,6 +241,22 @@ mod tests {
             ..Default::default()
         };
         assert!(dup.validate().is_err());
+    }
+
+    #[test]
+    fn extreme_dates_are_refused_without_overflow() {
+        let p = EmergencyCodePolicy::default();
+        for (from, to) in [
+            (Some(i64::MAX), None),
+            (Some(i64::MIN), Some(i64::MAX)),
+            (None, Some(i64::MAX)),
+            (Some(i64::MAX), Some(i64::MIN)),
+        ] {
+            let r = check_limits(&p, Some(1), from, to, NOW);
+            assert!(r.is_err(), "{from:?}..{to:?}: {r:?}");
+        }
+        assert!(check_limits(&p, Some(1), None, None, i64::MIN).is_ok());
+        assert!(check_limits(&p, Some(1), None, None, i64::MAX).is_ok());
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub async fn run(
     let app = crate::app(state);
     match tls {
         Some(t) => {
+            let app = crate::http::with_hsts(app);
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key)
                 .await
                 .map_err(|e| {

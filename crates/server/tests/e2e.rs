@@ -364,14 +364,19 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("ca"))
         .build()
         .expect("client");
-    let health: Value = client
+    let res = client
         .get(format!("{base}{}", ep::Health::INFO.path))
         .send()
         .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+        .expect("health");
+    // Over TLS the server asks for nothing but TLS from then on (HSTS).
+    assert_eq!(
+        res.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000")
+    );
+    let health: Value = res.json().await.expect("json");
     assert_eq!(health["status"], "ok");
     let api = Api { client, base };
     let mut secrets: Vec<String> = vec![SECRET_B32.into()];

@@ -58,6 +58,46 @@ async fn the_router_serves_every_declared_endpoint_and_the_document_serves_the_s
     assert_eq!(served, document());
 }
 
+/// Every answer, success or refusal, tells caches not to keep it and browsers not to guess its
+/// type: they carry session tokens, emergency codes and cryptograms.
+#[tokio::test]
+async fn every_answer_is_marked_no_store_and_nosniff() {
+    let h = Harness::new().await;
+    let (token, _) = h.start("acme", "alice").await;
+    let paths = ALL.iter().map(|e| (e.method.as_str(), e.path)).chain([
+        ("GET", "/v1/nothing"),
+        ("GET", ea_server::http::openapi::PATH),
+    ]);
+    for (method, path) in paths {
+        for auth in [None, Some(format!("Bearer {token}"))] {
+            let mut req = axum::http::Request::builder().method(method).uri(path);
+            if let Some(a) = &auth {
+                req = req.header("authorization", a);
+            }
+            let req = req.body(axum::body::Body::empty()).unwrap();
+            let res = tower::ServiceExt::oneshot(ea_server::app(h.state.clone()), req)
+                .await
+                .unwrap();
+            let header = |name: &str| {
+                res.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            assert_eq!(
+                header("cache-control").as_deref(),
+                Some("no-store"),
+                "{method} {path}"
+            );
+            assert_eq!(
+                header("x-content-type-options").as_deref(),
+                Some("nosniff"),
+                "{method} {path}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_operation_lists_its_statuses_and_the_codes_behind_them() {
     let doc = document();

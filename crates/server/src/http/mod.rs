@@ -12,11 +12,13 @@ use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::StatusCode;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use ea_api::endpoints::{self as e, Endpoint, HttpMethod};
 use ea_api::{ErrorCode, Health, HealthStatus};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// What a handler of endpoint `E` answers: `E`'s response with `E`'s success status, or the
@@ -109,6 +111,14 @@ async fn require_client_key(
     }
 }
 
+/// Served over TLS, clients are told to use nothing else for a year (HSTS).
+pub fn with_hsts(app: Router) -> Router {
+    app.layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    ))
+}
+
 pub fn app(state: AppState) -> Router {
     use handlers as h;
     // The desktop app's endpoints (Auth::Client and Auth::Session), behind the client key.
@@ -148,5 +158,15 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))
+        // Answers carry session tokens, emergency codes and cryptograms: no cache may keep them,
+        // and no browser may guess another type for them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
