@@ -215,7 +215,7 @@ endpoints! {
     /// Check an authenticator code.
     VerifyTotp = "verify_totp": Post "/v1/session/totp", Session, 200,
         TotpVerifyRequest => SessionView,
-        errors [InvalidField, TotpInvalid, TotpReplayed, TotpResyncRequired, AccountLocked,
+        errors [InvalidField, TotpInvalid, TotpResyncRequired, AccountLocked,
             StepOutOfOrder, AlreadyCompleted, VerificationFailed, Busy];
 
     /// Resynchronise a drifted authenticator with two consecutive codes.

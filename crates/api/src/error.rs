@@ -51,7 +51,6 @@ pub enum ErrorCode {
     },
     AnswersIncomplete {},
     TotpInvalid {},
-    TotpReplayed {},
     TotpResyncRequired {},
     AccountLocked {
         retry_after: i64,

@@ -80,7 +80,8 @@ impl VerifyError {
             VerifyError::AnswersWrong { tries_left } => C::AnswersWrong { tries_left },
             VerifyError::AnswersIncomplete => C::AnswersIncomplete {},
             VerifyError::TotpInvalid => C::TotpInvalid {},
-            VerifyError::TotpReplayed => C::TotpReplayed {},
+            // The same answer as a wrong code: a replay tells a guesser nothing.
+            VerifyError::TotpReplayed => C::TotpInvalid {},
             VerifyError::TotpResyncRequired => C::TotpResyncRequired {},
             VerifyError::AccountLocked { retry_after } => C::AccountLocked { retry_after },
             VerifyError::VerificationIncomplete => C::VerificationIncomplete {},
@@ -98,6 +99,7 @@ impl VerifyError {
                 | VerifyError::CodeInvalid { .. }
                 | VerifyError::AnswersWrong { .. }
                 | VerifyError::TotpInvalid
+                | VerifyError::TotpReplayed
                 | VerifyError::VerificationFailed
         )
     }

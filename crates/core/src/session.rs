@@ -621,7 +621,12 @@ impl VerificationSession {
                 });
                 Err(VerifyError::TotpResyncRequired)
             }
-            TotpCheck::Replayed if known => Err(VerifyError::TotpReplayed),
+            // Answered like a wrong code (a guesser must not learn that the code was right)
+            // and counted; the server audits it and tells the user.
+            TotpCheck::Replayed if known => {
+                guard.record_failure(env.lockout, env.now);
+                Err(VerifyError::TotpReplayed)
+            }
             _ => {
                 guard.record_failure(env.lockout, env.now);
                 Err(VerifyError::TotpInvalid)

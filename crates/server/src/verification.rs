@@ -346,7 +346,7 @@ async fn persist(
     op: &Op,
     outcome: &Result<(), VerifyError>,
     now: i64,
-) -> Result<(), StoreError> {
+) -> ServiceResult<()> {
     let txn = state.store.begin().await?;
     if l.session != before.0 {
         sessions::save(&txn, &token.hash, &l.session, l.version).await?;
@@ -362,7 +362,12 @@ async fn persist(
         users::save_totp_counters(&txn, user.id, c, version).await?;
     }
     let mut detail = serde_json::json!({
-        "outcome": match outcome { Ok(()) => "ok", Err(e) => e.code().as_str() },
+        "outcome": match outcome {
+            Ok(()) => "ok",
+            // Answered as a wrong code, recorded for what it was.
+            Err(VerifyError::TotpReplayed) => "totp_replayed",
+            Err(e) => e.code().as_str(),
+        },
         "step": l.session.current_step().map(|s| s.method().as_str()),
     });
     if let Some(out) = &outgoing {
@@ -419,8 +424,16 @@ async fn persist(
             audit::record(&txn, event(name, serde_json::json!({ "flow": flow })), now).await?;
         }
     }
-    txn.commit().await?;
-    if outgoing.is_some() {
+    // Someone typed a current code of this user's authenticator a second time: the user hears
+    // of it, as after an action.
+    let mut told = false;
+    if let (Err(VerifyError::TotpReplayed), Some(user), true) = (outcome, &l.user, l.subject.known)
+    {
+        let notice = crate::actions::Notice::TotpReplayed;
+        told = crate::actions::notify(state, &txn, &l.tenant, user, &notice, now).await?;
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    if outgoing.is_some() || told {
         state.outbox_ready.notify_one();
     }
     Ok(())

@@ -71,10 +71,7 @@ async fn completed(h: &Harness) -> String {
 }
 
 async fn messages(h: &Harness) -> String {
-    ea_server::dispatch::deliver_due(&h.state, &h.transports, 3, &mut Default::default())
-        .await
-        .unwrap();
-    std::fs::read_to_string(h.dir.path().join("messages.log")).unwrap_or_default()
+    h.delivered().await
 }
 
 #[tokio::test]

@@ -78,9 +78,28 @@ async fn sms_then_totp_completes_and_permits_actions() {
     let (st, v) = h
         .call::<ep::VerifyTotp>(Some(&t2), Some(json!({"code": h.totp(0)})))
         .await;
+    // Answered exactly like a wrong code: a guesser must not learn that the code was right.
+    let (wrong_st, wrong) = h
+        .call::<ep::VerifyTotp>(Some(&t2), Some(json!({"code": "000000"})))
+        .await;
+    assert_eq!((st, &v), (wrong_st, &wrong));
     assert_eq!(
         (st, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("totp_replayed"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("totp_invalid"))
+    );
+    // ... but recorded for what it was, counted, and the user is told.
+    let guard = ea_store::guards::load(h.state.store.db(), h.tenant_id("acme").await, "alice")
+        .await
+        .expect("guard")
+        .0;
+    assert_eq!(
+        guard.failures, 2,
+        "the replay and the wrong code both count"
+    );
+    let log = h.delivered().await;
+    assert!(
+        log.contains("already used was entered again"),
+        "the user is told of the replay: {log}"
     );
 
     let rows = audit::export(h.state.store.db(), None, None)
@@ -88,6 +107,11 @@ async fn sms_then_totp_completes_and_permits_actions() {
         .expect("audit");
     let events: Vec<&str> = rows.iter().map(|r| r.event.as_str()).collect();
     assert!(events.contains(&"verification_completed"), "{events:?}");
+    let replays = rows
+        .iter()
+        .filter(|r| r.detail.contains("\"outcome\":\"totp_replayed\""))
+        .count();
+    assert_eq!(replays, 1, "the replay is audited as one");
     let all = serde_json::to_string(&rows.iter().map(|r| r.detail.clone()).collect::<Vec<_>>())
         .expect("json");
     assert!(!all.contains(&code), "audit log holds no code");

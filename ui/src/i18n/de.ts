@@ -187,7 +187,6 @@ export const de: Messages = {
   'errors.answers_wrong': 'Nicht alle Antworten sind richtig. Verbleibende Versuche: {tries_left}.',
   'errors.answers_incomplete': 'Bitte beantworten Sie jede Frage.',
   'errors.totp_invalid': 'Der Authenticator-Code ist falsch.',
-  'errors.totp_replayed': 'Dieser Code wurde bereits verwendet. Warten Sie auf den nächsten.',
   'errors.totp_resync_required': 'Die Uhr Ihres Authenticators geht falsch. Geben Sie zwei aufeinanderfolgende Codes ein.',
   'errors.account_locked': 'Zu viele Fehlversuche. Versuchen Sie es in {retry_after} Sekunden erneut.',
   'errors.verification_incomplete': 'Schliessen Sie zuerst die Verifizierung ab.',

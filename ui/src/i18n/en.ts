@@ -188,7 +188,6 @@ export const en = {
   'errors.answers_wrong': 'Not all answers are correct. Tries left: {tries_left}.',
   'errors.answers_incomplete': 'Please answer every question.',
   'errors.totp_invalid': 'The authenticator code is wrong.',
-  'errors.totp_replayed': 'This code was already used. Wait for the next one.',
   'errors.totp_resync_required': 'Your authenticator’s clock is off. Enter two codes in a row.',
   'errors.account_locked': 'Too many failed attempts. Try again in {retry_after} seconds.',
   'errors.verification_incomplete': 'Finish the verification first.',

@@ -187,7 +187,6 @@ export const fr: Messages = {
   'errors.answers_wrong': 'Toutes les réponses ne sont pas correctes. Essais restants : {tries_left}.',
   'errors.answers_incomplete': 'Veuillez répondre à chaque question.',
   'errors.totp_invalid': 'Le code d’authentification est faux.',
-  'errors.totp_replayed': 'Ce code a déjà été utilisé. Attendez le suivant.',
   'errors.totp_resync_required': 'L’horloge de votre authentificateur est décalée. Saisissez deux codes consécutifs.',
   'errors.account_locked': 'Trop de tentatives échouées. Réessayez dans {retry_after} secondes.',
   'errors.verification_incomplete': 'Terminez d’abord la vérification.',

@@ -187,7 +187,6 @@ export const it: Messages = {
   'errors.answers_wrong': 'Non tutte le risposte sono corrette. Tentativi rimasti: {tries_left}.',
   'errors.answers_incomplete': 'Rispondi a ogni domanda.',
   'errors.totp_invalid': 'Il codice di autenticazione è errato.',
-  'errors.totp_replayed': 'Questo codice è già stato usato. Attendi il successivo.',
   'errors.totp_resync_required': 'L’orologio del tuo autenticatore è sfasato. Inserisci due codici consecutivi.',
   'errors.account_locked': 'Troppi tentativi falliti. Riprova tra {retry_after} secondi.',
   'errors.verification_incomplete': 'Completa prima la verifica.',

@@ -78,6 +78,8 @@ pub enum Notice {
     /// A card response was shown on screen: disclosed as soon as it is issued, whatever the
     /// user later reports, so the user is told at once.
     CardResponseShown { serial_tail: String },
+    /// An authenticator code that was already used was entered again.
+    TotpReplayed,
 }
 
 impl Notice {
@@ -96,6 +98,10 @@ impl Notice {
             Notice::CardResponseShown { serial_tail } => format!(
                 "A response to unblock your smart card ending in {serial_tail} was shown on screen"
             ),
+            Notice::TotpReplayed => {
+                "A code from your authenticator app that was already used was entered again"
+                    .to_owned()
+            }
         };
         format!(
             "{tenant_name}: {what} through Emergency Access. Not you? Call your IT help desk immediately."

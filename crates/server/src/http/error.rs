@@ -39,7 +39,6 @@ pub fn status(code: &ErrorCode) -> StatusCode {
         | C::AnswersWrong { .. }
         | C::AnswersIncomplete {}
         | C::TotpInvalid {}
-        | C::TotpReplayed {}
         | C::TotpResyncRequired {}
         | C::PasswordPolicy { .. }
         | C::EmergencyCodeLimits { .. }

@@ -216,12 +216,26 @@ impl Harness {
         t
     }
 
-    /// Delivers due messages and returns the newest code sent to `destination`.
-    pub async fn code_for(&self, destination: &str) -> String {
+    /// Delivers due messages and returns everything the dev sink received so far.
+    pub async fn delivered(&self) -> String {
         dispatch::deliver_due(&self.state, &self.transports, 3, &mut HashMap::new())
             .await
             .expect("deliver");
-        let log = std::fs::read_to_string(self.dir.path().join("messages.log")).unwrap_or_default();
+        std::fs::read_to_string(self.dir.path().join("messages.log")).unwrap_or_default()
+    }
+
+    /// The id of the tenant `slug`.
+    pub async fn tenant_id(&self, slug: &str) -> i64 {
+        ea_store::tenants::by_slug(self.state.store.db(), slug)
+            .await
+            .expect("tenant")
+            .expect("known tenant")
+            .id
+    }
+
+    /// Delivers due messages and returns the newest code sent to `destination`.
+    pub async fn code_for(&self, destination: &str) -> String {
+        let log = self.delivered().await;
         last_code(&log, destination)
             .unwrap_or_else(|| panic!("no message to {destination} in:\n{log}"))
     }
