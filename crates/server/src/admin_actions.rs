@@ -78,8 +78,17 @@ pub async fn set_user_flag(
     flag: &str,
     on: bool,
 ) -> anyhow::Result<()> {
+    let mut detail = serde_json::json!({});
     match flag {
-        "disabled" => users::set_disabled(store.db(), tenant.id, username, on).await?,
+        "disabled" => {
+            users::set_disabled(store.db(), tenant.id, username, on).await?;
+            // A disabled account's emergency codes stop working for good.
+            if on {
+                let uid = user_id(store, tenant, username).await?;
+                let n = emergency::revoke_for_user(store.db(), tenant.id, uid, now()).await?;
+                detail = serde_json::json!({ "emergency_codes_revoked": n });
+            }
+        }
         "blocked" => {
             users::set_blocked(store.db(), user_id(store, tenant, username).await?, on).await?
         }
@@ -97,7 +106,22 @@ pub async fn set_user_flag(
             }
         ),
         Some(&users::normalize_username(username)),
-        serde_json::json!({}),
+        detail,
+    )
+    .await
+}
+
+/// Revokes a relying party's API key: its validations are refused from now on.
+pub async fn revoke_relying_party(store: &Store, tenant: &Tenant, id: i64) -> anyhow::Result<()> {
+    if !emergency::revoke_relying_party(store.db(), tenant.id, id, now()).await? {
+        bail!("no active relying party {id} in tenant {}", tenant.slug);
+    }
+    record(
+        store,
+        tenant,
+        "relying_party_revoked",
+        None,
+        serde_json::json!({ "relying_party": id }),
     )
     .await
 }

@@ -43,8 +43,17 @@ pub async fn validate(
         &req.code,
     );
     let row = codes::find_by_hash(db, tenant.id, &hash).await?;
+    // The account is checked at every validation: a disabled user's codes do not work, even one
+    // issued before the account was disabled (disabling also revokes them).
+    let owner_disabled = match &row {
+        Some(c) => users::find_by_id(db, c.user_id)
+            .await?
+            .is_none_or(|u| u.disabled),
+        None => false,
+    };
     let (response, code_id) = match row {
         None => (invalid(InvalidReason::Unknown), None),
+        Some(c) if owner_disabled => (invalid(InvalidReason::Revoked), Some(c.id)),
         Some(c) => {
             if codes::consume(db, c.id, now).await? {
                 let left = c.uses_left.map(|u| (u - 1).max(0) as u32);

@@ -289,6 +289,87 @@ async fn validate(h: &Harness, key: &str, username: &str, code: &str) -> (Status
     h.raw(req).await
 }
 
+/// Disabling an account revokes its emergency codes, validation checks the account anyway, and
+/// a revoked relying-party key validates nothing.
+#[tokio::test]
+async fn disabled_accounts_and_revoked_keys_validate_no_code() {
+    let (h, rp) = setup().await;
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let issue = async || {
+        let t = completed(&h).await;
+        let (st, c) = h
+            .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 5})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        c["code"].as_str().unwrap().to_owned()
+    };
+    let first = issue().await;
+    let second = issue().await;
+    assert_eq!(
+        validate(&h, &rp, "alice", &first).await.1["result"],
+        "valid"
+    );
+
+    // Disabled in the directory behind the admin tool's back: validation still refuses.
+    ea_store::users::set_disabled(h.state.store.db(), acme.id, "alice", true)
+        .await
+        .unwrap();
+    let (_, v) = validate(&h, &rp, "alice", &first).await;
+    assert_eq!(
+        (v["result"].as_str(), v["reason"].as_str()),
+        (Some("invalid"), Some("revoked"))
+    );
+    ea_store::users::set_disabled(h.state.store.db(), acme.id, "alice", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        validate(&h, &rp, "alice", &second).await.1["result"],
+        "valid"
+    );
+
+    // Disabled through the admin tool: every code of the user is revoked for good.
+    admin_actions::set_user_flag(&h.state.store, &acme, "alice", "disabled", true)
+        .await
+        .unwrap();
+    admin_actions::set_user_flag(&h.state.store, &acme, "alice", "disabled", false)
+        .await
+        .unwrap();
+    for code in [&first, &second] {
+        let (_, v) = validate(&h, &rp, "alice", code).await;
+        assert_eq!(v["reason"], "revoked", "{v}");
+    }
+    let listed = admin_actions::list_codes(&h.state.store, &acme, Some("alice"))
+        .await
+        .unwrap();
+    assert!(
+        listed.iter().all(|l| l.contains("\trevoked\t")),
+        "{listed:?}"
+    );
+
+    // A revoked relying party is refused before any code is looked at.
+    let third = issue().await;
+    let party = ea_store::emergency::relying_parties(h.state.store.db(), acme.id)
+        .await
+        .unwrap();
+    admin_actions::revoke_relying_party(&h.state.store, &acme, party[0].id)
+        .await
+        .unwrap();
+    let (st, v) = validate(&h, &rp, "alice", &third).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    assert!(
+        admin_actions::revoke_relying_party(&h.state.store, &acme, party[0].id)
+            .await
+            .is_err(),
+        "revoking twice is refused"
+    );
+}
+
 #[tokio::test]
 async fn emergency_codes_are_limited_by_uses_and_dates() {
     let (h, rp) = setup().await;

@@ -121,6 +121,40 @@ pub async fn revoke(conn: &impl Conn, tenant_id: i64, id: i64, now: i64) -> Resu
     Ok(res.rows_affected == 1)
 }
 
+/// Revokes every active code of a user; how many were revoked.
+pub async fn revoke_for_user(
+    conn: &impl Conn,
+    tenant_id: i64,
+    user_id: i64,
+    now: i64,
+) -> Result<u64> {
+    let res = emergency_code::Entity::update_many()
+        .col_expr(emergency_code::Column::RevokedAt, Some(now).into())
+        .filter(emergency_code::Column::TenantId.eq(tenant_id))
+        .filter(emergency_code::Column::UserId.eq(user_id))
+        .filter(emergency_code::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Revokes a relying party's key; `false` if there is no such party or it was already revoked.
+pub async fn revoke_relying_party(
+    conn: &impl Conn,
+    tenant_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<bool> {
+    let res = relying_party::Entity::update_many()
+        .col_expr(relying_party::Column::RevokedAt, Some(now).into())
+        .filter(relying_party::Column::Id.eq(id))
+        .filter(relying_party::Column::TenantId.eq(tenant_id))
+        .filter(relying_party::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 pub async fn add_relying_party(
     conn: &impl Conn,
     tenant_id: i64,

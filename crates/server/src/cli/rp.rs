@@ -12,6 +12,12 @@ pub enum RpCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Revoke a relying party's API key by id (see `list`).
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
     /// List relying parties.
     List {
         #[command(flatten)]
@@ -29,6 +35,11 @@ impl RpCmd {
                     "relying party {name} added to {}; its API key (shown only now):\n{key}",
                     t.slug
                 );
+            }
+            RpCmd::Revoke { id, tenant } => {
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
+                admin_actions::revoke_relying_party(&store, &t, id).await?;
+                println!("relying party {id} revoked");
             }
             RpCmd::List { tenant } => {
                 let (store, t) = ctx.tenant(&tenant.slug).await?;
