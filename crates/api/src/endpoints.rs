@@ -192,13 +192,14 @@ endpoints! {
     ConfirmContact = "confirm_contact": Post "/v1/session/contact", Session, 200,
         ConfirmContactRequest => SessionView,
         errors [InvalidField, ContactUnknown, ContactMalformed, ContactMismatch, AccountLocked,
-            StepOutOfOrder, AlreadyCompleted, VerificationFailed, DeliveryUnavailable, Busy];
+            StepOutOfOrder, AlreadyCompleted, VerificationFailed, DeliveryUnavailable,
+            SendLimitReached, Busy];
 
     /// Send a new code to the confirmed contact (after the cooldown, within the cap).
     ResendCode = "resend_code": Post "/v1/session/code/resend", Session, 200,
         NoBody => SessionView,
-        errors [ResendTooSoon, ResendLimitReached, AccountLocked, StepOutOfOrder,
-            AlreadyCompleted, VerificationFailed, DeliveryUnavailable, Busy];
+        errors [ResendTooSoon, ResendLimitReached, SendLimitReached, AccountLocked,
+            StepOutOfOrder, AlreadyCompleted, VerificationFailed, DeliveryUnavailable, Busy];
 
     /// Check the code that was sent.
     VerifyCode = "verify_code": Post "/v1/session/code", Session, 200,

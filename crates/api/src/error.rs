@@ -41,6 +41,10 @@ pub enum ErrorCode {
         retry_after: i64,
     },
     ResendLimitReached {},
+    /// Too many codes went to this contact, this user or this organisation in the last hour.
+    SendLimitReached {
+        retry_after: i64,
+    },
     CodeInvalid {
         attempts_left: u32,
     },

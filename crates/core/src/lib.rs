@@ -15,6 +15,7 @@ pub mod emergency;
 pub mod error;
 pub mod flow;
 pub mod guard;
+pub mod limits;
 pub mod otp;
 pub mod password;
 pub mod seal;

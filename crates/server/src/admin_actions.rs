@@ -43,6 +43,8 @@ pub struct PolicyFile {
     pub password: PasswordPolicy,
     #[serde(default)]
     pub emergency_code: EmergencyCodePolicy,
+    #[serde(default)]
+    pub send_limits: ea_core::limits::SendLimits,
 }
 
 pub async fn set_policies(
@@ -59,7 +61,17 @@ pub async fn set_policies(
     p.emergency_code
         .validate()
         .map_err(|e| anyhow::anyhow!("{name}: emergency_code: {e}"))?;
-    tenants::set_policies(store.db(), tenant.id, &p.password, &p.emergency_code).await?;
+    p.send_limits
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{name}: send_limits: {e}"))?;
+    tenants::set_policies(
+        store.db(),
+        tenant.id,
+        &p.password,
+        &p.emergency_code,
+        &p.send_limits,
+    )
+    .await?;
     record(store, tenant, "policies_set", None, serde_json::json!({})).await
 }
 

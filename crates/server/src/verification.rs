@@ -165,6 +165,11 @@ pub async fn apply(state: &AppState, token: &SessionToken, op: Op) -> ServiceRes
             Ok(out) => (out, Ok(())),
             Err(e) => (None, Err(e)),
         };
+        // A code is sent only within the tenant's limits, counted across sessions; over them,
+        // nothing of this attempt is kept (the session does not move on, no code is queued).
+        if let Some(out) = &outgoing {
+            check_send_limits(state, &l, out, now).await?;
+        }
         persist(
             state,
             token,
@@ -276,6 +281,43 @@ pub async fn contacts(state: &AppState, token: &SessionToken) -> ServiceResult<C
     })
 }
 
+/// Refuses a code over any of the tenant's send limits: to this destination, to all of the
+/// user's contacts, to the whole tenant, within the last hour.
+async fn check_send_limits(
+    state: &AppState,
+    l: &Loaded,
+    out: &OutgoingCode,
+    now: i64,
+) -> ServiceResult<()> {
+    use ea_core::limits::{WINDOW_SECONDS, check};
+    let db = state.store.db();
+    let limits = l.tenant.send_limits;
+    let since = now - WINDOW_SECONDS;
+    let tenant = l.tenant.id;
+    let destination = std::slice::from_ref(&out.destination);
+    // Destinations are the subject's contacts as stored, so the user's are exactly these.
+    let everyone: Vec<String> = l
+        .subject
+        .phones
+        .iter()
+        .chain(&l.subject.emails)
+        .cloned()
+        .collect();
+    let checks = [
+        (limits.per_destination_per_hour, Some(destination)),
+        (limits.per_user_per_hour, Some(everyone.as_slice())),
+        (limits.per_tenant_per_hour, None),
+    ];
+    for (limit, destinations) in checks {
+        let sent = outbox::codes_since(db, tenant, destinations, since).await?;
+        if let Err(retry_after) = check(limit, sent, now) {
+            tracing::info!(limit, retry_after, "send limit reached");
+            return Err(ErrorCode::SendLimitReached { retry_after }.into());
+        }
+    }
+    Ok(())
+}
+
 fn otp_kind(s: &VerificationSession) -> Option<ea_core::contact::ContactKind> {
     use ea_core::contact::ContactKind;
     match s.current_step()? {
@@ -384,6 +426,7 @@ async fn persist(
                 channel: message::channel(out.kind).to_owned(),
                 destination: out.destination.clone(),
                 sealed_body: sealed,
+                purpose: outbox::Purpose::Code,
             },
             now,
         )

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use common::{Harness, shape};
 use ea_api::endpoints::{self as ep, Endpoint};
 use ea_store::{audit, outbox};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn sms_then_totp_completes_and_permits_actions() {
@@ -790,4 +790,115 @@ async fn a_refused_body_does_not_repeat_the_values_sent() {
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(!e.to_string().contains("Zürich"), "{e}");
+}
+
+/// Starts a session of `user`, chooses `flow` and types `contact`: the answer to the request that
+/// would send a code.
+async fn ask_for_code(
+    h: &Harness,
+    user: &str,
+    flow: &str,
+    contact: &str,
+) -> (StatusCode, Value, String) {
+    let (t, _) = h.start("acme", user).await;
+    let (st, v) = h
+        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": flow})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = h
+        .call::<ep::ConfirmContact>(Some(&t), Some(json!({"contact_id": 0, "value": contact})))
+        .await;
+    (st, v, t)
+}
+
+/// Opening new sessions never sends more: codes are counted per destination across sessions,
+/// and over the limit nothing of the request is kept.
+#[tokio::test]
+async fn codes_to_one_number_are_limited_across_sessions() {
+    let h = Harness::new().await;
+    for i in 0..5 {
+        let (st, v, _) = ask_for_code(&h, "alice", "sms-totp", "+41791234567").await;
+        assert_eq!(st, StatusCode::OK, "code {i}: {v}");
+    }
+    let (st, v, t) = ask_for_code(&h, "alice", "sms-totp", "+41791234567").await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("send_limit_reached"))
+    );
+    let wait = v["params"]["retry_after"].as_i64().unwrap();
+    assert!((3500..=3600).contains(&wait), "{wait}");
+    // Nothing was kept: the session still waits for its contact, and only five codes went out.
+    let (_, s) = h.call::<ep::GetSession>(Some(&t), None).await;
+    assert_eq!(s["step"]["code_sent"], false);
+    let log = h.delivered().await;
+    assert_eq!(log.matches("+41791234567").count(), 5, "{log}");
+    // The answer says when to come back, in the header too.
+    let req = Request::post(ep::ConfirmContact::INFO.path)
+        .header("authorization", format!("Bearer {t}"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"contact_id": 0, "value": "+41791234567"}).to_string(),
+        ))
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(ea_server::app(h.state.clone()), req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+    // An hour later the window has room again.
+    h.clock.advance(3601);
+    let (st, v, _) = ask_for_code(&h, "alice", "sms-totp", "+41791234567").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+/// The user's contacts together and the whole tenant have their own limits, set per tenant.
+#[tokio::test]
+async fn codes_are_limited_per_user_and_per_tenant() {
+    let h = Harness::new().await;
+    let store = &h.state.store;
+    let acme = ea_store::tenants::by_slug(store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let bob = json!({"users": [{"username": "bob", "emails": ["bob@example.org"],
+        "questions": [{"question": "Q1?", "answer": "a1"}, {"question": "Q2?", "answer": "a2"}]}]});
+    ea_server::admin::import_users_text(
+        store,
+        &acme,
+        &ea_server::keys::Keys::new(h.kek.clone()),
+        ea_core::answers::HashCost::TEST,
+        "u",
+        &bob.to_string(),
+    )
+    .await
+    .unwrap();
+    let policy = "[send_limits]\nper_destination_per_hour = 2\nper_user_per_hour = 2\nper_tenant_per_hour = 3\n";
+    ea_server::admin_actions::set_policies(store, &acme, "p.toml", policy)
+        .await
+        .unwrap();
+    let refused = |r: &(StatusCode, Value, String)| {
+        (r.0, r.1["code"].as_str().map(str::to_owned))
+            == (
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("send_limit_reached".to_owned()),
+            )
+    };
+    for _ in 0..2 {
+        let r = ask_for_code(&h, "alice", "sms-totp", "+41791234567").await;
+        assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    }
+    // Alice's e-mail address has had no code, but alice has had her two.
+    let r = ask_for_code(&h, "alice", "email-questions", "alice@example.org").await;
+    assert!(refused(&r), "per user: {:?}", r.1);
+    // Bob gets the tenant's third code; the fourth is refused whoever asks.
+    let r = ask_for_code(&h, "bob", "email-questions", "bob@example.org").await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let r = ask_for_code(&h, "bob", "email-questions", "bob@example.org").await;
+    assert!(refused(&r), "per tenant: {:?}", r.1);
+    // Limits that do not grow from destination to tenant are refused with the reason.
+    let bad = "[send_limits]\nper_destination_per_hour = 9\nper_user_per_hour = 2\n";
+    let e = ea_server::admin_actions::set_policies(store, &acme, "p.toml", bad)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("send_limits"), "{e}");
 }

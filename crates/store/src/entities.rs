@@ -30,6 +30,8 @@ pub mod tenant {
         pub emergency_policy: String,
         /// Master key for diversified card keys, sealed under the KEK (`card-master:<tenant>`).
         pub card_master_key: Option<Vec<u8>>,
+        /// JSON of [`ea_core::limits::SendLimits`].
+        pub limits: String,
     }
     no_relations!();
 }
@@ -191,6 +193,8 @@ pub mod outbox {
         pub created_at: i64,
         pub delivered_at: Option<i64>,
         pub last_error: Option<String>,
+        /// `code` (counted against the send limits) or `notice`.
+        pub purpose: String,
     }
     no_relations!();
 }

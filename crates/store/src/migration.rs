@@ -9,7 +9,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(Actions)]
+        vec![Box::new(Initial), Box::new(Actions), Box::new(Limits)]
     }
 }
 
@@ -337,6 +337,69 @@ impl MigrationTrait for Actions {
             ("tenants", "emergency_policy"),
             ("tenants", "password_policy"),
         ] {
+            m.alter_table(
+                Table::alter()
+                    .table(Alias::new(table))
+                    .drop_column(Alias::new(col))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Per-tenant abuse limits, and what an outbox row carries (a code or a notice), so sends can be
+/// counted across sessions.
+#[derive(Debug)]
+struct Limits;
+
+impl MigrationName for Limits {
+    fn name(&self) -> &str {
+        "m20261201_000003_limits"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Limits {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let columns = [
+            ("tenants", text("limits").default("{}").to_owned()),
+            (
+                "outbox",
+                string_len("purpose", 16).default("code").to_owned(),
+            ),
+        ];
+        for (table, mut col) in columns {
+            m.alter_table(
+                Table::alter()
+                    .table(Alias::new(table))
+                    .add_column(&mut col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        m.create_index(
+            Index::create()
+                .name("outbox_destination_created")
+                .table(Alias::new("outbox"))
+                .col(Alias::new("destination"))
+                .col(Alias::new("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("outbox_destination_created")
+                .table(Alias::new("outbox"))
+                .to_owned(),
+        )
+        .await?;
+        for (table, col) in [("outbox", "purpose"), ("tenants", "limits")] {
             m.alter_table(
                 Table::alter()
                     .table(Alias::new(table))

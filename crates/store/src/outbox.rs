@@ -14,6 +14,22 @@ pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 pub const FAILED: &str = "failed";
 
+/// What a message carries: a verification code counts against the send limits, a notice does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Code,
+    Notice,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Code => "code",
+            Purpose::Notice => "notice",
+        }
+    }
+}
+
 /// A message to queue.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -21,6 +37,31 @@ pub struct NewMessage {
     pub channel: String,
     pub destination: String,
     pub sealed_body: Vec<u8>,
+    pub purpose: Purpose,
+}
+
+/// Codes queued for the tenant since `since`, to any of `destinations` (all of the tenant's when
+/// `None`): how many, and when the oldest was.
+pub async fn codes_since(
+    conn: &impl Conn,
+    tenant_id: i64,
+    destinations: Option<&[String]>,
+    since: i64,
+) -> Result<ea_core::limits::Sent> {
+    let mut q = outbox::Entity::find()
+        .filter(outbox::Column::TenantId.eq(tenant_id))
+        .filter(outbox::Column::Purpose.eq(Purpose::Code.as_str()))
+        .filter(outbox::Column::CreatedAt.gt(since));
+    if let Some(d) = destinations {
+        q = q.filter(outbox::Column::Destination.is_in(d.iter().cloned()));
+    }
+    let count = q.clone().count(conn).await?;
+    let oldest = q
+        .order_by_asc(outbox::Column::CreatedAt)
+        .one(conn)
+        .await?
+        .map(|m| m.created_at);
+    Ok(ea_core::limits::Sent { count, oldest })
 }
 
 pub async fn enqueue(conn: &impl Conn, m: NewMessage, now: i64) -> Result<i64> {
@@ -36,6 +77,7 @@ pub async fn enqueue(conn: &impl Conn, m: NewMessage, now: i64) -> Result<i64> {
         created_at: Set(now),
         delivered_at: Set(None),
         last_error: Set(None),
+        purpose: Set(m.purpose.as_str().to_owned()),
         ..Default::default()
     }
     .insert(conn)

@@ -267,6 +267,7 @@ async fn outbox_claims_are_exclusive_leases() {
             channel: "sms".into(),
             destination: d.into(),
             sealed_body: vec![9],
+            purpose: outbox::Purpose::Code,
         };
         let txn = store.db().begin().await.expect("txn");
         let a = outbox::enqueue(&txn, msg("+41000000001"), 10)

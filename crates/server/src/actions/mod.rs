@@ -142,6 +142,7 @@ pub async fn notify(
             channel: message::channel(kind).to_owned(),
             destination: destination.clone(),
             sealed_body: sealed,
+            purpose: outbox::Purpose::Notice,
         };
         outbox::enqueue(txn, msg, now).await?;
         queued = true;

@@ -30,7 +30,9 @@ pub fn status(code: &ErrorCode) -> StatusCode {
         C::VerificationIncomplete {} | C::ActionNotPermitted {} | C::AccountDisabled {} => {
             StatusCode::FORBIDDEN
         }
-        C::ResendTooSoon { .. } | C::ResendLimitReached {} => StatusCode::TOO_MANY_REQUESTS,
+        C::ResendTooSoon { .. } | C::ResendLimitReached {} | C::SendLimitReached { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         C::AccountLocked { .. } => StatusCode::LOCKED,
         C::FlowUnavailable {}
         | C::ContactMalformed {}
@@ -116,8 +118,9 @@ impl IntoResponse for ServiceError {
         }
         let code = self.code();
         let mut res = (status(&code), Json(&code)).into_response();
-        if let ErrorCode::ResendTooSoon { retry_after } | ErrorCode::AccountLocked { retry_after } =
-            code
+        if let ErrorCode::ResendTooSoon { retry_after }
+        | ErrorCode::AccountLocked { retry_after }
+        | ErrorCode::SendLimitReached { retry_after } = code
             && let Ok(v) = retry_after.to_string().parse()
         {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);

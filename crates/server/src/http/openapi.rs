@@ -50,6 +50,7 @@ fn example(kind: ErrorKind) -> ErrorCode {
         ErrorKind::ContactMismatch => ErrorCode::ContactMismatch { attempts_left: 0 },
         ErrorKind::CodeInvalid => ErrorCode::CodeInvalid { attempts_left: 0 },
         ErrorKind::ResendTooSoon => ErrorCode::ResendTooSoon { retry_after: 0 },
+        ErrorKind::SendLimitReached => ErrorCode::SendLimitReached { retry_after: 0 },
         ErrorKind::AccountLocked => ErrorCode::AccountLocked { retry_after: 0 },
         ErrorKind::AnswersWrong => ErrorCode::AnswersWrong { tries_left: 0 },
         ErrorKind::PasswordPolicy => ErrorCode::PasswordPolicy {
