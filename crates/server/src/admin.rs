@@ -164,6 +164,10 @@ pub struct TotpEntry {
     pub digits: u32,
     #[serde(default = "thirty")]
     pub period: u64,
+    /// A hardware token or an old enrolment whose seed is shorter than 128 bits (at least 80):
+    /// accepted only when marked so.
+    #[serde(default)]
+    pub legacy: bool,
 }
 
 fn six() -> u32 {
@@ -237,8 +241,15 @@ fn prepare(
                     .decode(cleaned.as_bytes())
                     .map_err(|_| anyhow::anyhow!("{at}.totp.secret: not valid base32"))?,
             );
+            // RFC 4226 asks for 128 bits and recommends 160; 80-bit seeds only for legacy tokens.
             if secret.len() < 10 {
                 bail!("{at}.totp.secret: at least 80 bits (16 base32 characters) are needed");
+            }
+            if secret.len() < 16 && !t.legacy {
+                bail!(
+                    "{at}.totp.secret: at least 128 bits (26 base32 characters) are needed; \
+                     mark a legacy token's shorter seed with \"legacy\": true"
+                );
             }
             if !(6..=8).contains(&t.digits) {
                 bail!("{at}.totp.digits: must be 6, 7 or 8");

@@ -269,6 +269,19 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
         ),
         &["users[0].phones[0]"],
     );
+    // Seeds under 128 bits are refused unless marked as a legacy token's.
+    let mut short_seed = users.clone();
+    short_seed["users"][0]["totp"] = json!({"secret": "JBSWY3DPEHPK3PXP"});
+    std::fs::write(dir.join("short-seed.json"), short_seed.to_string()).expect("write");
+    let short = dir.join("short-seed.json").display().to_string();
+    refused(
+        cli(dir, &["user", "import", &short, "--tenant", "acme"]),
+        &["users[0].totp.secret", "128 bits", "legacy"],
+    );
+    short_seed["users"][0]["totp"]["legacy"] = json!(true);
+    short_seed["users"][0]["username"] = json!("legacy-token");
+    std::fs::write(dir.join("short-seed.json"), short_seed.to_string()).expect("write");
+    ok(cli(dir, &["user", "import", &short, "--tenant", "acme"]));
     std::fs::write(dir.join("broken.json"), "{\"users\": [").expect("write");
     refused(
         cli(
