@@ -25,6 +25,30 @@ impl Default for SendLimits {
     }
 }
 
+/// A tenant's abuse settings, stored together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantLimits {
+    pub send: SendLimits,
+    /// Whether flows may permit resetting the password or issuing an emergency code after only a
+    /// code by SMS, or only a code by e-mail (one channel an attacker may control).
+    pub allow_weak_flows: bool,
+}
+
+/// A flow that permits a password reset or an emergency code after codes of one channel only.
+pub fn is_weak(flow: &crate::FlowDefinition) -> bool {
+    use crate::{Action, Method};
+    let strong_action = flow
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::ResetPassword | Action::EmergencyCode));
+    let methods: Vec<Method> = flow.steps.iter().map(|s| s.method()).collect();
+    let one_channel = !methods.is_empty()
+        && (methods.iter().all(|m| *m == Method::SmsOtp)
+            || methods.iter().all(|m| *m == Method::EmailOtp));
+    strong_action && one_channel
+}
+
 /// The window every limit counts in, in seconds.
 pub const WINDOW_SECONDS: i64 = 3600;
 

@@ -112,6 +112,14 @@ pub async fn import_flow_text(
     text: &str,
 ) -> anyhow::Result<FlowDefinition> {
     let flow = FlowDefinition::from_toml(name, text)?;
+    if ea_core::limits::is_weak(&flow) && !tenant.allow_weak_flows {
+        bail!(
+            "{name}: flow {:?} permits reset_password or emergency_code after codes of one \
+             channel only (SMS or e-mail); add a second method, or allow weak flows for the \
+             tenant (`[flows] allow_weak = true` in its policy file)",
+            flow.id
+        );
+    }
     tenants::put_flow(store.db(), tenant.id, &flow, text, now()).await?;
     record(
         store,

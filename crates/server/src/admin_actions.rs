@@ -45,6 +45,18 @@ pub struct PolicyFile {
     pub emergency_code: EmergencyCodePolicy,
     #[serde(default)]
     pub send_limits: ea_core::limits::SendLimits,
+    #[serde(default)]
+    pub flows: FlowRules,
+}
+
+/// `[flows]` of the policy file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowRules {
+    /// Let flows of SMS codes only, or e-mail codes only, permit a password reset or an
+    /// emergency code.
+    #[serde(default)]
+    pub allow_weak: bool,
 }
 
 pub async fn set_policies(
@@ -64,12 +76,16 @@ pub async fn set_policies(
     p.send_limits
         .validate()
         .map_err(|e| anyhow::anyhow!("{name}: send_limits: {e}"))?;
+    let limits = ea_core::limits::TenantLimits {
+        send: p.send_limits,
+        allow_weak_flows: p.flows.allow_weak,
+    };
     tenants::set_policies(
         store.db(),
         tenant.id,
         &p.password,
         &p.emergency_code,
-        &p.send_limits,
+        &limits,
     )
     .await?;
     record(store, tenant, "policies_set", None, serde_json::json!({})).await

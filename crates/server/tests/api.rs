@@ -902,3 +902,46 @@ async fn codes_are_limited_per_user_and_per_tenant() {
         .unwrap_err();
     assert!(e.to_string().contains("send_limits"), "{e}");
 }
+
+/// A flow that lets an SMS code alone (or an e-mail code alone) reset a password or issue an
+/// emergency code is refused unless the tenant allows weak flows explicitly.
+#[tokio::test]
+async fn single_channel_flows_for_strong_actions_need_the_tenants_consent() {
+    let h = Harness::new().await;
+    let store = &h.state.store;
+    let acme = || async {
+        ea_store::tenants::by_slug(store.db(), "acme")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let weak = "id = \"sms-only\"\nactions = [\"reset_password\"]\n[name]\nen = \"SMS\"\nde = \"SMS\"\nfr = \"SMS\"\nit = \"SMS\"\n[[steps]]\nmethod = \"sms_otp\"\n";
+    let e = ea_server::admin::import_flow_text(store, &acme().await, "sms-only.toml", weak)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sms-only.toml") && e.contains("allow_weak"),
+        "{e}"
+    );
+    // Unblocking only is not a strong action; two channels are not one.
+    let unblock = weak.replace("reset_password", "unblock_user");
+    ea_server::admin::import_flow_text(store, &acme().await, "u.toml", &unblock)
+        .await
+        .unwrap();
+    let two = format!("{weak}[[steps]]\nmethod = \"email_otp\"\n").replace("sms-only", "sms-email");
+    ea_server::admin::import_flow_text(store, &acme().await, "two.toml", &two)
+        .await
+        .unwrap();
+    ea_server::admin_actions::set_policies(
+        store,
+        &acme().await,
+        "p.toml",
+        "[flows]\nallow_weak = true\n",
+    )
+    .await
+    .unwrap();
+    ea_server::admin::import_flow_text(store, &acme().await, "sms-only.toml", weak)
+        .await
+        .unwrap();
+}

@@ -3,7 +3,7 @@
 use crate::entities::{flow, tenant};
 use crate::{Conn, Result, StoreError, duplicate_or};
 use ea_core::emergency::EmergencyCodePolicy;
-use ea_core::limits::SendLimits;
+use ea_core::limits::{SendLimits, TenantLimits};
 use ea_core::password::PasswordPolicy;
 use ea_core::{FlowDefinition, LockoutPolicy};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -21,6 +21,8 @@ pub struct Tenant {
     pub emergency_policy: EmergencyCodePolicy,
     /// How many codes may be sent per hour, per destination, user and tenant.
     pub send_limits: SendLimits,
+    /// Whether single-channel flows may permit strong actions.
+    pub allow_weak_flows: bool,
     /// Sealed master key for diversified card keys.
     pub card_master_key: Option<Vec<u8>>,
 }
@@ -32,7 +34,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
     let lockout = serde_json::from_str(&m.lockout).map_err(|e| corrupt("lockout", e))?;
     let password_policy =
         serde_json::from_str(&m.password_policy).map_err(|e| corrupt("password policy", e))?;
-    let send_limits = serde_json::from_str(&m.limits).map_err(|e| corrupt("limits", e))?;
+    let limits: TenantLimits = serde_json::from_str(&m.limits).map_err(|e| corrupt("limits", e))?;
     let emergency_policy = serde_json::from_str(&m.emergency_policy)
         .map_err(|e| corrupt("emergency code policy", e))?;
     Ok(Tenant {
@@ -44,7 +46,8 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         session_lifetime_seconds: m.session_lifetime_seconds,
         password_policy,
         emergency_policy,
-        send_limits,
+        send_limits: limits.send,
+        allow_weak_flows: limits.allow_weak_flows,
         card_master_key: m.card_master_key,
     })
 }
@@ -69,7 +72,7 @@ pub async fn add(conn: &impl Conn, t: NewTenant, now: i64) -> Result<Tenant> {
         lockout: Set(lockout),
         session_lifetime_seconds: Set(t.session_lifetime_seconds),
         created_at: Set(now),
-        limits: Set(serde_json::to_string(&SendLimits::default())
+        limits: Set(serde_json::to_string(&TenantLimits::default())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?),
         ..Default::default()
     }
@@ -166,7 +169,7 @@ pub async fn set_policies(
     tenant_id: i64,
     password: &PasswordPolicy,
     emergency: &EmergencyCodePolicy,
-    limits: &SendLimits,
+    limits: &TenantLimits,
 ) -> Result<()> {
     let enc = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Corrupt(e.to_string()));
     tenant::Entity::update_many()
