@@ -35,7 +35,8 @@ async fn record(
     Ok(())
 }
 
-/// The tenant policy file: `[password]` and `[emergency_code]`, each optional.
+/// The tenant policy file: `[password]`, `[emergency_code]`, `[send_limits]` and `[flows]`, each
+/// optional.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {

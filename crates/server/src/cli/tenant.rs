@@ -23,7 +23,7 @@ pub enum TenantCmd {
     },
     /// List tenants.
     List,
-    /// Set the tenant's password and emergency-code policies from a TOML file.
+    /// Set the tenant's policies from a TOML file: [password], [emergency_code], [send_limits], [flows].
     Policy { slug: String, file: PathBuf },
 }
 
