@@ -251,15 +251,7 @@ impl MigrationTrait for Actions {
             ("users", integer("login_failures").default(0).to_owned()),
             ("users", boolean("blocked").default(false).to_owned()),
         ];
-        for (table, mut col) in columns {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new(table))
-                    .add_column(&mut col)
-                    .to_owned(),
-            )
-            .await?;
-        }
+        add_columns(m, columns).await?;
         let tables = [
             Table::create()
                 .table("emergency_codes")
@@ -328,23 +320,19 @@ impl MigrationTrait for Actions {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
                 .await?;
         }
-        for (table, col) in [
-            ("users", "blocked"),
-            ("users", "login_failures"),
-            ("users", "password_changed_at"),
-            ("users", "password_hash"),
-            ("tenants", "card_master_key"),
-            ("tenants", "emergency_policy"),
-            ("tenants", "password_policy"),
-        ] {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new(table))
-                    .drop_column(Alias::new(col))
-                    .to_owned(),
-            )
-            .await?;
-        }
+        drop_columns(
+            m,
+            &[
+                ("users", "blocked"),
+                ("users", "login_failures"),
+                ("users", "password_changed_at"),
+                ("users", "password_hash"),
+                ("tenants", "card_master_key"),
+                ("tenants", "emergency_policy"),
+                ("tenants", "password_policy"),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }
@@ -370,15 +358,7 @@ impl MigrationTrait for Limits {
                 string_len("purpose", 16).default("code").to_owned(),
             ),
         ];
-        for (table, mut col) in columns {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new(table))
-                    .add_column(&mut col)
-                    .to_owned(),
-            )
-            .await?;
-        }
+        add_columns(m, columns).await?;
         m.create_index(
             Index::create()
                 .name("outbox_destination_created")
@@ -399,15 +379,38 @@ impl MigrationTrait for Limits {
                 .to_owned(),
         )
         .await?;
-        for (table, col) in [("outbox", "purpose"), ("tenants", "limits")] {
-            m.alter_table(
-                Table::alter()
-                    .table(Alias::new(table))
-                    .drop_column(Alias::new(col))
-                    .to_owned(),
-            )
-            .await?;
-        }
+        drop_columns(m, &[("outbox", "purpose"), ("tenants", "limits")]).await?;
         Ok(())
     }
+}
+
+/// Adds columns one ALTER TABLE at a time (SQLite adds one column per statement).
+async fn add_columns<const N: usize>(
+    m: &SchemaManager<'_>,
+    columns: [(&str, ColumnDef); N],
+) -> Result<(), DbErr> {
+    for (table, mut col) in columns {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new(table))
+                .add_column(&mut col)
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Drops columns one ALTER TABLE at a time, in the order given.
+async fn drop_columns(m: &SchemaManager<'_>, columns: &[(&str, &str)]) -> Result<(), DbErr> {
+    for (table, col) in columns {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new(*table))
+                .drop_column(Alias::new(*col))
+                .to_owned(),
+        )
+        .await?;
+    }
+    Ok(())
 }
