@@ -6,108 +6,105 @@ use crate::error::ServiceError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ea_api::ErrorCode;
+use ea_api::{ErrorCode, ErrorKind};
 
-/// The status a code is answered with. Exhaustive: a new code must be given one.
-pub fn status(code: &ErrorCode) -> StatusCode {
-    use ErrorCode as C;
-    match code {
-        C::SessionExpired {}
-        | C::Unauthorized {}
-        | C::ClientKeyRequired {}
-        | C::SessionUnknown {} => StatusCode::UNAUTHORIZED,
-        C::VerificationFailed {} | C::CodeExpired {} => StatusCode::GONE,
-        C::AlreadyCompleted {}
-        | C::StepOutOfOrder { .. }
-        | C::CodeNotSent {}
-        | C::ActionAlreadyUsed {}
-        | C::ActionInProgress {} => StatusCode::CONFLICT,
-        C::FlowUnknown {}
-        | C::ContactUnknown {}
-        | C::TenantUnknown {}
-        | C::NotFound {}
-        | C::CardUnknown {} => StatusCode::NOT_FOUND,
-        C::VerificationIncomplete {} | C::ActionNotPermitted {} | C::AccountDisabled {} => {
+/// The status a code is answered with, whatever its parameters. Exhaustive: a new code must be
+/// given one.
+pub fn status(kind: ErrorKind) -> StatusCode {
+    use ErrorKind as C;
+    match kind {
+        C::SessionExpired | C::Unauthorized | C::ClientKeyRequired | C::SessionUnknown => {
+            StatusCode::UNAUTHORIZED
+        }
+        C::VerificationFailed | C::CodeExpired => StatusCode::GONE,
+        C::AlreadyCompleted
+        | C::StepOutOfOrder
+        | C::CodeNotSent
+        | C::ActionAlreadyUsed
+        | C::ActionInProgress => StatusCode::CONFLICT,
+        C::FlowUnknown | C::ContactUnknown | C::TenantUnknown | C::NotFound | C::CardUnknown => {
+            StatusCode::NOT_FOUND
+        }
+        C::VerificationIncomplete | C::ActionNotPermitted | C::AccountDisabled => {
             StatusCode::FORBIDDEN
         }
-        C::ResendTooSoon { .. } | C::ResendLimitReached {} | C::SendLimitReached { .. } => {
+        C::ResendTooSoon | C::ResendLimitReached | C::SendLimitReached => {
             StatusCode::TOO_MANY_REQUESTS
         }
-        C::AccountLocked { .. } => StatusCode::LOCKED,
-        C::FlowUnavailable {}
-        | C::ContactMalformed {}
-        | C::ContactMismatch { .. }
-        | C::CodeInvalid { .. }
-        | C::AnswersWrong { .. }
-        | C::AnswersIncomplete {}
-        | C::TotpInvalid {}
-        | C::TotpResyncRequired {}
-        | C::PasswordPolicy { .. }
-        | C::EmergencyCodeLimits { .. }
-        | C::ChallengeLength { .. }
-        | C::CardProfileRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        C::InvalidJson { .. } | C::InvalidField { .. } => StatusCode::BAD_REQUEST,
-        C::UnsupportedMediaType {} => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        C::BodyTooLarge {} => StatusCode::PAYLOAD_TOO_LARGE,
-        C::DeliveryUnavailable { .. }
-        | C::Busy {}
-        | C::DirectoryUnavailable {}
-        | C::CardKeyUnavailable {} => StatusCode::SERVICE_UNAVAILABLE,
-        C::Internal {} => StatusCode::INTERNAL_SERVER_ERROR,
+        C::AccountLocked => StatusCode::LOCKED,
+        C::FlowUnavailable
+        | C::ContactMalformed
+        | C::ContactMismatch
+        | C::CodeInvalid
+        | C::AnswersWrong
+        | C::AnswersIncomplete
+        | C::TotpInvalid
+        | C::TotpResyncRequired
+        | C::PasswordPolicy
+        | C::EmergencyCodeLimits
+        | C::ChallengeLength
+        | C::CardProfileRefused => StatusCode::UNPROCESSABLE_ENTITY,
+        C::InvalidJson | C::InvalidField => StatusCode::BAD_REQUEST,
+        C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::DeliveryUnavailable | C::Busy | C::DirectoryUnavailable | C::CardKeyUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         // The card's, the camera's and the desktop shell's own codes never come from the server.
-        C::CardWrongPin { .. }
-        | C::CardPinBlocked {}
-        | C::CardAuthFailed { .. }
-        | C::CardAuthBlocked {}
-        | C::CardRefused {}
-        | C::CardNotSupported {}
-        | C::CardPinInvalid {}
-        | C::CardError {}
-        | C::CardRemoved {}
-        | C::CardAbsent {}
-        | C::CardNoReader {}
-        | C::CardNoService {}
-        | C::CardTimeout {}
-        | C::CardBusy {}
-        | C::ServerUnreachable {}
-        | C::ServerError { .. }
-        | C::NotConfigured {}
-        | C::KeyringUnavailable {}
-        | C::SettingsInvalid { .. }
-        | C::SettingsInsecureUrl { .. }
-        | C::SettingsNotSaved { .. }
-        | C::QrEmpty {}
-        | C::QrTooLong { .. }
-        | C::QrControlCharacter {}
-        | C::QrNotAscii {}
-        | C::QrNotALink {}
-        | C::QrWrongScheme {}
-        | C::QrWrongPath {}
-        | C::QrCredentials {}
-        | C::QrFragment {}
-        | C::QrHostInvalid {}
-        | C::QrPercentEncoding {}
-        | C::QrMalformedQuery {}
-        | C::QrMissingParameter { .. }
-        | C::QrDuplicateParameter { .. }
-        | C::QrUnknownParameter { .. }
-        | C::QrEmptyValue { .. }
-        | C::QrNotHex { .. }
-        | C::QrOddLength { .. }
-        | C::QrSerialTooLong { .. }
-        | C::QrChallengeLength {}
-        | C::QrUnknownAlgorithm { .. }
-        | C::QrChallengeAlgorithmMismatch { .. }
-        | C::QrTenantInvalid {}
-        | C::QrOtherTenant { .. }
-        | C::QrNone {}
-        | C::ImageUnreadable {}
-        | C::CameraNone {}
-        | C::CameraBusy {}
-        | C::CameraDenied {}
-        | C::CameraResolution {}
-        | C::CameraFailed {}
-        | C::CameraEnded {} => StatusCode::INTERNAL_SERVER_ERROR,
+        C::CardWrongPin
+        | C::CardPinBlocked
+        | C::CardAuthFailed
+        | C::CardAuthBlocked
+        | C::CardRefused
+        | C::CardNotSupported
+        | C::CardPinInvalid
+        | C::CardError
+        | C::CardRemoved
+        | C::CardAbsent
+        | C::CardNoReader
+        | C::CardNoService
+        | C::CardTimeout
+        | C::CardBusy
+        | C::ServerUnreachable
+        | C::ServerError
+        | C::NotConfigured
+        | C::KeyringUnavailable
+        | C::SettingsInvalid
+        | C::SettingsInsecureUrl
+        | C::SettingsNotSaved
+        | C::QrEmpty
+        | C::QrTooLong
+        | C::QrControlCharacter
+        | C::QrNotAscii
+        | C::QrNotALink
+        | C::QrWrongScheme
+        | C::QrWrongPath
+        | C::QrCredentials
+        | C::QrFragment
+        | C::QrHostInvalid
+        | C::QrPercentEncoding
+        | C::QrMalformedQuery
+        | C::QrMissingParameter
+        | C::QrDuplicateParameter
+        | C::QrUnknownParameter
+        | C::QrEmptyValue
+        | C::QrNotHex
+        | C::QrOddLength
+        | C::QrSerialTooLong
+        | C::QrChallengeLength
+        | C::QrUnknownAlgorithm
+        | C::QrChallengeAlgorithmMismatch
+        | C::QrTenantInvalid
+        | C::QrOtherTenant
+        | C::QrNone
+        | C::ImageUnreadable
+        | C::CameraNone
+        | C::CameraBusy
+        | C::CameraDenied
+        | C::CameraResolution
+        | C::CameraFailed
+        | C::CameraEnded => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -117,7 +114,7 @@ impl IntoResponse for ServiceError {
             tracing::error!(error = %detail, "request failed");
         }
         let code = self.code();
-        let mut res = (status(&code), Json(&code)).into_response();
+        let mut res = (status(ErrorKind::from(&code)), Json(&code)).into_response();
         if let ErrorCode::ResendTooSoon { retry_after }
         | ErrorCode::AccountLocked { retry_after }
         | ErrorCode::SendLimitReached { retry_after } = code

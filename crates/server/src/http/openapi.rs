@@ -5,8 +5,8 @@
 
 use super::error::status;
 use axum::Json;
+use ea_api::ErrorCode;
 use ea_api::endpoints::{self, Auth, Endpoint, EndpointInfo, HttpMethod, all_errors};
-use ea_api::{ErrorCode, ErrorKind};
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{OperationBuilder, PathItem, PathsBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -23,55 +23,6 @@ pub const PATH: &str = "/v1/openapi.json";
 
 const JSON: &str = "application/json";
 
-/// A code's status, found through one parameterless example of the code: `status` is decided
-/// by the variant alone, whatever its parameters.
-fn status_of(kind: ErrorKind) -> u16 {
-    let probe = serde_json::json!({ "code": kind.as_str(), "params": {} });
-    match serde_json::from_value::<ErrorCode>(probe) {
-        Ok(code) => status(&code).as_u16(),
-        Err(_) => status(&example(kind)).as_u16(),
-    }
-}
-
-/// A value of each code that has parameters (for its status only).
-fn example(kind: ErrorKind) -> ErrorCode {
-    use ea_api::*;
-    match kind {
-        ErrorKind::StepOutOfOrder => ErrorCode::StepOutOfOrder {
-            expected: ExpectedRequest::None,
-        },
-        ErrorKind::InvalidField => ErrorCode::invalid_field("", FieldProblem::Empty, None),
-        ErrorKind::InvalidJson => ErrorCode::InvalidJson {
-            reason: String::new(),
-        },
-        ErrorKind::DeliveryUnavailable => ErrorCode::DeliveryUnavailable {
-            channel: ContactKind::Phone,
-        },
-        ErrorKind::ContactMismatch => ErrorCode::ContactMismatch { attempts_left: 0 },
-        ErrorKind::CodeInvalid => ErrorCode::CodeInvalid { attempts_left: 0 },
-        ErrorKind::ResendTooSoon => ErrorCode::ResendTooSoon { retry_after: 0 },
-        ErrorKind::SendLimitReached => ErrorCode::SendLimitReached { retry_after: 0 },
-        ErrorKind::AccountLocked => ErrorCode::AccountLocked { retry_after: 0 },
-        ErrorKind::AnswersWrong => ErrorCode::AnswersWrong { tries_left: 0 },
-        ErrorKind::PasswordPolicy => ErrorCode::PasswordPolicy {
-            violations: Vec::new(),
-            min_length: 0,
-            max_length: 0,
-        },
-        ErrorKind::EmergencyCodeLimits => ErrorCode::EmergencyCodeLimits {
-            violations: Vec::new(),
-            max_uses: 0,
-            max_validity_seconds: 0,
-        },
-        ErrorKind::ChallengeLength => ErrorCode::ChallengeLength { expected: 0 },
-        ErrorKind::CardProfileRefused => ErrorCode::CardProfileRefused {
-            reason: String::new(),
-        },
-        // Codes the server never gives: their status is never documented.
-        _ => ErrorCode::Internal {},
-    }
-}
-
 /// Every status `e` can answer, with the codes behind each refusal.
 pub fn statuses(e: &EndpointInfo) -> BTreeMap<u16, Vec<&'static str>> {
     let mut m: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
@@ -80,7 +31,9 @@ pub fn statuses(e: &EndpointInfo) -> BTreeMap<u16, Vec<&'static str>> {
         m.entry(503).or_default();
     }
     for kind in all_errors(e) {
-        m.entry(status_of(kind)).or_default().push(kind.as_str());
+        m.entry(status(kind).as_u16())
+            .or_default()
+            .push(kind.as_str());
     }
     m
 }
