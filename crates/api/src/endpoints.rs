@@ -95,7 +95,12 @@ pub trait Endpoint {
 /// Refusals every endpoint of a kind can give, whatever it does.
 pub fn common_errors(e: &EndpointInfo) -> Vec<ErrorKind> {
     use ErrorKind as K;
-    let mut v = vec![K::Internal];
+    // Any request can run out of time (`busy`); every caller but a health check has a budget of
+    // requests per client source (`rate_limited`).
+    let mut v = vec![K::Internal, K::Busy];
+    if e.auth != Auth::Public {
+        v.push(K::RateLimited);
+    }
     if e.request.is_some() {
         v.extend([K::InvalidJson, K::UnsupportedMediaType, K::BodyTooLarge]);
     }

@@ -45,6 +45,10 @@ pub enum ErrorCode {
     SendLimitReached {
         retry_after: i64,
     },
+    /// Too many requests from this client, or for this username, in a short time.
+    RateLimited {
+        retry_after: i64,
+    },
     CodeInvalid {
         attempts_left: u32,
     },

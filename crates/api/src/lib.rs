@@ -352,4 +352,7 @@ pub struct ValidateCodeResponse {
     pub uses_left: Option<u32>,
     /// Why a code is invalid.
     pub reason: Option<InvalidReason>,
+    /// With `locked`: seconds until codes for this username are checked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }

@@ -161,6 +161,9 @@ vocabulary! {
         Expired,
         UsedUp,
         Revoked,
+        /// Too many wrong codes for this username lately: no code is checked until
+        /// `retry_after` seconds have passed.
+        Locked,
     }
 }
 

@@ -1,5 +1,7 @@
-//! How many codes a tenant's users may be sent, counted across sessions: opening a new session
-//! never sends more (SMS pumping). Each window is one hour, sliding.
+//! A tenant's abuse limits. How many codes its users may be sent, counted across sessions, so
+//! that opening a new session never sends more (SMS pumping), in a sliding hour; how many
+//! sessions and verifying requests one username may see, and how many emergency-code validations
+//! one user and one relying party may ask for, in fixed windows.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,11 +27,58 @@ impl Default for SendLimits {
     }
 }
 
+/// Requests per username (known or not), counted across sessions and server instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestLimits {
+    /// Sessions started for one username per hour.
+    pub starts_per_user_per_hour: u32,
+    /// Verifying requests (codes, answers, authenticator codes, contact entries) for one
+    /// username per hour.
+    pub verifying_per_user_per_hour: u32,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            starts_per_user_per_hour: 30,
+            verifying_per_user_per_hour: 100,
+        }
+    }
+}
+
+/// Emergency-code validations by relying parties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidationLimits {
+    /// Validations for one username per hour.
+    pub per_user_per_hour: u32,
+    /// Validations by one relying party per minute.
+    pub per_relying_party_per_minute: u32,
+    /// Wrong codes for one username before its validations answer `locked`.
+    pub failures_per_user: u32,
+    /// How long they answer `locked`, counted from the window's first failure.
+    pub lock_minutes: u32,
+}
+
+impl Default for ValidationLimits {
+    fn default() -> Self {
+        ValidationLimits {
+            per_user_per_hour: 30,
+            per_relying_party_per_minute: 600,
+            failures_per_user: 5,
+            lock_minutes: 15,
+        }
+    }
+}
+
 /// A tenant's abuse settings, stored together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantLimits {
     pub send: SendLimits,
+    pub requests: RequestLimits,
+    pub validation: ValidationLimits,
     /// Whether flows may permit resetting the password or issuing an emergency code after only a
     /// code by SMS, or only a code by e-mail (one channel an attacker may control).
     pub allow_weak_flows: bool,
@@ -65,6 +114,30 @@ impl SendLimits {
             || self.per_user_per_hour > self.per_tenant_per_hour
         {
             return Err("send limits must grow from destination to user to tenant".into());
+        }
+        Ok(())
+    }
+}
+
+impl RequestLimits {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.starts_per_user_per_hour == 0 || self.verifying_per_user_per_hour == 0 {
+            return Err("every request limit must be at least 1 per hour".into());
+        }
+        Ok(())
+    }
+}
+
+impl ValidationLimits {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.per_user_per_hour == 0
+            || self.per_relying_party_per_minute == 0
+            || self.failures_per_user == 0
+        {
+            return Err("every validation limit must be at least 1".into());
+        }
+        if self.lock_minutes == 0 || self.lock_minutes > 24 * 60 {
+            return Err("lock_minutes must be between 1 and 1440".into());
         }
         Ok(())
     }

@@ -112,7 +112,7 @@ pub async fn import_flow_text(
     text: &str,
 ) -> anyhow::Result<FlowDefinition> {
     let flow = FlowDefinition::from_toml(name, text)?;
-    if ea_core::limits::is_weak(&flow) && !tenant.allow_weak_flows {
+    if ea_core::limits::is_weak(&flow) && !tenant.limits.allow_weak_flows {
         bail!(
             "{name}: flow {:?} permits reset_password or emergency_code after codes of one \
              channel only (SMS or e-mail); add a second method, or allow weak flows for the \

@@ -35,8 +35,8 @@ async fn record(
     Ok(())
 }
 
-/// The tenant policy file: `[password]`, `[emergency_code]`, `[send_limits]` and `[flows]`, each
-/// optional.
+/// The tenant policy file: `[password]`, `[emergency_code]`, `[send_limits]`, `[requests]`,
+/// `[validation]` and `[flows]`, each optional.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
@@ -46,6 +46,10 @@ pub struct PolicyFile {
     pub emergency_code: EmergencyCodePolicy,
     #[serde(default)]
     pub send_limits: ea_core::limits::SendLimits,
+    #[serde(default)]
+    pub requests: ea_core::limits::RequestLimits,
+    #[serde(default)]
+    pub validation: ea_core::limits::ValidationLimits,
     #[serde(default)]
     pub flows: FlowRules,
 }
@@ -77,8 +81,16 @@ pub async fn set_policies(
     p.send_limits
         .validate()
         .map_err(|e| anyhow::anyhow!("{name}: send_limits: {e}"))?;
+    p.requests
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{name}: requests: {e}"))?;
+    p.validation
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{name}: validation: {e}"))?;
     let limits = ea_core::limits::TenantLimits {
         send: p.send_limits,
+        requests: p.requests,
+        validation: p.validation,
         allow_weak_flows: p.flows.allow_weak,
     };
     tenants::set_policies(

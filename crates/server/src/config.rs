@@ -22,6 +22,10 @@ pub struct ServerConfig {
     /// no client key is required. Make one with `ea-server client-key`.
     #[serde(default)]
     pub client_key_hashes: Vec<String>,
+    /// Per-instance limits: requests per client source, concurrency, timeouts, Argon2id in
+    /// flight, and the trusted-proxy header.
+    #[serde(default)]
+    pub limits: crate::abuse::ServerLimits,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +108,11 @@ impl ServerConfig {
     pub fn load(path: &Path) -> anyhow::Result<ServerConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))
+        let c: ServerConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        c.limits
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(c)
     }
 }

@@ -1,6 +1,7 @@
 //! The directory where accounts live. Actions change passwords and lockouts through this trait so
 //! that other directories (LDAP, Active Directory) can be added beside the built-in one.
 
+use crate::abuse::Hashing;
 use ea_core::answers::HashCost;
 use ea_store::tenants::Tenant;
 use ea_store::users::UserRecord;
@@ -32,11 +33,16 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
 pub struct BuiltinDirectory {
     store: Store,
     cost: HashCost,
+    hashing: Hashing,
 }
 
 impl BuiltinDirectory {
-    pub fn new(store: Store, cost: HashCost) -> BuiltinDirectory {
-        BuiltinDirectory { store, cost }
+    pub fn new(store: Store, cost: HashCost, hashing: Hashing) -> BuiltinDirectory {
+        BuiltinDirectory {
+            store,
+            cost,
+            hashing,
+        }
     }
 }
 
@@ -57,12 +63,12 @@ impl Directory for BuiltinDirectory {
     ) -> Result<(), DirectoryError> {
         let pw = zeroize::Zeroizing::new(password.to_owned());
         let cost = self.cost;
-        let phc = tokio::task::spawn_blocking(move || {
-            ea_core::password::hash(&pw, cost, &mut rand::rng())
-        })
-        .await
-        .map_err(|e| DirectoryError::Unavailable(e.to_string()))?
-        .ok_or_else(|| DirectoryError::Unavailable("password hashing failed".into()))?;
+        let phc = self
+            .hashing
+            .run(move || ea_core::password::hash(&pw, cost, &mut rand::rng()))
+            .await
+            .map_err(DirectoryError::Unavailable)?
+            .ok_or_else(|| DirectoryError::Unavailable("password hashing failed".into()))?;
         users::set_password(self.store.db(), user.id, &phc, crate::admin::now())
             .await
             .map_err(store_err)

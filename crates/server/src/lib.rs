@@ -1,6 +1,7 @@
 //! The Emergency Access verification server: HTTP API, verification service, message dispatch,
 //! and the admin commands behind the `ea-server` binary.
 
+pub mod abuse;
 pub mod actions;
 pub mod admin;
 pub mod admin_actions;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod input;
 pub mod keys;
+pub mod lockout;
 pub mod relying;
 pub mod retry;
 pub mod serve;

@@ -1,6 +1,7 @@
 //! Emergency-code validation for relying parties (login pages, token approval): one use is
 //! counted per valid presentation, and every validation is audited.
 
+use crate::abuse;
 use crate::error::ServiceResult;
 use crate::input;
 use crate::state::AppState;
@@ -9,6 +10,8 @@ use ea_api::{
     ErrorCode, InvalidReason, ValidateCodeRequest, ValidateCodeResponse, ValidationResult,
 };
 use ea_core::emergency::{self, CodeLimits};
+use ea_core::limits::ValidationLimits;
+use ea_store::counters::{self, Window};
 use ea_store::{audit, emergency as codes, users};
 
 fn invalid(reason: InvalidReason) -> ValidateCodeResponse {
@@ -16,6 +19,15 @@ fn invalid(reason: InvalidReason) -> ValidateCodeResponse {
         result: ValidationResult::Invalid,
         uses_left: None,
         reason: Some(reason),
+        retry_after: None,
+    }
+}
+
+/// Wrong codes per username, in windows of the tenant's `lock_minutes`.
+fn failures_window(limits: &ValidationLimits) -> Window {
+    Window {
+        scope: "validation_failures",
+        seconds: i64::from(limits.lock_minutes.max(1)) * 60,
     }
 }
 
@@ -36,6 +48,29 @@ pub async fn validate(
         .ok_or(ErrorCode::Unauthorized {})?;
     let username = users::normalize_username(&req.username);
     let now = state.now();
+    // Validations are counted per relying party and per username (known or not), across
+    // instances; the client source was counted in front of the database.
+    let limits = tenant.limits.validation;
+    let party_key = format!("{}", party.id);
+    let party_count = counters::hit(db, abuse::VALIDATIONS_PARTY, &party_key, now).await?;
+    if party_count.count > u64::from(limits.per_relying_party_per_minute) {
+        let retry_after = party_count.retry_after(now);
+        return Err(ErrorCode::RateLimited { retry_after }.into());
+    }
+    let limit = limits.per_user_per_hour;
+    abuse::charge_user(state, abuse::VALIDATIONS_USER, tenant.id, &username, limit).await?;
+    // Over the failure budget, no code is checked until the window ends: a guesser learns
+    // nothing, and the owner's code works again afterwards.
+    let user_key = abuse::user_key(tenant.id, &username);
+    let failures = counters::get(db, failures_window(&limits), &user_key, now).await?;
+    if failures.count >= u64::from(limits.failures_per_user) {
+        let response = ValidateCodeResponse {
+            retry_after: Some(failures.retry_after(now)),
+            ..invalid(InvalidReason::Locked)
+        };
+        record(state, &tenant, &party.name, &username, &response, None, now).await?;
+        return Ok(response);
+    }
     let hash = emergency::hash(
         state.keys.code_key.as_ref(),
         &tenant.slug,
@@ -62,6 +97,7 @@ pub async fn validate(
                         result: ValidationResult::Valid,
                         uses_left: left,
                         reason: None,
+                        retry_after: None,
                     },
                     Some(c.id),
                 )
@@ -85,13 +121,38 @@ pub async fn validate(
             }
         }
     };
+    if response.reason == Some(InvalidReason::Unknown) {
+        counters::hit(db, failures_window(&limits), &user_key, now).await?;
+    }
+    record(
+        state,
+        &tenant,
+        &party.name,
+        &username,
+        &response,
+        code_id,
+        now,
+    )
+    .await?;
+    Ok(response)
+}
+
+async fn record(
+    state: &AppState,
+    tenant: &ea_store::tenants::Tenant,
+    party: &str,
+    username: &str,
+    response: &ValidateCodeResponse,
+    code_id: Option<i64>,
+    now: i64,
+) -> ServiceResult<()> {
     let ev = audit::AuditEvent {
         tenant_id: Some(tenant.id),
         event: "emergency_code_validation".into(),
-        username: Some(username),
+        username: Some(username.to_owned()),
         session_ref: None,
-        detail: serde_json::json!({ "relying_party": party.name, "result": response.result, "reason": response.reason, "code_id": code_id }),
+        detail: serde_json::json!({ "relying_party": party, "result": response.result, "reason": response.reason, "code_id": code_id }),
     };
-    audit::record(db, ev, now).await?;
-    Ok(response)
+    audit::record(state.store.db(), ev, now).await?;
+    Ok(())
 }

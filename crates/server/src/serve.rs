@@ -54,7 +54,7 @@ pub async fn run(
             });
             let server = axum_server::bind_rustls(addr, config)
                 .handle(handle.clone())
-                .serve(app.into_make_service());
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>());
             let announce = async {
                 if let Some(bound) = handle.listening().await {
                     announce("https", bound);
@@ -68,9 +68,12 @@ pub async fn run(
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
             announce("http", listener.local_addr()?);
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         }
     }
     tracing::info!("server stopped");
@@ -86,6 +89,10 @@ fn announce(scheme: &str, bound: SocketAddr) {
 async fn purge_sessions(state: AppState) {
     loop {
         tokio::time::sleep(Duration::from_secs(600)).await;
+        state.limiters.shrink();
+        if let Err(e) = ea_store::counters::purge_expired(state.store.db(), state.now()).await {
+            tracing::warn!(error = %e, "rate counter purge failed");
+        }
         // Keep expired sessions a day for late requests to get `session_expired`, not `unknown`.
         match ea_store::sessions::purge_expired(state.store.db(), state.now() - 86_400).await {
             Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),

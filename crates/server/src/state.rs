@@ -1,5 +1,6 @@
 //! Shared server state handed to every request.
 
+use crate::abuse::{Limiters, ServerLimits};
 use crate::clock::Clock;
 use crate::config::DispatchConfig;
 use crate::directory::{BuiltinDirectory, Directory};
@@ -29,6 +30,8 @@ pub struct Inner {
     pub directory: Arc<dyn Directory>,
     /// SHA-256 (hex, lower case) of accepted client keys; empty means none is required.
     pub client_key_hashes: Vec<String>,
+    /// Per-instance limits: requests per client source, Argon2id in flight, timeouts.
+    pub limiters: Limiters,
 }
 
 impl std::ops::Deref for AppState {
@@ -58,7 +61,12 @@ impl AppState {
         hash_cost: HashCost,
     ) -> AppState {
         let dummy_hash = ea_core::answers::dummy_hash(hash_cost);
-        let directory = Arc::new(BuiltinDirectory::new(store.clone(), hash_cost));
+        let limiters = Limiters::new(ServerLimits::default());
+        let directory = Arc::new(BuiltinDirectory::new(
+            store.clone(),
+            hash_cost,
+            limiters.hashing.clone(),
+        ));
         AppState(Arc::new(Inner {
             store,
             keys,
@@ -69,7 +77,21 @@ impl AppState {
             dummy_hash,
             directory,
             client_key_hashes: Vec::new(),
+            limiters,
         }))
+    }
+
+    /// Applies the server's `[limits]`. Call before the state is shared.
+    pub fn with_limits(mut self, config: ServerLimits) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.limiters = Limiters::new(config);
+            inner.directory = Arc::new(BuiltinDirectory::new(
+                inner.store.clone(),
+                inner.hash_cost,
+                inner.limiters.hashing.clone(),
+            ));
+        }
+        self
     }
 
     /// Requires one of these client keys (by SHA-256 hex) on the verification API. Call before

@@ -3,8 +3,10 @@
 //! audit event — in one transaction guarded by compare-and-swap. If another request (or another
 //! server instance) changed any of those rows first, the whole operation is replayed on fresh data.
 
+use crate::abuse::{self, Source};
 use crate::dispatch::message;
 use crate::error::{ServiceError, ServiceResult};
+use crate::lockout::Guards;
 use crate::state::AppState;
 use crate::token::SessionToken;
 use crate::{input, subject, view};
@@ -19,13 +21,13 @@ use ea_core::{AccountGuard, FlowDefinition, VerifyError};
 use ea_store::audit::AuditEvent;
 use ea_store::tenants::Tenant;
 use ea_store::users::UserRecord;
-use ea_store::{StoreError, audit, guards, outbox, sessions, tenants, users};
+use ea_store::{StoreError, audit, outbox, sessions, tenants, users};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
 /// One request's change to a session.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Op {
     ChooseFlow(String),
     ConfirmContact {
@@ -41,6 +43,11 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether the request proves something (and so is counted and can be locked out).
+    fn verifies(&self) -> bool {
+        !matches!(self, Op::ChooseFlow(_))
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Op::ChooseFlow(_) => "flow_chosen",
@@ -113,7 +120,12 @@ async fn load_with(
 }
 
 /// Checks the fields of `op`, then applies it.
-pub async fn step(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult<SessionView> {
+pub async fn step(
+    state: &AppState,
+    token: &SessionToken,
+    op: Op,
+    source: Source,
+) -> ServiceResult<SessionView> {
     match &op {
         Op::ChooseFlow(id) => input::text("flow_id", id, limits::FLOW_ID)?,
         Op::ConfirmContact { value, .. } => input::text("value", value, limits::CONTACT)?,
@@ -130,19 +142,41 @@ pub async fn step(state: &AppState, token: &SessionToken, op: Op) -> ServiceResu
             input::text("second_code", second, limits::CODE)?;
         }
     }
-    apply(state, token, op).await
+    apply(state, token, op, source).await
 }
 
-/// Applies `op` and returns the new view, or the engine's refusal (after saving its effects).
-pub async fn apply(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult<SessionView> {
+/// Applies `op` for a request from `source` and returns the new view, or the engine's refusal
+/// (after saving its effects).
+pub async fn apply(
+    state: &AppState,
+    token: &SessionToken,
+    op: Op,
+    source: Source,
+) -> ServiceResult<SessionView> {
+    let mut charged = false;
     crate::on_conflict!({
         let mut l = load(state, token).await?;
         let now = state.now();
-        let (mut guard, guard_version) =
-            guards::load(state.store.db(), l.tenant.id, &l.session.username).await?;
+        // Verifying requests are counted per username across instances, once per request.
+        if op.verifies() && !charged {
+            let limit = l.tenant.limits.requests.verifying_per_user_per_hour;
+            abuse::charge_user(
+                state,
+                abuse::VERIFYING,
+                l.tenant.id,
+                &l.session.username,
+                limit,
+            )
+            .await?;
+            charged = true;
+        }
+        let mut guards = Guards::load(state, l.tenant.id, &l.session.username, source).await?;
+        let answers = matches!(op, Op::Answer(_));
+        if let Some(wait) = guards.shut_out(&l.session, answers, now) {
+            return Err(VerifyError::AccountLocked { retry_after: wait }.into());
+        }
         let before = (
             l.session.clone(),
-            guard,
             l.subject.totp.as_ref().map(|t| t.counters),
         );
 
@@ -152,14 +186,25 @@ pub async fn apply(state: &AppState, token: &SessionToken, op: Op) -> ServiceRes
             return Err(ErrorCode::DeliveryUnavailable { channel: kind }.into());
         }
 
-        let mut rng = StdRng::from_os_rng();
         let lockout = l.tenant.lockout;
-        let env = Env {
-            now,
-            code_key: state.keys.code_key.as_ref(),
-            lockout: &lockout,
+        let mut guard = *guards.engine();
+        let result;
+        (l, guard, result) = if matches!(op, Op::Answer(_)) {
+            // Answers are checked with Argon2id: on the blocking pool, a bounded number at once.
+            let (st, op) = (state.clone(), op.clone());
+            state
+                .limiters
+                .hashing
+                .run(move || engine(&st, &op, l, guard, now))
+                .await
+                .map_err(ServiceError::Internal)?
+        } else {
+            engine(state, &op, l, guard, now)
         };
-        let result = run(&op, &mut l, &mut guard, &env, &mut rng);
+        *guards.engine() = guard;
+        let completed = l.session.status == ea_core::SessionStatus::Completed
+            && before.0.status != ea_core::SessionStatus::Completed;
+        let strangers_locked = guards.settle(&lockout, completed, now);
 
         let (outgoing, outcome) = match result {
             Ok(out) => (out, Ok(())),
@@ -170,21 +215,52 @@ pub async fn apply(state: &AppState, token: &SessionToken, op: Op) -> ServiceRes
         if let Some(out) = &outgoing {
             check_send_limits(state, &l, out, now).await?;
         }
-        persist(
-            state,
-            token,
-            &l,
-            &before,
-            &guard,
-            guard_version,
+        let change = Change {
+            before: &before,
+            guards: &guards,
+            strangers_locked,
+            completed,
             outgoing,
-            &op,
-            &outcome,
-            now,
-        )
-        .await?;
+            op: &op,
+            outcome: &outcome,
+        };
+        persist(state, token, &l, change, now).await?;
         outcome.map(|()| l.view()).map_err(ServiceError::from)
     })
+}
+
+/// Runs the engine on owned data, so it can run on the blocking pool.
+fn engine(
+    state: &AppState,
+    op: &Op,
+    mut l: Loaded,
+    mut guard: AccountGuard,
+    now: i64,
+) -> (
+    Loaded,
+    AccountGuard,
+    Result<Option<OutgoingCode>, VerifyError>,
+) {
+    let mut rng = StdRng::from_os_rng();
+    let lockout = l.tenant.lockout;
+    let env = Env {
+        now,
+        code_key: state.keys.code_key.as_ref(),
+        lockout: &lockout,
+    };
+    let r = run(op, &mut l, &mut guard, &env, &mut rng);
+    (l, guard, r)
+}
+
+/// What one request changed, for [`persist`].
+struct Change<'a> {
+    before: &'a (VerificationSession, Option<ea_core::totp::TotpCounters>),
+    guards: &'a Guards,
+    strangers_locked: bool,
+    completed: bool,
+    outgoing: Option<OutgoingCode>,
+    op: &'a Op,
+    outcome: &'a Result<(), VerifyError>,
 }
 
 /// Starts a verification for `username` in `tenant`: the token (shown once) and the first view.
@@ -205,6 +281,8 @@ pub async fn start(
         return Err(ErrorCode::TenantUnknown {}.into());
     }
     let username = users::normalize_username(username);
+    let limit = tenant.limits.requests.starts_per_user_per_hour;
+    abuse::charge_user(state, abuse::STARTS, tenant.id, &username, limit).await?;
     let user = users::find(db, tenant.id, &username).await?;
     // Read for everyone, used only for decoys: equal work for known and unknown names.
     let pool = users::question_pool(db, tenant.id).await?;
@@ -291,7 +369,7 @@ async fn check_send_limits(
 ) -> ServiceResult<()> {
     use ea_core::limits::{WINDOW_SECONDS, check};
     let db = state.store.db();
-    let limits = l.tenant.send_limits;
+    let limits = l.tenant.limits.send;
     let since = now - WINDOW_SECONDS;
     let tenant = l.tenant.id;
     let destination = std::slice::from_ref(&out.destination);
@@ -372,33 +450,39 @@ fn run(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn persist(
     state: &AppState,
     token: &SessionToken,
     l: &Loaded,
-    before: &(
-        VerificationSession,
-        AccountGuard,
-        Option<ea_core::totp::TotpCounters>,
-    ),
-    guard: &AccountGuard,
-    guard_version: Option<i64>,
-    outgoing: Option<OutgoingCode>,
-    op: &Op,
-    outcome: &Result<(), VerifyError>,
+    c: Change<'_>,
     now: i64,
 ) -> ServiceResult<()> {
+    let Change {
+        before,
+        guards,
+        strangers_locked,
+        completed,
+        outgoing,
+        op,
+        outcome,
+    } = c;
     let txn = state.store.begin().await?;
     if l.session != before.0 {
         sessions::save(&txn, &token.hash, &l.session, l.version).await?;
     }
-    if *guard != before.1 {
-        guards::save(&txn, l.tenant.id, &l.session.username, guard, guard_version).await?;
-    }
+    let username = &l.session.username;
+    guards
+        .save(
+            &txn,
+            l.tenant.id,
+            username,
+            completed && l.subject.known,
+            now,
+        )
+        .await?;
     let counters = l.subject.totp.as_ref().map(|t| t.counters);
     if let (Some(c), Some(user), true) =
-        (counters, &l.user, counters != before.2 && l.subject.known)
+        (counters, &l.user, counters != before.1 && l.subject.known)
     {
         let version = user.totp.as_ref().map_or(0, |t| t.version);
         users::save_totp_counters(&txn, user.id, c, version).await?;
@@ -411,6 +495,7 @@ async fn persist(
             Err(e) => e.code().as_str(),
         },
         "step": l.session.current_step().map(|s| s.method().as_str()),
+        "familiar_source": guards.familiar(),
     });
     if let Some(out) = &outgoing {
         let text = message::render(out.kind, &l.tenant.name, &out.code, out.expires_at - now);
@@ -445,16 +530,19 @@ async fn persist(
         detail,
     };
     audit::record(&txn, event(op.name(), detail), now).await?;
-    if guard.locked_until != before.1.locked_until && guard.locked_until.is_some() {
-        audit::record(
-            &txn,
-            event(
-                "account_locked",
-                serde_json::json!({ "until": guard.locked_until }),
-            ),
-            now,
-        )
-        .await?;
+    if let Some(until) = guards.newly_locked() {
+        // The account's guard for a familiar source; this source's own guard for a stranger.
+        let scope = if guards.familiar() {
+            "account"
+        } else {
+            "source"
+        };
+        let detail = serde_json::json!({ "until": until, "scope": scope });
+        audit::record(&txn, event("account_locked", detail), now).await?;
+    }
+    if strangers_locked {
+        let detail = serde_json::json!({ "scope": "strangers" });
+        audit::record(&txn, event("account_locked", detail), now).await?;
     }
     if l.session.status != before.0.status {
         let name = match l.session.status {

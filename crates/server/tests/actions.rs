@@ -832,3 +832,101 @@ async fn openapi_covers_the_actions() {
     }
     assert!(doc["components"]["securitySchemes"]["relying_party"].is_object());
 }
+
+/// Wrong emergency codes for one username use up its failure budget: then even the right code
+/// answers `locked` until the window ends, and works again afterwards. Validations are also
+/// limited per relying party, per username and per client source (429 `rate_limited`).
+#[tokio::test]
+async fn emergency_code_validations_are_limited_and_lock_after_wrong_codes() {
+    let (h, rp) = setup().await;
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let policy = "[validation]\nfailures_per_user = 3\nlock_minutes = 10\nper_user_per_hour = 8\n";
+    admin_actions::set_policies(&h.state.store, &acme, "policy", policy)
+        .await
+        .unwrap();
+    let t = completed(&h).await;
+    let (st, c) = h
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 5})))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let code = c["code"].as_str().unwrap().to_owned();
+    // Align to a fresh ten-minute window, so the lock lasts the whole window.
+    let now = h.clock_now();
+    h.clock.advance(600 - now.rem_euclid(600));
+
+    for _ in 0..3 {
+        let (st, v) = validate(&h, &rp, "alice", "WRONG-CODE-0000").await;
+        assert_eq!(
+            (st, v["reason"].as_str()),
+            (StatusCode::OK, Some("unknown"))
+        );
+    }
+    let (st, v) = validate(&h, &rp, "alice", &code).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        (
+            v["result"].as_str(),
+            v["reason"].as_str(),
+            v["retry_after"].as_i64()
+        ),
+        (Some("invalid"), Some("locked"), Some(600)),
+        "{v}"
+    );
+    // An unknown username is locked the same way.
+    for _ in 0..4 {
+        validate(&h, &rp, "nobody", "WRONG-CODE-0000").await;
+    }
+    let (_, v) = validate(&h, &rp, "nobody", "WRONG-CODE-0000").await;
+    assert_eq!(v["reason"], "locked", "{v}");
+
+    h.clock.advance(600);
+    let (_, v) = validate(&h, &rp, "alice", &code).await;
+    assert_eq!(v["result"], "valid", "{v}");
+
+    // Per username per hour: 8 validations, counted whatever their result (5 so far).
+    for _ in 0..3 {
+        validate(&h, &rp, "alice", &code).await;
+    }
+    let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
+        .header("authorization", format!("Bearer {rp}"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"username": "alice", "code": code}).to_string(),
+        ))
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(ea_server::app(h.state.clone()), req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+
+    // Per relying party per minute.
+    let policy = "[validation]\nper_relying_party_per_minute = 2\n";
+    admin_actions::set_policies(&h.state.store, &acme, "policy", policy)
+        .await
+        .unwrap();
+    h.clock.advance(3600);
+    let results: Vec<StatusCode> = [
+        validate(&h, &rp, "carol", "WRONG-CODE-0000").await.0,
+        validate(&h, &rp, "dave", "WRONG-CODE-0000").await.0,
+        validate(&h, &rp, "erin", "WRONG-CODE-0000").await.0,
+    ]
+    .into();
+    let ok = StatusCode::OK;
+    assert_eq!(results, [ok, ok, StatusCode::TOO_MANY_REQUESTS]);
+    let rows = audit::export(h.state.store.db(), None, None).await.unwrap();
+    let locked = rows
+        .iter()
+        .filter(|r| r.event == "emergency_code_validation" && r.detail.contains("locked"))
+        .count();
+    // alice once, the unknown name twice (its fourth and fifth validation).
+    assert_eq!(locked, 3);
+}

@@ -88,10 +88,15 @@ async fn sms_then_totp_completes_and_permits_actions() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("totp_invalid"))
     );
     // ... but recorded for what it was, counted, and the user is told.
-    let guard = ea_store::guards::load(h.state.store.db(), h.tenant_id("acme").await, "alice")
-        .await
-        .expect("guard")
-        .0;
+    let guard = ea_store::guards::load(
+        h.state.store.db(),
+        h.tenant_id("acme").await,
+        "alice",
+        ea_store::guards::ACCOUNT,
+    )
+    .await
+    .expect("guard")
+    .0;
     assert_eq!(
         guard.failures, 2,
         "the replay and the wrong code both count"

@@ -163,6 +163,9 @@ pub mod account_guard {
         pub id: i64,
         pub tenant_id: i64,
         pub username: String,
+        /// `""` for the account, `source:<hash>` for one client source, `strangers` for all
+        /// sources that never completed a verification for this user.
+        pub scope: String,
         pub failures: i32,
         pub lockouts: i32,
         pub locked_until: Option<i64>,
@@ -281,6 +284,39 @@ pub mod card {
         /// The admin key sealed under the KEK, bound to `card:<tenant>:<serial>`.
         pub sealed_key: Option<Vec<u8>>,
         pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod rate_counter {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "rate_counters")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub scope: String,
+        pub key: String,
+        pub window_start: i64,
+        pub count: i64,
+        pub expires_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod familiar_source {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "familiar_sources")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub username: String,
+        pub source: String,
+        pub last_seen: i64,
     }
     no_relations!();
 }

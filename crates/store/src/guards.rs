@@ -1,20 +1,26 @@
-//! Account-wide failure counters and lockouts, one row per (tenant, username) — also for
-//! usernames that do not exist, so they behave the same.
+//! Failure counters and lockouts, one row per (tenant, username, scope) — also for usernames that
+//! do not exist, so they behave the same. The scope says whose failures a row counts: the
+//! account's ([`ACCOUNT`]), one client source's, or all strangers' together.
 
 use crate::entities::account_guard;
 use crate::{Conn, Result, StoreError, duplicate_or};
 use ea_core::AccountGuard;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+/// The scope of the account-wide row.
+pub const ACCOUNT: &str = "";
+
 /// The guard and its row version (`None` when no row exists yet).
 pub async fn load(
     conn: &impl Conn,
     tenant_id: i64,
     username: &str,
+    scope: &str,
 ) -> Result<(AccountGuard, Option<i64>)> {
     let row = account_guard::Entity::find()
         .filter(account_guard::Column::TenantId.eq(tenant_id))
         .filter(account_guard::Column::Username.eq(username))
+        .filter(account_guard::Column::Scope.eq(scope))
         .one(conn)
         .await?;
     Ok(match row {
@@ -35,6 +41,7 @@ pub async fn save(
     conn: &impl Conn,
     tenant_id: i64,
     username: &str,
+    scope: &str,
     g: &AccountGuard,
     version: Option<i64>,
 ) -> Result<()> {
@@ -43,6 +50,7 @@ pub async fn save(
             account_guard::ActiveModel {
                 tenant_id: Set(tenant_id),
                 username: Set(username.to_owned()),
+                scope: Set(scope.to_owned()),
                 failures: Set(g.failures as i32),
                 lockouts: Set(g.lockouts as i32),
                 locked_until: Set(g.locked_until),
@@ -65,6 +73,7 @@ pub async fn save(
                 .col_expr(account_guard::Column::Version, (v + 1).into())
                 .filter(account_guard::Column::TenantId.eq(tenant_id))
                 .filter(account_guard::Column::Username.eq(username))
+                .filter(account_guard::Column::Scope.eq(scope))
                 .filter(account_guard::Column::Version.eq(v))
                 .exec(conn)
                 .await?;

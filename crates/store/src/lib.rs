@@ -9,8 +9,10 @@
 
 pub mod audit;
 pub mod cards;
+pub mod counters;
 pub mod emergency;
 pub mod entities;
+pub mod familiar;
 pub mod guards;
 pub mod migration;
 pub mod outbox;

@@ -9,7 +9,12 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(Actions), Box::new(Limits)]
+        vec![
+            Box::new(Initial),
+            Box::new(Actions),
+            Box::new(Limits),
+            Box::new(Abuse),
+        ]
     }
 }
 
@@ -380,6 +385,119 @@ impl MigrationTrait for Limits {
         )
         .await?;
         drop_columns(m, &[("outbox", "purpose"), ("tenants", "limits")]).await?;
+        Ok(())
+    }
+}
+
+/// Counters for rate limits that hold across instances, the sources that completed a verification
+/// for a user, and a scope for account guards (the account, one source, all strangers).
+#[derive(Debug)]
+struct Abuse;
+
+impl MigrationName for Abuse {
+    fn name(&self) -> &str {
+        "m20261202_000004_abuse"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Abuse {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables = [
+            Table::create()
+                .table("rate_counters")
+                .col(id())
+                .col(string_len("scope", 32))
+                .col(string_len("key", 64))
+                .col(big_integer("window_start"))
+                .col(big_integer("count"))
+                .col(big_integer("expires_at"))
+                .to_owned(),
+            Table::create()
+                .table("familiar_sources")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(string_len("username", 256))
+                .col(string_len("source", 64))
+                .col(big_integer("last_seen"))
+                .to_owned(),
+        ];
+        for t in tables {
+            m.create_table(t).await?;
+        }
+        add_columns(
+            m,
+            [(
+                "account_guards",
+                string_len("scope", 80).default("").to_owned(),
+            )],
+        )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ux_guards_tenant_username")
+                .table(Alias::new("account_guards"))
+                .to_owned(),
+        )
+        .await?;
+        for i in [
+            index(
+                "ux_guards_tenant_username_scope",
+                "account_guards",
+                &["tenant_id", "username", "scope"],
+                true,
+            ),
+            index(
+                "ux_rate_counters",
+                "rate_counters",
+                &["scope", "key", "window_start"],
+                true,
+            ),
+            index(
+                "ix_rate_counters_expires",
+                "rate_counters",
+                &["expires_at"],
+                false,
+            ),
+            index(
+                "ux_familiar_sources",
+                "familiar_sources",
+                &["tenant_id", "username", "source"],
+                true,
+            ),
+        ] {
+            m.create_index(i).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ux_guards_tenant_username_scope")
+                .table(Alias::new("account_guards"))
+                .to_owned(),
+        )
+        .await?;
+        m.exec_stmt(
+            Query::delete()
+                .from_table(Alias::new("account_guards"))
+                .and_where(Expr::col(Alias::new("scope")).ne(""))
+                .to_owned(),
+        )
+        .await?;
+        drop_columns(m, &[("account_guards", "scope")]).await?;
+        m.create_index(index(
+            "ux_guards_tenant_username",
+            "account_guards",
+            &["tenant_id", "username"],
+            true,
+        ))
+        .await?;
+        for t in ["familiar_sources", "rate_counters"] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
         Ok(())
     }
 }

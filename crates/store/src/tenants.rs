@@ -3,7 +3,7 @@
 use crate::entities::{flow, tenant};
 use crate::{Conn, Result, StoreError, duplicate_or};
 use ea_core::emergency::EmergencyCodePolicy;
-use ea_core::limits::{SendLimits, TenantLimits};
+use ea_core::limits::TenantLimits;
 use ea_core::password::PasswordPolicy;
 use ea_core::{FlowDefinition, LockoutPolicy};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -19,10 +19,9 @@ pub struct Tenant {
     pub session_lifetime_seconds: i64,
     pub password_policy: PasswordPolicy,
     pub emergency_policy: EmergencyCodePolicy,
-    /// How many codes may be sent per hour, per destination, user and tenant.
-    pub send_limits: SendLimits,
-    /// Whether single-channel flows may permit strong actions.
-    pub allow_weak_flows: bool,
+    /// Sends, requests and validations per hour, and whether single-channel flows may permit
+    /// strong actions.
+    pub limits: TenantLimits,
     /// Sealed master key for diversified card keys.
     pub card_master_key: Option<Vec<u8>>,
 }
@@ -46,8 +45,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         session_lifetime_seconds: m.session_lifetime_seconds,
         password_policy,
         emergency_policy,
-        send_limits: limits.send,
-        allow_weak_flows: limits.allow_weak_flows,
+        limits,
         card_master_key: m.card_master_key,
     })
 }

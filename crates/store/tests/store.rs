@@ -233,25 +233,29 @@ async fn guards_are_compare_and_swap() {
     for db in databases("guards").await {
         let store = Store::connect(&db.url).await.expect("connect");
         let t = tenants::add(store.db(), tenant(), 1).await.expect("tenant");
-        let (g, v) = guards::load(store.db(), t.id, "ghost").await.expect("load");
+        let (g, v) = guards::load(store.db(), t.id, "ghost", guards::ACCOUNT)
+            .await
+            .expect("load");
         assert_eq!((g, v), (AccountGuard::default(), None));
         let g1 = AccountGuard { failures: 1, ..g };
-        guards::save(store.db(), t.id, "ghost", &g1, None)
+        guards::save(store.db(), t.id, "ghost", guards::ACCOUNT, &g1, None)
             .await
             .expect("insert");
         // A second first-insert (another instance racing) is a conflict, not a duplicate row.
         assert!(matches!(
-            guards::save(store.db(), t.id, "ghost", &g1, None).await,
+            guards::save(store.db(), t.id, "ghost", guards::ACCOUNT, &g1, None).await,
             Err(StoreError::Conflict)
         ));
-        let (g, v) = guards::load(store.db(), t.id, "ghost").await.expect("load");
+        let (g, v) = guards::load(store.db(), t.id, "ghost", guards::ACCOUNT)
+            .await
+            .expect("load");
         assert_eq!((g, v), (g1, Some(0)));
         let g2 = AccountGuard { failures: 2, ..g };
-        guards::save(store.db(), t.id, "ghost", &g2, Some(0))
+        guards::save(store.db(), t.id, "ghost", guards::ACCOUNT, &g2, Some(0))
             .await
             .expect("update");
         assert!(matches!(
-            guards::save(store.db(), t.id, "ghost", &g2, Some(0)).await,
+            guards::save(store.db(), t.id, "ghost", guards::ACCOUNT, &g2, Some(0)).await,
             Err(StoreError::Conflict)
         ));
     }

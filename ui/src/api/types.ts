@@ -1,6 +1,6 @@
 // Generated from crates/api by `UPDATE_API_TYPES=1 cargo test -p ea-api`. Do not edit.
 
-export type ErrorCode = { "code": "session_expired", "params": Record<symbol, never> } | { "code": "verification_failed", "params": Record<symbol, never> } | { "code": "already_completed", "params": Record<symbol, never> } | { "code": "step_out_of_order", "params": { expected: ExpectedRequest, } } | { "code": "flow_unknown", "params": Record<symbol, never> } | { "code": "flow_unavailable", "params": Record<symbol, never> } | { "code": "contact_unknown", "params": Record<symbol, never> } | { "code": "contact_malformed", "params": Record<symbol, never> } | { "code": "contact_mismatch", "params": { attempts_left: number, } } | { "code": "resend_too_soon", "params": { retry_after: number, } } | { "code": "resend_limit_reached", "params": Record<symbol, never> } | { "code": "send_limit_reached", "params": { retry_after: number, } } | { "code": "code_invalid", "params": { attempts_left: number, } } | { "code": "code_expired", "params": Record<symbol, never> } | { "code": "code_not_sent", "params": Record<symbol, never> } | { "code": "answers_wrong", "params": { tries_left: number, } } | { "code": "answers_incomplete", "params": Record<symbol, never> } | { "code": "totp_invalid", "params": Record<symbol, never> } | { "code": "totp_resync_required", "params": Record<symbol, never> } | { "code": "account_locked", "params": { retry_after: number, } } | { "code": "verification_incomplete", "params": Record<symbol, never> } | { "code": "action_not_permitted", "params": Record<symbol, never> } | { "code": "action_already_used", "params": Record<symbol, never> } | { "code": "action_in_progress", "params": Record<symbol, never> } | { "code": "invalid_json", "params": { 
+export type ErrorCode = { "code": "session_expired", "params": Record<symbol, never> } | { "code": "verification_failed", "params": Record<symbol, never> } | { "code": "already_completed", "params": Record<symbol, never> } | { "code": "step_out_of_order", "params": { expected: ExpectedRequest, } } | { "code": "flow_unknown", "params": Record<symbol, never> } | { "code": "flow_unavailable", "params": Record<symbol, never> } | { "code": "contact_unknown", "params": Record<symbol, never> } | { "code": "contact_malformed", "params": Record<symbol, never> } | { "code": "contact_mismatch", "params": { attempts_left: number, } } | { "code": "resend_too_soon", "params": { retry_after: number, } } | { "code": "resend_limit_reached", "params": Record<symbol, never> } | { "code": "send_limit_reached", "params": { retry_after: number, } } | { "code": "rate_limited", "params": { retry_after: number, } } | { "code": "code_invalid", "params": { attempts_left: number, } } | { "code": "code_expired", "params": Record<symbol, never> } | { "code": "code_not_sent", "params": Record<symbol, never> } | { "code": "answers_wrong", "params": { tries_left: number, } } | { "code": "answers_incomplete", "params": Record<symbol, never> } | { "code": "totp_invalid", "params": Record<symbol, never> } | { "code": "totp_resync_required", "params": Record<symbol, never> } | { "code": "account_locked", "params": { retry_after: number, } } | { "code": "verification_incomplete", "params": Record<symbol, never> } | { "code": "action_not_permitted", "params": Record<symbol, never> } | { "code": "action_already_used", "params": Record<symbol, never> } | { "code": "action_in_progress", "params": Record<symbol, never> } | { "code": "invalid_json", "params": { 
 /**
  * serde's description with the field and the expected type; the value sent is left out.
  */
@@ -24,7 +24,7 @@ export type LimitViolation = "unlimited" | "uses_out_of_range" | "starts_in_the_
 
 export type ValidationResult = "valid" | "invalid";
 
-export type InvalidReason = "unknown" | "not_yet_valid" | "expired" | "used_up" | "revoked";
+export type InvalidReason = "unknown" | "not_yet_valid" | "expired" | "used_up" | "revoked" | "locked";
 
 export type ExpectedRequest = "flow" | "contact" | "code" | "questions" | "totp" | "totp_resync" | "card_cryptogram" | "none";
 
@@ -193,4 +193,8 @@ uses_left: number | null,
 /**
  * Why a code is invalid.
  */
-reason: InvalidReason | null, };
+reason: InvalidReason | null, 
+/**
+ * With `locked`: seconds until codes for this username are checked again.
+ */
+retry_after?: number | null, };

@@ -182,6 +182,7 @@ export const de: Messages = {
   'errors.resend_too_soon': 'Bitte warten Sie {retry_after} Sekunden, bevor Sie einen neuen Code anfordern.',
   'errors.resend_limit_reached': 'Es können keine weiteren Codes gesendet werden.',
   'errors.send_limit_reached': 'In letzter Zeit wurden zu viele Codes gesendet. Versuchen Sie es in {retry_after} Sekunden erneut.',
+  'errors.rate_limited': 'Zu viele Versuche in kurzer Zeit. Versuchen Sie es in {retry_after} Sekunden erneut.',
   'errors.code_invalid': 'Der Code ist falsch. Verbleibende Versuche für diesen Code: {attempts_left}.',
   'errors.code_expired': 'Der Code ist abgelaufen. Fordern Sie einen neuen an.',
   'errors.code_not_sent': 'Es wurde noch kein Code gesendet.',

@@ -183,6 +183,7 @@ export const en = {
   'errors.resend_too_soon': 'Please wait {retry_after} seconds before asking for a new code.',
   'errors.resend_limit_reached': 'No more new codes can be sent.',
   'errors.send_limit_reached': 'Too many codes have been sent recently. Try again in {retry_after} seconds.',
+  'errors.rate_limited': 'Too many attempts in a short time. Try again in {retry_after} seconds.',
   'errors.code_invalid': 'The code is wrong. Tries left for this code: {attempts_left}.',
   'errors.code_expired': 'The code has expired. Ask for a new one.',
   'errors.code_not_sent': 'No code has been sent yet.',

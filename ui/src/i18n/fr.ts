@@ -182,6 +182,7 @@ export const fr: Messages = {
   'errors.resend_too_soon': 'Veuillez patienter {retry_after} secondes avant de demander un nouveau code.',
   'errors.resend_limit_reached': 'Plus aucun nouveau code ne peut être envoyé.',
   'errors.send_limit_reached': 'Trop de codes ont été envoyés récemment. Réessayez dans {retry_after} secondes.',
+  'errors.rate_limited': 'Trop de tentatives en peu de temps. Réessayez dans {retry_after} secondes.',
   'errors.code_invalid': 'Le code est faux. Essais restants pour ce code : {attempts_left}.',
   'errors.code_expired': 'Le code a expiré. Demandez-en un nouveau.',
   'errors.code_not_sent': 'Aucun code n’a encore été envoyé.',

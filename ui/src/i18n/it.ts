@@ -182,6 +182,7 @@ export const it: Messages = {
   'errors.resend_too_soon': 'Attendi {retry_after} secondi prima di chiedere un nuovo codice.',
   'errors.resend_limit_reached': 'Non è possibile inviare altri codici.',
   'errors.send_limit_reached': 'Sono stati inviati troppi codici di recente. Riprova tra {retry_after} secondi.',
+  'errors.rate_limited': 'Troppi tentativi in poco tempo. Riprova tra {retry_after} secondi.',
   'errors.code_invalid': 'Il codice è errato. Tentativi rimasti per questo codice: {attempts_left}.',
   'errors.code_expired': 'Il codice è scaduto. Chiedine uno nuovo.',
   'errors.code_not_sent': 'Non è ancora stato inviato alcun codice.',

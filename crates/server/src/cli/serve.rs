@@ -50,7 +50,8 @@ impl ServeArgs {
         serve::check_listen(listen, tls.as_ref())?;
         let transports = Transports::from_config(&dispatch)?;
         let state = AppState::production(store, keys, dispatch)
-            .with_client_keys(ctx.config.client_key_hashes.clone());
+            .with_client_keys(ctx.config.client_key_hashes.clone())
+            .with_limits(ctx.config.limits.clone());
         serve::run(state, transports, listen, tls).await
     }
 }

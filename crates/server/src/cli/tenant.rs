@@ -23,7 +23,7 @@ pub enum TenantCmd {
     },
     /// List tenants.
     List,
-    /// Set the tenant's policies from a TOML file: [password], [emergency_code], [send_limits], [flows].
+    /// Set the tenant's policies from a TOML file: [password], [emergency_code], [send_limits], [requests], [validation], [flows].
     Policy { slug: String, file: PathBuf },
 }
 

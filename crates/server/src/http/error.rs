@@ -28,7 +28,7 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         C::VerificationIncomplete | C::ActionNotPermitted | C::AccountDisabled => {
             StatusCode::FORBIDDEN
         }
-        C::ResendTooSoon | C::ResendLimitReached | C::SendLimitReached => {
+        C::ResendTooSoon | C::ResendLimitReached | C::SendLimitReached | C::RateLimited => {
             StatusCode::TOO_MANY_REQUESTS
         }
         C::AccountLocked => StatusCode::LOCKED,
@@ -117,7 +117,8 @@ impl IntoResponse for ServiceError {
         let mut res = (status(ErrorKind::from(&code)), Json(&code)).into_response();
         if let ErrorCode::ResendTooSoon { retry_after }
         | ErrorCode::AccountLocked { retry_after }
-        | ErrorCode::SendLimitReached { retry_after } = code
+        | ErrorCode::SendLimitReached { retry_after }
+        | ErrorCode::RateLimited { retry_after } = code
             && let Ok(v) = retry_after.to_string().parse()
         {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);

@@ -96,6 +96,19 @@ impl<S: Send + Sync> FromRequestParts<S> for RelyingPartyKey {
     }
 }
 
+/// The request's client source, as the per-source limiter found it.
+impl<S: Send + Sync> FromRequestParts<S> for crate::abuse::Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<crate::abuse::Source>()
+            .copied()
+            .unwrap_or_else(crate::abuse::Source::unknown))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::describe;

@@ -3,6 +3,7 @@
 
 use super::Reply;
 use super::extract::JsonBody;
+use crate::abuse::Source;
 use crate::state::AppState;
 use crate::token::{RelyingPartyKey, SessionToken};
 use crate::{actions, relying, verification};
@@ -32,9 +33,10 @@ pub async fn get_session(State(s): S, t: SessionToken) -> Reply<e::GetSession> {
 pub async fn choose_flow(
     State(s): S,
     t: SessionToken,
+    src: Source,
     JsonBody(r): JsonBody<ChooseFlowRequest>,
 ) -> Reply<e::ChooseFlow> {
-    verification::step(&s, &t, Op::ChooseFlow(r.flow_id))
+    verification::step(&s, &t, Op::ChooseFlow(r.flow_id), src)
         .await
         .into()
 }
@@ -46,25 +48,27 @@ pub async fn get_contacts(State(s): S, t: SessionToken) -> Reply<e::GetContacts>
 pub async fn confirm_contact(
     State(s): S,
     t: SessionToken,
+    src: Source,
     JsonBody(r): JsonBody<ConfirmContactRequest>,
 ) -> Reply<e::ConfirmContact> {
     let op = Op::ConfirmContact {
         contact_id: r.contact_id,
         value: Zeroizing::new(r.value),
     };
-    verification::step(&s, &t, op).await.into()
+    verification::step(&s, &t, op, src).await.into()
 }
 
-pub async fn resend_code(State(s): S, t: SessionToken) -> Reply<e::ResendCode> {
-    verification::step(&s, &t, Op::Resend).await.into()
+pub async fn resend_code(State(s): S, t: SessionToken, src: Source) -> Reply<e::ResendCode> {
+    verification::step(&s, &t, Op::Resend, src).await.into()
 }
 
 pub async fn verify_code(
     State(s): S,
     t: SessionToken,
+    src: Source,
     JsonBody(r): JsonBody<VerifyCodeRequest>,
 ) -> Reply<e::VerifyCode> {
-    verification::step(&s, &t, Op::VerifyCode(Zeroizing::new(r.code)))
+    verification::step(&s, &t, Op::VerifyCode(Zeroizing::new(r.code)), src)
         .await
         .into()
 }
@@ -72,6 +76,7 @@ pub async fn verify_code(
 pub async fn answer_questions(
     State(s): S,
     t: SessionToken,
+    src: Source,
     JsonBody(r): JsonBody<AnswerQuestionsRequest>,
 ) -> Reply<e::AnswerQuestions> {
     let answers = r
@@ -79,15 +84,18 @@ pub async fn answer_questions(
         .into_iter()
         .map(|a| (a.question_id, Zeroizing::new(a.answer)))
         .collect();
-    verification::step(&s, &t, Op::Answer(answers)).await.into()
+    verification::step(&s, &t, Op::Answer(answers), src)
+        .await
+        .into()
 }
 
 pub async fn verify_totp(
     State(s): S,
     t: SessionToken,
+    src: Source,
     JsonBody(r): JsonBody<TotpVerifyRequest>,
 ) -> Reply<e::VerifyTotp> {
-    verification::step(&s, &t, Op::Totp(Zeroizing::new(r.code)))
+    verification::step(&s, &t, Op::Totp(Zeroizing::new(r.code)), src)
         .await
         .into()
 }
@@ -95,10 +103,11 @@ pub async fn verify_totp(
 pub async fn resync_totp(
     State(s): S,
     t: SessionToken,
+    src: Source,
     JsonBody(r): JsonBody<TotpResyncRequest>,
 ) -> Reply<e::ResyncTotp> {
     let op = Op::TotpResync(Zeroizing::new(r.first_code), Zeroizing::new(r.second_code));
-    verification::step(&s, &t, op).await.into()
+    verification::step(&s, &t, op, src).await.into()
 }
 
 pub async fn get_actions(State(s): S, t: SessionToken) -> Reply<e::GetActions> {

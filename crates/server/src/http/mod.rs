@@ -7,12 +7,14 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 
+use crate::abuse::{self, Budget};
 use crate::error::ServiceResult;
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use ea_api::endpoints::{self as e, Endpoint, HttpMethod};
@@ -141,19 +143,29 @@ pub fn app(state: AppState) -> Router {
     desktop = at::<e::IssueEmergencyCode, _, _>(desktop, h::issue_emergency_code);
     desktop = at::<e::CardCryptogram, _, _>(desktop, h::card_cryptogram);
     desktop = at::<e::CardResult, _, _>(desktop, h::card_result);
-    let desktop = desktop.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        require_client_key,
-    ));
+    // Each client source's budget is charged first, before the client key or anything else.
+    let desktop = desktop
+        .route_layer(from_fn_with_state(state.clone(), require_client_key))
+        .route_layer(from_fn_with_state(
+            (state.clone(), Budget::Desktop),
+            abuse::per_source,
+        ));
+    let validation =
+        at::<e::ValidateEmergencyCode, _, _>(Router::new(), h::validate_emergency_code)
+            .route_layer(from_fn_with_state(
+                (state.clone(), Budget::Validation),
+                abuse::per_source,
+            ));
     let mut open = Router::new();
     open = at::<e::Health, _, _>(open, h::health);
-    open = at::<e::ValidateEmergencyCode, _, _>(open, h::validate_emergency_code);
     open = open.route(openapi::PATH, get(openapi::document));
     desktop
+        .merge(validation)
         .merge(open)
         .fallback(|| async { crate::error::ServiceError::from(ErrorCode::NotFound {}) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(ea_api::limits::BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), abuse::deadline))
         // Spans carry method and path only: no headers (the bearer token) and no bodies.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())

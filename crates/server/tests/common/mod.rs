@@ -33,6 +33,17 @@ pub struct Harness {
     pub clock: Arc<ManualClock>,
     pub state: AppState,
     pub transports: Transports,
+    /// The client address requests claim (through the trusted-proxy header), if any.
+    pub source: std::sync::Mutex<Option<String>>,
+}
+
+/// The harness's server limits: the defaults, with the proxy header trusted so that tests can
+/// speak from several client addresses.
+pub fn test_limits() -> ea_server::abuse::ServerLimits {
+    ea_server::abuse::ServerLimits {
+        trusted_proxy_header: Some("x-forwarded-for".into()),
+        ..Default::default()
+    }
 }
 
 pub fn dispatch_config(dir: &std::path::Path) -> DispatchConfig {
@@ -94,7 +105,8 @@ impl Harness {
         let clock = Arc::new(ManualClock::new(T0));
         let cfg = dispatch_config(dir.path());
         let transports = Transports::from_config(&cfg).expect("transports");
-        let state = AppState::new(store, keys, clock.clone(), cfg, HashCost::TEST);
+        let state = AppState::new(store, keys, clock.clone(), cfg, HashCost::TEST)
+            .with_limits(test_limits());
         Harness {
             dir,
             db_url,
@@ -102,11 +114,17 @@ impl Harness {
             clock,
             state,
             transports,
+            source: std::sync::Mutex::new(None),
         }
     }
 
     /// A fresh server process on the same database and key ("restart").
     pub async fn restart(&mut self) {
+        self.restart_with(test_limits()).await;
+    }
+
+    /// A restart with other server limits.
+    pub async fn restart_with(&mut self, limits: ea_server::abuse::ServerLimits) {
         let store = Store::connect(&self.db_url).await.expect("reopen");
         let cfg = dispatch_config(self.dir.path());
         self.state = AppState::new(
@@ -115,7 +133,13 @@ impl Harness {
             self.clock.clone(),
             cfg,
             HashCost::TEST,
-        );
+        )
+        .with_limits(limits);
+    }
+
+    /// Later requests come from `ip` (`None`: from no address in particular).
+    pub fn from(&self, ip: Option<&str>) {
+        *self.source.lock().unwrap() = ip.map(str::to_owned);
     }
 
     pub async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
@@ -177,6 +201,9 @@ impl Harness {
         body: Option<Value>,
     ) -> (StatusCode, Value) {
         let mut b = Request::builder().method(method).uri(path);
+        if let Some(ip) = self.source.lock().unwrap().clone() {
+            b = b.header("x-forwarded-for", ip);
+        }
         if let Some(t) = token {
             b = b.header("authorization", format!("Bearer {t}"));
         }

@@ -1,0 +1,311 @@
+//! Limits in front of the service: who a request comes from (its client source), how many
+//! requests a source may make (in memory, per instance, before the database), how many one
+//! username may see (database counters, across instances), and how many Argon2id checks run at
+//! once. SECURITY.md lists the defaults and the reasoning.
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ea_api::ErrorCode;
+use ea_store::counters::{self, Window};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// `[limits]` of the server configuration: what holds per instance, whatever the tenant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerLimits {
+    /// A header set by a reverse proxy in front of the server that carries the client's address
+    /// (e.g. `X-Forwarded-For`; the last address in it is used). Only set this when every
+    /// request passes through that proxy: otherwise a client can claim any address.
+    pub trusted_proxy_header: Option<String>,
+    /// Requests to the desktop API (starts, verifying requests, actions) per client source per
+    /// minute.
+    pub requests_per_source_per_minute: u32,
+    /// Emergency-code validations per client source per minute.
+    pub validations_per_source_per_minute: u32,
+    /// Requests handled at once; more wait for a free slot (until the timeout).
+    pub max_concurrent_requests: usize,
+    /// How long a request may take, waiting included, before it is answered `busy`.
+    pub request_timeout_seconds: u64,
+    /// Argon2id computations at once (answers, passwords); 0 means one per CPU.
+    pub hashes_in_flight: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            trusted_proxy_header: None,
+            requests_per_source_per_minute: 120,
+            validations_per_source_per_minute: 60,
+            max_concurrent_requests: 512,
+            request_timeout_seconds: 30,
+            hashes_in_flight: 0,
+        }
+    }
+}
+
+impl ServerLimits {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.requests_per_source_per_minute == 0 || self.validations_per_source_per_minute == 0 {
+            return Err("limits: per-source limits must be at least 1 per minute".into());
+        }
+        if self.max_concurrent_requests == 0 || self.request_timeout_seconds == 0 {
+            return Err(
+                "limits: max_concurrent_requests and request_timeout_seconds must be at least 1"
+                    .into(),
+            );
+        }
+        if let Some(h) = &self.trusted_proxy_header
+            && axum::http::HeaderName::try_from(h.as_str()).is_err()
+        {
+            return Err(format!(
+                "limits: trusted_proxy_header {h:?} is not a header name"
+            ));
+        }
+        Ok(())
+    }
+
+    fn hash_permits(&self) -> usize {
+        if self.hashes_in_flight > 0 {
+            return self.hashes_in_flight;
+        }
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+}
+
+/// Where a request comes from: the peer's address, or the trusted proxy's word for it. IPv6
+/// addresses count by their /64 network, which one client usually holds whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Source(IpAddr);
+
+impl Source {
+    pub fn new(ip: IpAddr) -> Source {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Source(IpAddr::V4(v4)),
+                None => {
+                    let s = v6.segments();
+                    Source(IpAddr::V6(std::net::Ipv6Addr::new(
+                        s[0], s[1], s[2], s[3], 0, 0, 0, 0,
+                    )))
+                }
+            },
+            v4 => Source(v4),
+        }
+    }
+
+    /// For requests that reach the router without a peer address (in-process tests).
+    pub fn unknown() -> Source {
+        Source(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
+
+    /// A keyed hash of the source, as stored: addresses are personal data and not needed in clear.
+    pub fn key(&self, state: &AppState) -> String {
+        let mut h = Sha256::new();
+        h.update(state.keys.code_key.as_ref());
+        h.update(b"source\0");
+        h.update(self.0.to_string().as_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
+}
+
+/// The source of `req`: the trusted header's last address when configured and readable, else the
+/// peer's.
+fn source_of(limits: &ServerLimits, req: &Request) -> Source {
+    if let Some(name) = &limits.trusted_proxy_header
+        && let Some(ip) = req
+            .headers()
+            .get_all(name.as_str())
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .next_back()
+    {
+        return Source::new(ip);
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(Source::unknown, |c| Source::new(c.0.ip()))
+}
+
+/// The per-instance limiters, keyed by source.
+#[derive(Debug)]
+pub struct Limiters {
+    desktop: DefaultKeyedRateLimiter<Source>,
+    validation: DefaultKeyedRateLimiter<Source>,
+    pub hashing: Hashing,
+    /// Slots for requests handled at once.
+    requests: Arc<Semaphore>,
+    pub config: ServerLimits,
+}
+
+/// A bounded number of Argon2id computations at once, on the blocking pool.
+#[derive(Debug, Clone)]
+pub struct Hashing(Arc<Semaphore>);
+
+impl Hashing {
+    pub fn new(permits: usize) -> Hashing {
+        Hashing(Arc::new(Semaphore::new(permits.max(1))))
+    }
+
+    /// Runs `f` on the blocking pool once a slot is free; the others wait their turn.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let _permit = self
+            .0
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| format!("hashing task failed: {e}"))
+    }
+
+    /// Free slots now.
+    pub fn available(&self) -> usize {
+        self.0.available_permits()
+    }
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Limiters {
+    pub fn new(config: ServerLimits) -> Limiters {
+        Limiters {
+            desktop: RateLimiter::keyed(per_minute(config.requests_per_source_per_minute)),
+            validation: RateLimiter::keyed(per_minute(config.validations_per_source_per_minute)),
+            hashing: Hashing::new(config.hash_permits()),
+            requests: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
+            config,
+        }
+    }
+
+    /// Forgets sources whose budget is full again (bounds memory under address churn).
+    pub fn shrink(&self) {
+        self.desktop.retain_recent();
+        self.validation.retain_recent();
+    }
+}
+
+/// Which per-source budget a group of routes draws on.
+#[derive(Debug, Clone, Copy)]
+pub enum Budget {
+    Desktop,
+    Validation,
+}
+
+fn rate_limited(wait: Duration) -> ServiceError {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ErrorCode::RateLimited {
+        retry_after: secs.max(1) as i64,
+    }
+    .into()
+}
+
+/// Middleware: finds the request's source, charges its budget, and hands it on as an extension.
+pub async fn per_source(
+    State((state, budget)): State<(AppState, Budget)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let source = source_of(&state.limiters.config, &req);
+    let limiter = match budget {
+        Budget::Desktop => &state.limiters.desktop,
+        Budget::Validation => &state.limiters.validation,
+    };
+    if let Err(not_until) = limiter.check_key(&source) {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        return rate_limited(wait).into_response();
+    }
+    req.extensions_mut().insert(source);
+    next.run(req).await
+}
+
+/// Middleware: at most `max_concurrent_requests` are handled at once and the others queue for a
+/// slot; every request is answered within the timeout, its wait included, or gets `busy`.
+pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_secs(state.limiters.config.request_timeout_seconds);
+    let slots = state.limiters.requests.clone();
+    let handled = async move {
+        let _slot = slots.acquire_owned().await;
+        next.run(req).await
+    };
+    match tokio::time::timeout(limit, handled).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs(), "request timed out");
+            let mut res = ServiceError::from(ErrorCode::Busy {}).into_response();
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+            res
+        }
+    }
+}
+
+/// Counts one request for `username` on a cross-instance counter and refuses it when the count
+/// is over `limit` in the window. Unknown names are counted the same way.
+pub async fn charge_user(
+    state: &AppState,
+    window: Window,
+    tenant_id: i64,
+    username: &str,
+    limit: u32,
+) -> ServiceResult<()> {
+    let key = user_key(tenant_id, username);
+    let now = state.now();
+    let c = counters::hit(state.store.db(), window, &key, now).await?;
+    if c.count > u64::from(limit) {
+        return Err(ErrorCode::RateLimited {
+            retry_after: c.retry_after(now),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The counter key for a user.
+pub fn user_key(tenant_id: i64, username: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(tenant_id.to_be_bytes());
+    h.update(username.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Sessions started per username.
+pub const STARTS: Window = Window {
+    scope: "starts_user",
+    seconds: 3600,
+};
+/// Verifying requests per username.
+pub const VERIFYING: Window = Window {
+    scope: "verifying_user",
+    seconds: 3600,
+};
+/// Emergency-code validations per username.
+pub const VALIDATIONS_USER: Window = Window {
+    scope: "validations_user",
+    seconds: 3600,
+};
+/// Emergency-code validations per relying party.
+pub const VALIDATIONS_PARTY: Window = Window {
+    scope: "validations_rp",
+    seconds: 60,
+};
