@@ -151,19 +151,34 @@ pub fn mask(kind: ContactKind, normalized: &str) -> String {
 
 /// Decoy contacts for a username that does not exist: stable for the same username (so that
 /// asking twice shows the same thing) and unpredictable without the server key.
-pub fn decoys(key: &[u8], tenant: &str, username: &str, kind: ContactKind) -> Vec<String> {
+pub fn decoys(
+    key: &[u8],
+    tenant: &str,
+    username: &str,
+    kind: ContactKind,
+    style: &DecoyStyle<'_>,
+) -> Vec<String> {
     let d = keyed_digest(
         key,
         &["decoy", kind.as_str(), tenant, &username.to_lowercase()],
     );
-    let count = 1 + usize::from(d[0] & 1);
+    let count = match kind {
+        ContactKind::Phone => style.phones,
+        ContactKind::Email => style.emails,
+    }
+    .clamp(1, 3);
     (0..count)
         .map(|i| {
             let b = &d[1 + i * 8..9 + i * 8];
             match kind {
                 ContactKind::Phone => {
                     const CODES: [&str; 6] = ["41", "49", "33", "39", "43", "44"];
-                    let cc = CODES[usize::from(b[0]) % CODES.len()];
+                    let cc = style
+                        .country
+                        .filter(|c| {
+                            !c.is_empty() && c.len() <= 3 && c.bytes().all(|x| x.is_ascii_digit())
+                        })
+                        .unwrap_or(CODES[usize::from(b[0]) % CODES.len()]);
                     let mut n = format!("+{cc}7");
                     for x in &b[1..] {
                         n.push(char::from(b'0' + x % 10));
@@ -180,11 +195,38 @@ pub fn decoys(key: &[u8], tenant: &str, username: &str, kind: ContactKind) -> Ve
                         "yahoo.com",
                     ];
                     let local: String = b[..6].iter().map(|x| char::from(b'a' + x % 26)).collect();
-                    format!("{local}@{}", DOMAINS[usize::from(b[7]) % DOMAINS.len()])
+                    let domain = if style.domains.is_empty() {
+                        DOMAINS[usize::from(b[7]) % DOMAINS.len()]
+                    } else {
+                        style.domains[usize::from(b[7]) % style.domains.len()].as_str()
+                    };
+                    format!("{local}@{domain}")
                 }
             }
         })
         .collect()
+}
+
+/// What decoy contacts look like in a tenant: as many as its users typically have, in its
+/// country and at its own e-mail domains.
+#[derive(Debug, Clone, Copy)]
+pub struct DecoyStyle<'a> {
+    pub phones: usize,
+    pub emails: usize,
+    /// Calling code, e.g. "41".
+    pub country: Option<&'a str>,
+    pub domains: &'a [String],
+}
+
+impl Default for DecoyStyle<'_> {
+    fn default() -> Self {
+        DecoyStyle {
+            phones: 1,
+            emails: 1,
+            country: None,
+            domains: &[],
+        }
+    }
 }
 
 /// HMAC-SHA-256 over length-prefixed parts, so `("ab","c")` and `("a","bc")` differ.
@@ -266,15 +308,39 @@ mod tests {
 
     #[test]
     fn decoys_are_stable_valid_and_keyed() {
-        let a = decoys(b"k1", "demo", "Nobody", ContactKind::Phone);
-        assert_eq!(a, decoys(b"k1", "demo", "nobody", ContactKind::Phone));
-        assert_ne!(a, decoys(b"k2", "demo", "nobody", ContactKind::Phone));
+        let plain = DecoyStyle::default();
+        let a = decoys(b"k1", "demo", "Nobody", ContactKind::Phone, &plain);
+        assert_eq!(
+            a,
+            decoys(b"k1", "demo", "nobody", ContactKind::Phone, &plain)
+        );
+        assert_ne!(
+            a,
+            decoys(b"k2", "demo", "nobody", ContactKind::Phone, &plain)
+        );
         for p in &a {
             assert_eq!(normalize_phone(p, None).as_deref(), Ok(p.as_str()));
         }
-        for e in decoys(b"k1", "demo", "nobody", ContactKind::Email) {
+        for e in decoys(b"k1", "demo", "nobody", ContactKind::Email, &plain) {
             assert_eq!(normalize_email(&e).as_deref(), Ok(e.as_str()));
         }
+        // In the tenant's style: its country, its domains, its typical count.
+        let domains = ["example.org".to_owned()];
+        let style = DecoyStyle {
+            phones: 2,
+            emails: 3,
+            country: Some("41"),
+            domains: &domains,
+        };
+        let phones = decoys(b"k1", "demo", "nobody", ContactKind::Phone, &style);
+        assert_eq!(phones.len(), 2);
+        assert!(phones.iter().all(|p| p.starts_with("+417")), "{phones:?}");
+        let emails = decoys(b"k1", "demo", "nobody", ContactKind::Email, &style);
+        assert_eq!(emails.len(), 3);
+        assert!(
+            emails.iter().all(|e| e.ends_with("@example.org")),
+            "{emails:?}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::action::Action;
 use crate::answers;
 use crate::contact::{self, ContactKind};
 use crate::error::{VerifyError, seconds_until};
-use crate::flow::{FlowDefinition, OtpSettings, Step};
+use crate::flow::{FlowDefinition, Method, OtpSettings, Step};
 use crate::guard::{AccountGuard, LockoutPolicy};
 use crate::otp;
 use crate::totp::{self, TotpCheck, TotpCounters, TotpParams};
@@ -21,10 +21,14 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// What the server knows about the person being verified. For a username that does not exist
-/// the server builds a decoy subject (`known == false`) so that every answer looks the same.
+/// the server builds a decoy subject (`known == false`) so that every answer looks the same; a
+/// known user not enrolled for a method gets decoy material for it (listed in `decoy`), so that
+/// choosing a flow tells nobody what the user has.
 #[derive(Debug, Clone)]
 pub struct Subject {
     pub known: bool,
+    /// Methods whose material is a decoy: they never succeed and never send.
+    pub decoy: Vec<Method>,
     /// E.164 phone numbers.
     pub phones: Vec<String>,
     /// Lower-cased email addresses.
@@ -36,6 +40,11 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// Whether `method`'s material is the user's own (and so can succeed).
+    pub fn genuine(&self, method: Method) -> bool {
+        self.known && !self.decoy.contains(&method)
+    }
+
     /// The normalised contacts of `kind`, in display order.
     pub fn contacts(&self, kind: ContactKind) -> &[String] {
         match kind {
@@ -394,7 +403,11 @@ impl VerificationSession {
             .ok_or(VerifyError::UnknownContact)?;
         let typed = contact::normalize(kind, typed, subject.default_country.as_deref())
             .map_err(|_| VerifyError::ContactMalformed)?;
-        if subject.known && contact::same_contact(stored, &typed) {
+        let method = match kind {
+            ContactKind::Phone => Method::SmsOtp,
+            ContactKind::Email => Method::EmailOtp,
+        };
+        if subject.genuine(method) && contact::same_contact(stored, &typed) {
             if let Some(StepProgress::Otp { contact, .. }) = &mut self.progress {
                 *contact = Some(index);
             }
@@ -551,7 +564,7 @@ impl VerificationSession {
             return Err(VerifyError::AccountLocked { retry_after: wait });
         }
         // Every answer is checked, right or wrong, so the time taken does not tell which failed.
-        let mut all_right = subject.known;
+        let mut all_right = subject.genuine(Method::Questions);
         for (id, answer) in given {
             let hash = subject
                 .questions
@@ -598,7 +611,7 @@ impl VerificationSession {
         if let Some(wait) = guard.locked_for(env.now) {
             return Err(VerifyError::AccountLocked { retry_after: wait });
         }
-        let known = subject.known;
+        let known = subject.genuine(Method::Totp);
         let enrolment = subject.totp.as_mut().ok_or(VerifyError::FlowUnavailable)?;
         let result = totp::check(
             &enrolment.secret,
@@ -657,7 +670,7 @@ impl VerificationSession {
         if let Some(wait) = guard.locked_for(env.now) {
             return Err(VerifyError::AccountLocked { retry_after: wait });
         }
-        let known = subject.known;
+        let known = subject.genuine(Method::Totp);
         let enrolment = subject.totp.as_mut().ok_or(VerifyError::FlowUnavailable)?;
         match totp::resync(
             &enrolment.secret,

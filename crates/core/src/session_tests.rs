@@ -37,6 +37,7 @@ fn subject(rng: &mut StdRng) -> Subject {
         answer_hash: answers::hash(answer, HashCost::TEST, rng).expect("hash"),
     };
     Subject {
+        decoy: Vec::new(),
         known: true,
         phones: vec!["+41791234567".into(), "+41797654321".into()],
         emails: vec!["alice@example.org".into()],

@@ -4,10 +4,12 @@ use crate::abuse::{Limiters, ServerLimits};
 use crate::clock::Clock;
 use crate::config::DispatchConfig;
 use crate::directory::{BuiltinDirectory, Directory};
+use crate::error::ServiceResult;
 use crate::keys::Keys;
 use ea_core::answers::HashCost;
 use ea_core::contact::ContactKind;
 use ea_store::Store;
+use ea_store::users::DecoyMaterial;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -32,6 +34,8 @@ pub struct Inner {
     pub client_key_hashes: Vec<String>,
     /// Per-instance limits: requests per client source, Argon2id in flight, timeouts.
     pub limiters: Limiters,
+    /// Each tenant's decoy material as last read, and when (read again after a few minutes).
+    decoys: std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<DecoyMaterial>)>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -78,7 +82,26 @@ impl AppState {
             directory,
             client_key_hashes: Vec::new(),
             limiters,
+            decoys: Default::default(),
         }))
+    }
+
+    /// The tenant's decoy material, read from the database at most every few minutes. Every
+    /// session asks for it, known names and unknown alike.
+    pub async fn decoy_material(&self, tenant_id: i64) -> ServiceResult<Arc<DecoyMaterial>> {
+        const FRESH_SECONDS: i64 = 300;
+        let now = self.now();
+        if let Ok(cache) = self.decoys.lock()
+            && let Some((at, m)) = cache.get(&tenant_id)
+            && now - at < FRESH_SECONDS
+        {
+            return Ok(m.clone());
+        }
+        let m = Arc::new(ea_store::users::decoy_material(self.store.db(), tenant_id).await?);
+        if let Ok(mut cache) = self.decoys.lock() {
+            cache.insert(tenant_id, (now, m.clone()));
+        }
+        Ok(m)
     }
 
     /// Applies the server's `[limits]`. Call before the state is shared.

@@ -3,11 +3,12 @@
 
 use crate::error::ServiceError;
 use crate::state::AppState;
-use ea_core::contact::{self, ContactKind};
+use ea_core::Method;
+use ea_core::contact::{self, ContactKind, DecoyStyle};
 use ea_core::session::{Subject, SubjectQuestion, TotpEnrolment};
 use ea_core::totp::TotpParams;
 use ea_store::tenants::Tenant;
-use ea_store::users::UserRecord;
+use ea_store::users::{DecoyMaterial, UserRecord};
 use zeroize::Zeroizing;
 
 /// Questions shown to unknown users when the tenant has none of its own yet.
@@ -28,46 +29,75 @@ pub fn build(
     tenant: &Tenant,
     username: &str,
     user: Option<&UserRecord>,
-    pool: &[String],
+    material: &DecoyMaterial,
 ) -> Result<Subject, ServiceError> {
-    match user {
-        Some(u) if !u.disabled => {
-            let totp = match &u.totp {
-                Some(t) => {
-                    let secret = state
-                        .keys
-                        .kek
-                        .open(&totp_aad(&tenant.slug, &u.username), &t.sealed_secret)
-                        .map_err(|e| {
-                            ServiceError::Internal(format!(
-                                "TOTP seed of a user cannot be unsealed: {e}"
-                            ))
-                        })?;
-                    Some(TotpEnrolment {
-                        secret,
-                        params: t.params,
-                        counters: t.counters,
-                    })
-                }
-                None => None,
-            };
-            Ok(Subject {
-                known: true,
-                phones: u.phones.clone(),
-                emails: u.emails.clone(),
-                questions: u.questions.clone(),
-                totp,
-                default_country: tenant.default_country.clone(),
+    let mut decoy = decoy(state, tenant, username, material);
+    let Some(u) = user.filter(|u| !u.disabled) else {
+        return Ok(decoy);
+    };
+    let totp = match &u.totp {
+        Some(t) => {
+            let secret = state
+                .keys
+                .kek
+                .open(&totp_aad(&tenant.slug, &u.username), &t.sealed_secret)
+                .map_err(|e| {
+                    ServiceError::Internal(format!("TOTP seed of a user cannot be unsealed: {e}"))
+                })?;
+            Some(TotpEnrolment {
+                secret,
+                params: t.params,
+                counters: t.counters,
             })
         }
-        _ => Ok(decoy(state, tenant, username, pool)),
-    }
+        None => None,
+    };
+    // What the user is not enrolled for is the decoy's: the same choices and shapes as anyone's.
+    let mut missing = Vec::new();
+    let phones = if u.phones.is_empty() {
+        missing.push(Method::SmsOtp);
+        std::mem::take(&mut decoy.phones)
+    } else {
+        u.phones.clone()
+    };
+    let emails = if u.emails.is_empty() {
+        missing.push(Method::EmailOtp);
+        std::mem::take(&mut decoy.emails)
+    } else {
+        u.emails.clone()
+    };
+    let questions = if u.questions.len() < MIN_QUESTIONS {
+        missing.push(Method::Questions);
+        std::mem::take(&mut decoy.questions)
+    } else {
+        u.questions.clone()
+    };
+    let totp = match totp {
+        Some(t) => Some(t),
+        None => {
+            missing.push(Method::Totp);
+            decoy.totp.take()
+        }
+    };
+    Ok(Subject {
+        known: true,
+        decoy: missing,
+        phones,
+        emails,
+        questions,
+        totp,
+        default_country: tenant.default_country.clone(),
+    })
 }
 
-fn decoy(state: &AppState, tenant: &Tenant, username: &str, pool: &[String]) -> Subject {
+/// Fewer questions than this are topped up from the decoy's (never mixed: all or none).
+const MIN_QUESTIONS: usize = 3;
+
+fn decoy(state: &AppState, tenant: &Tenant, username: &str, m: &DecoyMaterial) -> Subject {
     let key = state.keys.decoy_key.as_ref();
-    let mut texts: Vec<&str> = if pool.len() >= 3 {
-        pool.iter().map(String::as_str).collect()
+    // Only texts several users share, so a decoy never shows one person's own question.
+    let mut texts: Vec<&str> = if m.questions.len() >= MIN_QUESTIONS {
+        m.questions.iter().map(String::as_str).collect()
     } else {
         FALLBACK_QUESTIONS.to_vec()
     };
@@ -86,10 +116,22 @@ fn decoy(state: &AppState, tenant: &Tenant, username: &str, pool: &[String]) -> 
         })
         .collect();
     let seed = contact::keyed_digest(key, &["decoy-totp", &tenant.slug, username]);
+    let style = DecoyStyle {
+        phones: m.typical_phones,
+        emails: m.typical_emails,
+        country: tenant.default_country.as_deref(),
+        domains: &m.email_domains,
+    };
     Subject {
         known: false,
-        phones: contact::decoys(key, &tenant.slug, username, ContactKind::Phone),
-        emails: contact::decoys(key, &tenant.slug, username, ContactKind::Email),
+        decoy: vec![
+            Method::SmsOtp,
+            Method::EmailOtp,
+            Method::Questions,
+            Method::Totp,
+        ],
+        phones: contact::decoys(key, &tenant.slug, username, ContactKind::Phone, &style),
+        emails: contact::decoys(key, &tenant.slug, username, ContactKind::Email, &style),
         questions,
         totp: Some(TotpEnrolment {
             secret: Zeroizing::new(seed[..20].to_vec()),

@@ -107,8 +107,8 @@ async fn load_with(
     let flows = tenants::flows(db, tenant.id).await?;
     let user = users::find(db, tenant.id, &session.username).await?;
     // Read for everyone, used only for decoys: equal work for known and unknown names.
-    let pool = users::question_pool(db, tenant.id).await?;
-    let subject = subject::build(state, &tenant, &session.username, user.as_ref(), &pool)?;
+    let material = state.decoy_material(tenant.id).await?;
+    let subject = subject::build(state, &tenant, &session.username, user.as_ref(), &material)?;
     Ok(Loaded {
         session,
         version,
@@ -285,8 +285,8 @@ pub async fn start(
     abuse::charge_user(state, abuse::STARTS, tenant.id, &username, limit).await?;
     let user = users::find(db, tenant.id, &username).await?;
     // Read for everyone, used only for decoys: equal work for known and unknown names.
-    let pool = users::question_pool(db, tenant.id).await?;
-    let subject = subject::build(state, &tenant, &username, user.as_ref(), &pool)?;
+    let material = state.decoy_material(tenant.id).await?;
+    let subject = subject::build(state, &tenant, &username, user.as_ref(), &material)?;
 
     let mut rng = StdRng::from_os_rng();
     let mut raw = Zeroizing::new([0u8; 32]);
@@ -481,9 +481,11 @@ async fn persist(
         )
         .await?;
     let counters = l.subject.totp.as_ref().map(|t| t.counters);
-    if let (Some(c), Some(user), true) =
-        (counters, &l.user, counters != before.1 && l.subject.known)
-    {
+    if let (Some(c), Some(user), true) = (
+        counters,
+        &l.user,
+        counters != before.1 && l.subject.genuine(ea_core::Method::Totp),
+    ) {
         let version = user.totp.as_ref().map_or(0, |t| t.version);
         users::save_totp_counters(&txn, user.id, c, version).await?;
     }

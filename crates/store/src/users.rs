@@ -265,8 +265,29 @@ pub async fn set_disabled(
     }
 }
 
-/// Question texts used in the tenant, for decoys shown to unknown usernames.
-pub async fn question_pool(conn: &impl Conn, tenant_id: i64) -> Result<Vec<String>> {
+/// What decoys are made from, read from a sample of the tenant's users for every session
+/// (known names too, so both do the same work).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecoyMaterial {
+    /// Question texts that at least [`SHARED_BY`] users have: never one user's own text.
+    pub questions: Vec<String>,
+    /// The tenant's e-mail domains, most used first (at most 5).
+    pub email_domains: Vec<String>,
+    /// The median number of phones and of addresses among users that have any.
+    pub typical_phones: usize,
+    pub typical_emails: usize,
+}
+
+/// A question text is shown in decoys only when this many users have it.
+pub const SHARED_BY: usize = 3;
+
+fn median(mut v: Vec<usize>) -> usize {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or(1).max(1)
+}
+
+pub async fn decoy_material(conn: &impl Conn, tenant_id: i64) -> Result<DecoyMaterial> {
+    use std::collections::{BTreeMap, BTreeSet};
     let users: Vec<i64> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
@@ -275,17 +296,55 @@ pub async fn question_pool(conn: &impl Conn, tenant_id: i64) -> Result<Vec<Strin
         .into_tuple()
         .all(conn)
         .await?;
-    let mut texts: Vec<String> = question::Entity::find()
+    let texts: Vec<(i64, String)> = question::Entity::find()
         .select_only()
+        .column(question::Column::UserId)
         .column(question::Column::Text)
-        .filter(question::Column::UserId.is_in(users))
-        .limit(500)
+        .filter(question::Column::UserId.is_in(users.clone()))
+        .limit(2000)
         .into_tuple()
         .all(conn)
         .await?;
-    texts.sort();
-    texts.dedup();
-    Ok(texts)
+    let mut holders: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for (u, t) in texts {
+        holders.entry(t).or_default().insert(u);
+    }
+    let questions = holders
+        .into_iter()
+        .filter(|(_, us)| us.len() >= SHARED_BY)
+        .map(|(t, _)| t)
+        .collect();
+    let contacts: Vec<(i64, String, String)> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::UserId)
+        .column(contact::Column::Kind)
+        .column(contact::Column::Value)
+        .filter(contact::Column::UserId.is_in(users))
+        .limit(2000)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut phones: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut emails: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
+    for (u, kind, value) in contacts {
+        if kind == "phone" {
+            *phones.entry(u).or_default() += 1;
+        } else {
+            *emails.entry(u).or_default() += 1;
+            if let Some((_, d)) = value.rsplit_once('@') {
+                *domains.entry(d.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let mut by_use: Vec<(String, usize)> = domains.into_iter().collect();
+    by_use.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(DecoyMaterial {
+        questions,
+        email_domains: by_use.into_iter().take(5).map(|(d, _)| d).collect(),
+        typical_phones: median(phones.into_values().collect()),
+        typical_emails: median(emails.into_values().collect()),
+    })
 }
 
 /// Number of users in the tenant.

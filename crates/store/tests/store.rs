@@ -69,6 +69,7 @@ fn flow() -> FlowDefinition {
 
 fn subject() -> Subject {
     Subject {
+        decoy: Vec::new(),
         known: true,
         phones: vec![],
         emails: vec![],
