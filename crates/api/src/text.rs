@@ -40,3 +40,6 @@ pub fn answer() -> Object {
 pub fn emergency_code() -> Object {
     of(limits::EMERGENCY_CODE)
 }
+pub fn client_address() -> Object {
+    of(limits::CLIENT_ADDRESS)
+}

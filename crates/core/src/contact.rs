@@ -113,19 +113,20 @@ pub fn same_contact(a: &str, b: &str) -> bool {
     crate::ct::equal_str(a, b)
 }
 
-/// Masks an E.164 number: `+41 •• ••• •• 37` keeps the first two and last two digits.
+/// Masks an E.164 number: `+41 ••••••• 67` keeps the first two and last two digits and hides how
+/// many lie between.
 pub fn mask_phone(e164: &str) -> String {
     let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
     let n = digits.len();
     if n < 5 {
         return "•".repeat(n.max(4));
     }
-    let hidden = n - 4;
+    // Always seven dots: how many digits are hidden would tell real numbers from decoys.
     format!(
         "+{}{} {} {}{}",
         digits[0],
         digits[1],
-        "•".repeat(hidden),
+        "•".repeat(7),
         digits[n - 2],
         digits[n - 1]
     )
@@ -302,6 +303,7 @@ mod tests {
     #[test]
     fn masks_hide_the_middle() {
         assert_eq!(mask_phone("+41791234567"), "+41 ••••••• 67");
+        assert_eq!(mask_phone("+4915112345678"), "+49 ••••••• 78");
         assert_eq!(mask_email("alice.smith@example.org"), "a•••@e•••.org");
         assert!(!mask_phone("+41791234567").contains("9123"));
     }

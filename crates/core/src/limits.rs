@@ -55,9 +55,10 @@ pub struct ValidationLimits {
     pub per_user_per_hour: u32,
     /// Validations by one relying party per minute.
     pub per_relying_party_per_minute: u32,
-    /// Wrong codes for one username before its validations answer `locked`.
+    /// Wrong codes for one username (per client, when the relying party names it; the whole
+    /// username may take four times as many) before its validations answer `locked`.
     pub failures_per_user: u32,
-    /// How long they answer `locked`, counted from the window's first failure.
+    /// The window wrong codes are counted in, aligned to the clock: `locked` lasts until it ends.
     pub lock_minutes: u32,
 }
 

@@ -111,26 +111,23 @@ impl Source {
 
     /// A keyed hash of the source, as stored: addresses are personal data and not needed in clear.
     pub fn key(&self, state: &AppState) -> String {
-        let mut h = Sha256::new();
-        h.update(state.keys.code_key.as_ref());
-        h.update(b"source\0");
-        h.update(self.0.to_string().as_bytes());
-        hex::encode(&h.finalize()[..16])
+        keyed(state, "source", &self.0.to_string())
     }
 }
 
-/// The source of `req`: the trusted header's last address when configured and readable, else the
-/// peer's.
+/// The source of `req`: with a trusted proxy, the last entry of its header (the one the proxy
+/// added), when that entry is an address; otherwise the peer's. Entries before it are the
+/// client's word and never used.
 fn source_of(limits: &ServerLimits, req: &Request) -> Source {
     if let Some(name) = &limits.trusted_proxy_header
-        && let Some(ip) = req
+        && let Some(last) = req
             .headers()
             .get_all(name.as_str())
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
             .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+        && let Ok(ip) = last.trim().parse::<IpAddr>()
     {
         return Source::new(ip);
     }
@@ -218,7 +215,8 @@ fn rate_limited(wait: Duration) -> ServiceError {
     .into()
 }
 
-/// Middleware: finds the request's source, charges its budget, and hands it on as an extension.
+/// Middleware: finds the request's source, charges its budget, hands it on as an extension, and
+/// waits for a slot among `max_concurrent_requests`.
 pub async fn per_source(
     State((state, budget)): State<(AppState, Budget)>,
     mut req: Request,
@@ -234,19 +232,17 @@ pub async fn per_source(
         return rate_limited(wait).into_response();
     }
     req.extensions_mut().insert(source);
+    // A slot among `max_concurrent_requests` only for requests within their source's budget.
+    let _slot = state.limiters.requests.clone().acquire_owned().await;
     next.run(req).await
 }
 
-/// Middleware: at most `max_concurrent_requests` are handled at once and the others queue for a
-/// slot; every request is answered within the timeout, its wait included, or gets `busy`.
+/// Middleware: every request is answered within the timeout, its wait for a slot (taken in
+/// [`per_source`], at most `max_concurrent_requests` at once) and its body included, or gets
+/// `busy`.
 pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit = Duration::from_secs(state.limiters.config.request_timeout_seconds);
-    let slots = state.limiters.requests.clone();
-    let handled = async move {
-        let _slot = slots.acquire_owned().await;
-        next.run(req).await
-    };
-    match tokio::time::timeout(limit, handled).await {
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(seconds = limit.as_secs(), "request timed out");
@@ -261,15 +257,21 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
 }
 
 /// Counts one request for `username` on a cross-instance counter and refuses it when the count
-/// is over `limit` in the window. Unknown names are counted the same way.
+/// is over `limit` in the window. Unknown names are counted the same way. Requests from addresses
+/// familiar to the user have a counter of their own, so strangers using up a name's budget do
+/// not keep the user out at their own machine.
 pub async fn charge_user(
     state: &AppState,
     window: Window,
     tenant_id: i64,
     username: &str,
+    familiar: bool,
     limit: u32,
 ) -> ServiceResult<()> {
-    let key = user_key(tenant_id, username);
+    let mut key = user_key(tenant_id, username);
+    if familiar {
+        key.push_str(":familiar");
+    }
     let now = state.now();
     let c = counters::hit(state.store.db(), window, &key, now).await?;
     if c.count > u64::from(limit) {
@@ -279,6 +281,16 @@ pub async fn charge_user(
         .into());
     }
     Ok(())
+}
+
+/// A keyed hash of a value a counter is keyed by (a client identifier), under `purpose`.
+pub fn keyed(state: &AppState, purpose: &str, value: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(state.keys.code_key.as_ref());
+    h.update(purpose.as_bytes());
+    h.update(b"\0");
+    h.update(value.as_bytes());
+    hex::encode(&h.finalize()[..16])
 }
 
 /// The counter key for a user.

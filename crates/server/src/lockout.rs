@@ -71,6 +71,18 @@ fn strangers_policy(p: &LockoutPolicy) -> LockoutPolicy {
     }
 }
 
+/// Whether `source` completed a verification for the user in the last [`FAMILIAR_SECONDS`].
+pub async fn is_familiar(
+    state: &AppState,
+    tenant_id: i64,
+    username: &str,
+    source: Source,
+) -> ServiceResult<bool> {
+    let since = state.now() - FAMILIAR_SECONDS;
+    let key = source.key(state);
+    Ok(familiar::is_familiar(state.store.db(), tenant_id, username, &key, since).await?)
+}
+
 impl Guards {
     pub async fn load(
         state: &AppState,
@@ -80,8 +92,7 @@ impl Guards {
     ) -> ServiceResult<Guards> {
         let db = state.store.db();
         let key = source.key(state);
-        let since = state.now() - FAMILIAR_SECONDS;
-        let familiar = familiar::is_familiar(db, tenant_id, username, &key, since).await?;
+        let familiar = is_familiar(state, tenant_id, username, source).await?;
         let (own, strangers) = if familiar {
             (
                 row(db, tenant_id, username, guards::ACCOUNT.into()).await?,

@@ -31,6 +31,67 @@ fn failures_window(limits: &ValidationLimits) -> Window {
     }
 }
 
+/// How much more a whole username may take than one client of it, when relying parties say
+/// which client asks.
+pub const USERNAME_FACTOR: u32 = 4;
+
+/// The counters a validation is charged on, each with its limit: the client's for this username
+/// and the username's (`USERNAME_FACTOR` times as much) when the relying party names the client,
+/// else the username's alone.
+fn budgets(
+    state: &AppState,
+    tenant_id: i64,
+    username: &str,
+    client: Option<&str>,
+    limit: u32,
+) -> Vec<(String, u64)> {
+    let name = abuse::user_key(tenant_id, username);
+    match client {
+        Some(c) => {
+            let client = format!("{name}:{}", abuse::keyed(state, "client", c));
+            vec![
+                (client, u64::from(limit)),
+                (name, u64::from(limit.saturating_mul(USERNAME_FACTOR))),
+            ]
+        }
+        None => vec![(name, u64::from(limit))],
+    }
+}
+
+/// Counts one hit on each budget; `Some(seconds)` when any is over its limit (the hits are
+/// then taken back, so waiting is enough).
+async fn reserve(
+    state: &AppState,
+    w: Window,
+    budgets: &[(String, u64)],
+    now: i64,
+) -> ServiceResult<Option<i64>> {
+    let db = state.store.db();
+    let mut over = None;
+    for (key, limit) in budgets {
+        let c = counters::hit(db, w, key, now).await?;
+        if c.count > *limit {
+            over = Some(over.unwrap_or(0).max(c.retry_after(now)));
+        }
+    }
+    if over.is_some() {
+        release(state, w, budgets, now).await?;
+    }
+    Ok(over)
+}
+
+async fn release(
+    state: &AppState,
+    w: Window,
+    budgets: &[(String, u64)],
+    now: i64,
+) -> ServiceResult<()> {
+    for (key, _) in budgets {
+        counters::unhit(state.store.db(), w, key, now).await?;
+    }
+    Ok(())
+}
+
 /// Validates `req.code` for `req.username` in the relying party's tenant and counts one use.
 pub async fn validate(
     state: &AppState,
@@ -39,6 +100,10 @@ pub async fn validate(
 ) -> ServiceResult<ValidateCodeResponse> {
     input::text("username", &req.username, ea_api::limits::USERNAME)?;
     input::text("code", &req.code, ea_api::limits::EMERGENCY_CODE)?;
+    if let Some(c) = &req.client_address {
+        input::text("client_address", c, ea_api::limits::CLIENT_ADDRESS)?;
+    }
+    let client = req.client_address.as_deref().map(str::trim);
     let db = state.store.db();
     let party = codes::relying_party_by_key(db, &rp.hash)
         .await?
@@ -57,15 +122,30 @@ pub async fn validate(
         let retry_after = party_count.retry_after(now);
         return Err(ErrorCode::RateLimited { retry_after }.into());
     }
-    let limit = limits.per_user_per_hour;
-    abuse::charge_user(state, abuse::VALIDATIONS_USER, tenant.id, &username, limit).await?;
-    // Over the failure budget, no code is checked until the window ends: a guesser learns
-    // nothing, and the owner's code works again afterwards.
-    let user_key = abuse::user_key(tenant.id, &username);
-    let failures = counters::get(db, failures_window(&limits), &user_key, now).await?;
-    if failures.count >= u64::from(limits.failures_per_user) {
+    let per_hour = budgets(
+        state,
+        tenant.id,
+        &username,
+        client,
+        limits.per_user_per_hour,
+    );
+    if let Some(retry_after) = reserve(state, abuse::VALIDATIONS_USER, &per_hour, now).await? {
+        return Err(ErrorCode::RateLimited { retry_after }.into());
+    }
+    // A wrong code is counted before it is checked (taken back if the code was right), so that
+    // parallel guesses cannot all pass the budget. Over it, no code is checked until the window
+    // ends: a guesser learns nothing, and the owner's code works again afterwards.
+    let failures = failures_window(&limits);
+    let budget = budgets(
+        state,
+        tenant.id,
+        &username,
+        client,
+        limits.failures_per_user,
+    );
+    if let Some(wait) = reserve(state, failures, &budget, now).await? {
         let response = ValidateCodeResponse {
-            retry_after: Some(failures.retry_after(now)),
+            retry_after: Some(wait),
             ..invalid(InvalidReason::Locked)
         };
         record(state, &tenant, &party.name, &username, &response, None, now).await?;
@@ -121,8 +201,8 @@ pub async fn validate(
             }
         }
     };
-    if response.reason == Some(InvalidReason::Unknown) {
-        counters::hit(db, failures_window(&limits), &user_key, now).await?;
+    if response.reason != Some(InvalidReason::Unknown) {
+        release(state, failures, &budget, now).await?;
     }
     record(
         state,

@@ -11,13 +11,33 @@ use ea_store::tenants::Tenant;
 use ea_store::users::{DecoyMaterial, UserRecord};
 use zeroize::Zeroizing;
 
-/// Questions shown to unknown users when the tenant has none of its own yet.
-const FALLBACK_QUESTIONS: [&str; 4] = [
+/// Questions shown in decoys when the tenant's users share too few of their own (a flow asks
+/// for at most ten).
+const FALLBACK_QUESTIONS: [&str; 10] = [
     "What was the name of your first pet?",
     "In which city were you born?",
     "What was the name of your first school?",
     "What is your favourite book?",
+    "What was the make of your first car?",
+    "What is your mother's maiden name?",
+    "In which street did you grow up?",
+    "What was your childhood nickname?",
+    "What was the name of your first employer?",
+    "Which was your first concert?",
 ];
+
+/// The most questions any of `flows` asks at once (at least one).
+pub fn questions_needed(flows: &[ea_core::FlowDefinition]) -> usize {
+    flows
+        .iter()
+        .flat_map(|f| &f.steps)
+        .filter_map(|s| match s {
+            ea_core::Step::Questions(q) => Some(q.count as usize),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1)
+}
 
 /// The associated data that binds a sealed TOTP seed to its owner.
 pub fn totp_aad(tenant: &str, username: &str) -> String {
@@ -30,6 +50,7 @@ pub fn build(
     username: &str,
     user: Option<&UserRecord>,
     material: &DecoyMaterial,
+    questions_needed: usize,
 ) -> Result<Subject, ServiceError> {
     let mut decoy = decoy(state, tenant, username, material);
     let Some(u) = user.filter(|u| !u.disabled) else {
@@ -66,7 +87,9 @@ pub fn build(
     } else {
         u.emails.clone()
     };
-    let questions = if u.questions.len() < MIN_QUESTIONS {
+    // Fewer questions than some flow asks for: the decoy's (never mixed), as an unknown name
+    // would have, so that no flow tells who lacks them.
+    let questions = if u.questions.len() < questions_needed {
         missing.push(Method::Questions);
         std::mem::take(&mut decoy.questions)
     } else {
@@ -90,17 +113,19 @@ pub fn build(
     })
 }
 
-/// Fewer questions than this are topped up from the decoy's (never mixed: all or none).
-const MIN_QUESTIONS: usize = 3;
-
 fn decoy(state: &AppState, tenant: &Tenant, username: &str, m: &DecoyMaterial) -> Subject {
     let key = state.keys.decoy_key.as_ref();
-    // Only texts several users share, so a decoy never shows one person's own question.
-    let mut texts: Vec<&str> = if m.questions.len() >= MIN_QUESTIONS {
-        m.questions.iter().map(String::as_str).collect()
-    } else {
-        FALLBACK_QUESTIONS.to_vec()
-    };
+    // Only texts several users share, so a decoy never shows one person's own question; topped
+    // up from the fallback texts to the ten a flow may ask for.
+    let mut texts: Vec<&str> = m.questions.iter().map(String::as_str).collect();
+    for f in FALLBACK_QUESTIONS {
+        if texts.len() >= FALLBACK_QUESTIONS.len() {
+            break;
+        }
+        if !texts.contains(&f) {
+            texts.push(f);
+        }
+    }
     // A keyed, stable shuffle: the same decoy questions for the same name, without repeats.
     texts.sort_by_cached_key(|t| {
         contact::keyed_digest(key, &["decoy-question", &tenant.slug, username, t])

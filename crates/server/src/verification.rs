@@ -108,7 +108,15 @@ async fn load_with(
     let user = users::find(db, tenant.id, &session.username).await?;
     // Read for everyone, used only for decoys: equal work for known and unknown names.
     let material = state.decoy_material(tenant.id).await?;
-    let subject = subject::build(state, &tenant, &session.username, user.as_ref(), &material)?;
+    let needed = subject::questions_needed(&flows);
+    let subject = subject::build(
+        state,
+        &tenant,
+        &session.username,
+        user.as_ref(),
+        &material,
+        needed,
+    )?;
     Ok(Loaded {
         session,
         version,
@@ -157,20 +165,15 @@ pub async fn apply(
     crate::on_conflict!({
         let mut l = load(state, token).await?;
         let now = state.now();
+        let mut guards = Guards::load(state, l.tenant.id, &l.session.username, source).await?;
         // Verifying requests are counted per username across instances, once per request.
         if op.verifies() && !charged {
             let limit = l.tenant.limits.requests.verifying_per_user_per_hour;
-            abuse::charge_user(
-                state,
-                abuse::VERIFYING,
-                l.tenant.id,
-                &l.session.username,
-                limit,
-            )
-            .await?;
+            let (tenant, name) = (l.tenant.id, &l.session.username);
+            let familiar = guards.familiar();
+            abuse::charge_user(state, abuse::VERIFYING, tenant, name, familiar, limit).await?;
             charged = true;
         }
-        let mut guards = Guards::load(state, l.tenant.id, &l.session.username, source).await?;
         let answers = matches!(op, Op::Answer(_));
         if let Some(wait) = guards.shut_out(&l.session, answers, now) {
             return Err(VerifyError::AccountLocked { retry_after: wait }.into());
@@ -269,6 +272,7 @@ pub async fn start(
     state: &AppState,
     tenant: &str,
     username: &str,
+    source: Source,
 ) -> ServiceResult<SessionStarted> {
     input::text("tenant", tenant, limits::TENANT)?;
     input::text("username", username, limits::USERNAME)?;
@@ -282,11 +286,13 @@ pub async fn start(
     }
     let username = users::normalize_username(username);
     let limit = tenant.limits.requests.starts_per_user_per_hour;
-    abuse::charge_user(state, abuse::STARTS, tenant.id, &username, limit).await?;
+    let familiar = crate::lockout::is_familiar(state, tenant.id, &username, source).await?;
+    abuse::charge_user(state, abuse::STARTS, tenant.id, &username, familiar, limit).await?;
     let user = users::find(db, tenant.id, &username).await?;
     // Read for everyone, used only for decoys: equal work for known and unknown names.
     let material = state.decoy_material(tenant.id).await?;
-    let subject = subject::build(state, &tenant, &username, user.as_ref(), &material)?;
+    let needed = subject::questions_needed(&flows);
+    let subject = subject::build(state, &tenant, &username, user.as_ref(), &material, needed)?;
 
     let mut rng = StdRng::from_os_rng();
     let mut raw = Zeroizing::new([0u8; 32]);

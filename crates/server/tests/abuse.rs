@@ -57,6 +57,19 @@ async fn requests_per_client_source_are_limited() {
     h.from(Some("198.51.100.1, 203.0.113.7"));
     let (st, _) = h.call::<ep::GetSession>(Some("not-a-token"), None).await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+    // A last entry that is not an address means the peer's address, never an earlier entry
+    // (which the client may have written itself).
+    h.from(Some("203.0.113.8, unknown"));
+    for _ in 0..4 {
+        h.call::<ep::GetSession>(Some("not-a-token"), None).await;
+    }
+    h.from(None);
+    let (st, _) = h.call::<ep::GetSession>(Some("not-a-token"), None).await;
+    assert_eq!(
+        st,
+        StatusCode::TOO_MANY_REQUESTS,
+        "counted on the peer's address"
+    );
     h.from(Some("203.0.113.8"));
     let (st, _) = h.call::<ep::GetSession>(Some("not-a-token"), None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
@@ -117,6 +130,23 @@ async fn starts_and_verifying_requests_per_username_are_limited() {
         );
         assert_eq!(v["params"]["retry_after"], 3600 - common::T0 % 3600);
     }
+    // Strangers used up alice's starts; at an address where she completed a verification, she
+    // has a budget of her own.
+    h.from(Some("192.0.2.250"));
+    ea_store::familiar::remember(
+        h.state.store.db(),
+        h.tenant_id("solo").await,
+        "alice",
+        &ea_server::abuse::Source::new("192.0.2.250".parse().unwrap()).key(&h.state),
+        h.clock_now(),
+    )
+    .await
+    .unwrap();
+    let (st, v) = h
+        .call::<ep::StartSession>(None, Some(json!({"tenant": "solo", "username": "alice"})))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
     let (t, _) = h.start("solo", "bob").await;
     for _ in 0..4 {
         let (_, v) = h

@@ -279,12 +279,25 @@ async fn unblock_user_clears_the_directory_lockout() {
 }
 
 async fn validate(h: &Harness, key: &str, username: &str, code: &str) -> (StatusCode, Value) {
+    validate_from(h, key, username, code, None).await
+}
+
+/// A validation on behalf of the end user at `client` (as the login page saw them).
+async fn validate_from(
+    h: &Harness,
+    key: &str,
+    username: &str,
+    code: &str,
+    client: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut body = json!({"username": username, "code": code});
+    if let Some(c) = client {
+        body["client_address"] = c.into();
+    }
     let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
         .header("authorization", format!("Bearer {key}"))
         .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"username": username, "code": code}).to_string(),
-        ))
+        .body(Body::from(body.to_string()))
         .unwrap();
     h.raw(req).await
 }
@@ -929,4 +942,77 @@ async fn emergency_code_validations_are_limited_and_lock_after_wrong_codes() {
         .count();
     // alice once, the unknown name twice (its fourth and fifth validation).
     assert_eq!(locked, 3);
+}
+
+/// When the relying party names the end user's client, wrong codes lock out that client first:
+/// the owner's code still works from another client, until the whole username has taken four
+/// times the budget. Parallel wrong codes never get past the budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_from_one_client_do_not_lock_the_owner_out() {
+    let (h, rp) = setup().await;
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let policy = "[validation]\nfailures_per_user = 3\nlock_minutes = 10\n";
+    admin_actions::set_policies(&h.state.store, &acme, "policy", policy)
+        .await
+        .unwrap();
+    let t = completed(&h).await;
+    let (_, c) = h
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 5})))
+        .await;
+    let code = c["code"].as_str().unwrap().to_owned();
+    let now = h.clock_now();
+    h.clock.advance(600 - now.rem_euclid(600));
+
+    // Ten wrong codes at once from one client: exactly three are checked, the rest are locked.
+    let attacker = Some("203.0.113.9");
+    let answers = futures_join(&h, &rp, attacker, 10).await;
+    let unknown = answers.iter().filter(|r| *r == "unknown").count();
+    assert_eq!(unknown, 3, "{answers:?}");
+    let (_, v) = validate_from(&h, &rp, "alice", &code, attacker).await;
+    assert_eq!(v["reason"], "locked", "{v}");
+    // The owner at their own machine.
+    let (_, v) = validate_from(&h, &rp, "alice", &code, Some("192.0.2.44")).await;
+    assert_eq!(v["result"], "valid", "{v}");
+    // Three more clients use up the username's budget (4 x 3 wrong codes in all).
+    for ip in ["203.0.113.10", "203.0.113.11", "203.0.113.12"] {
+        for _ in 0..3 {
+            validate_from(&h, &rp, "alice", "WRONG-CODE-0000", Some(ip)).await;
+        }
+    }
+    let (_, v) = validate_from(&h, &rp, "alice", &code, Some("192.0.2.44")).await;
+    assert_eq!(v["reason"], "locked", "{v}");
+}
+
+async fn futures_join(h: &Harness, rp: &str, client: Option<&str>, n: usize) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (state, rp) = (h.state.clone(), rp.to_owned());
+        let mut body = json!({"username": "alice", "code": "WRONG-CODE-0000"});
+        if let Some(c) = client {
+            body["client_address"] = c.into();
+        }
+        tasks.push(tokio::spawn(async move {
+            let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
+                .header("authorization", format!("Bearer {rp}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let res = tower::ServiceExt::oneshot(ea_server::app(state), req)
+                .await
+                .unwrap();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            v["reason"].as_str().unwrap_or_default().to_owned()
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }

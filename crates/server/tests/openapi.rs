@@ -145,6 +145,11 @@ fn field_limits_in_the_document_are_the_enforced_ones() {
         ("CardResultRequest", "serial", limits::SERIAL_HEX),
         ("ValidateCodeRequest", "username", limits::USERNAME),
         ("ValidateCodeRequest", "code", limits::EMERGENCY_CODE),
+        (
+            "ValidateCodeRequest",
+            "client_address",
+            limits::CLIENT_ADDRESS,
+        ),
     ];
     for (schema, field, max) in cases {
         let p = prop(schema, field);

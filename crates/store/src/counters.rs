@@ -68,6 +68,23 @@ pub async fn hit(conn: &impl Conn, w: Window, key: &str, now: i64) -> Result<Cou
     })
 }
 
+/// Takes back one hit on `key` in the window holding `now` (a reservation that was not used).
+pub async fn unhit(conn: &impl Conn, w: Window, key: &str, now: i64) -> Result<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    rate_counter::Entity::update_many()
+        .col_expr(
+            rate_counter::Column::Count,
+            Expr::col(rate_counter::Column::Count).sub(1),
+        )
+        .filter(rate_counter::Column::Scope.eq(w.scope))
+        .filter(rate_counter::Column::Key.eq(key))
+        .filter(rate_counter::Column::WindowStart.eq(window_start(w, now)))
+        .filter(rate_counter::Column::Count.gt(0))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// The count on `key` in the window holding `now`, without counting.
 pub async fn get(conn: &impl Conn, w: Window, key: &str, now: i64) -> Result<Count> {
     let start = window_start(w, now);

@@ -183,7 +183,13 @@ export type CardResultRequest = { serial: string, outcome: CardOutcome,
  */
 tries_left: number | null, };
 
-export type ValidateCodeRequest = { username: string, code: string, };
+export type ValidateCodeRequest = { username: string, code: string, 
+/**
+ * The end user's address as the login page sees it (or another stable identifier of their
+ * client). When given, wrong codes count against this client first, so that someone else's
+ * wrong codes do not lock the user's own code out. Kept only as a keyed hash.
+ */
+client_address?: string, };
 
 export type ValidateCodeResponse = { result: ValidationResult, 
 /**

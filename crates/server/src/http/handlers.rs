@@ -21,9 +21,12 @@ pub async fn health(State(s): S) -> Reply<e::Health> {
 
 pub async fn start_session(
     State(s): S,
+    src: Source,
     JsonBody(r): JsonBody<StartSessionRequest>,
 ) -> Reply<e::StartSession> {
-    verification::start(&s, &r.tenant, &r.username).await.into()
+    verification::start(&s, &r.tenant, &r.username, src)
+        .await
+        .into()
 }
 
 pub async fn get_session(State(s): S, t: SessionToken) -> Reply<e::GetSession> {
