@@ -155,7 +155,8 @@ pub async fn card_unblock(
     let pin_len = pin.len() as u32;
     let handle = tokio::runtime::Handle::current();
     let server_error: Arc<Mutex<Option<ErrorCode>>> = Arc::default();
-    let serial_seen: Arc<Mutex<Option<String>>> = Arc::default();
+    // The serial and challenge a cryptogram was issued for, to name in the report.
+    let serial_seen: Arc<Mutex<Option<(String, String)>>> = Arc::default();
     let (c2, se, ss) = (client.clone(), server_error.clone(), serial_seen.clone());
     let outcome = tokio::task::spawn_blocking(move || {
         let mut card = ea_card::pcsc::connect(&reader)?;
@@ -170,7 +171,7 @@ pub async fn card_unblock(
                 match handle.block_on(c2.call::<endpoints::CardCryptogram>(&req)) {
                     Ok(c) => {
                         if let Ok(mut s) = ss.lock() {
-                            *s = Some(start.serial.clone());
+                            *s = Some((start.serial.clone(), req.challenge.clone()));
                         }
                         hex::decode(&c.cryptogram).map_err(|_| CardError::MalformedResponse)
                     }
@@ -192,8 +193,8 @@ pub async fn card_unblock(
         return Err(e);
     }
     // The cryptogram was issued: tell the server what the card answered, whatever it was.
-    let serial = serial_seen.lock().ok().and_then(|s| s.clone());
-    if let Some(serial) = serial {
+    let issued = serial_seen.lock().ok().and_then(|s| s.clone());
+    if let Some((serial, challenge)) = issued {
         let (result, tries_left) = match &outcome {
             Ok(_) => (CardOutcome::Unblocked, None),
             Err(CardError::AuthFailed { tries_left }) => {
@@ -203,6 +204,7 @@ pub async fn card_unblock(
         };
         let report = CardResultRequest {
             serial,
+            challenge,
             outcome: result,
             tries_left,
         };
@@ -306,6 +308,7 @@ pub async fn card_qr_cryptogram(
 pub async fn card_report(
     d: State<'_, Desktop>,
     serial: String,
+    challenge: String,
     outcome: ea_api::CardOutcome,
     tries_left: Option<u32>,
 ) -> Result<ActionDone> {
@@ -313,6 +316,7 @@ pub async fn card_report(
         .await?
         .call::<endpoints::CardResult>(&CardResultRequest {
             serial,
+            challenge,
             outcome,
             tries_left,
         })

@@ -271,8 +271,8 @@ endpoints! {
     /// Record what the card answered to the cryptogram and the new PIN.
     CardResult = "card_result": Post "/v1/session/actions/card-result", Session, 200,
         CardResultRequest => ActionDone,
-        errors [InvalidField, CardUnknown, StepOutOfOrder, VerificationIncomplete,
-            AccountDisabled, Busy];
+        errors [InvalidField, CardUnknown, CardResultMismatch, StepOutOfOrder,
+            VerificationIncomplete, AccountDisabled, Busy];
 
     /// Validate an emergency code and count one use.
     ValidateEmergencyCode = "validate_emergency_code": Post "/v1/emergency-codes/validate",

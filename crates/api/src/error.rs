@@ -107,6 +107,8 @@ pub enum ErrorCode {
     AccountDisabled {},
     DirectoryUnavailable {},
     CardUnknown {},
+    /// A card result that does not name the serial and challenge its cryptogram was issued for.
+    CardResultMismatch {},
     ChallengeLength {
         expected: u32,
     },

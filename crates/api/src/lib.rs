@@ -330,6 +330,9 @@ pub struct CardCryptogram {
 pub struct CardResultRequest {
     #[schema(max_length = 64, pattern = "^([0-9A-Fa-f]{2})+$")]
     pub serial: String,
+    /// The challenge the cryptogram answered, hex, as sent to `card-cryptogram`.
+    #[schema(pattern = "^([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$")]
+    pub challenge: String,
     pub outcome: CardOutcome,
     /// Admin-key tries the card reports left, if known.
     #[serde(default, with = "integer::optional")]

@@ -151,6 +151,10 @@ pub struct ActionUse {
     pub done: bool,
     /// Claims so far (a failed attempt, e.g. a card that refused, may be retried).
     pub attempts: u32,
+    /// What the current claim was issued for (a card's serial and challenge, hashed): the report
+    /// that finishes it must name the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<[u8; 16]>,
 }
 
 /// Claims allowed per action and verification, counting failed attempts.
@@ -226,13 +230,30 @@ impl VerificationSession {
         }
         used.in_progress = true;
         used.attempts += 1;
+        used.bound = None;
         Ok(())
+    }
+
+    /// Ties the current claim of `action` to what it was issued for.
+    pub fn bind_action(&mut self, action: Action, binding: [u8; 16]) {
+        if let Some(used) = self.action_uses.get_mut(&action).filter(|u| u.in_progress) {
+            used.bound = Some(binding);
+        }
+    }
+
+    /// What the current claim of `action` is tied to, if it is claimed and tied.
+    pub fn action_binding(&self, action: Action) -> Option<[u8; 16]> {
+        self.action_uses
+            .get(&action)
+            .filter(|u| u.in_progress)
+            .and_then(|u| u.bound)
     }
 
     /// Ends a claim: a success spends the authorisation, a failure releases it for a retry.
     pub fn finish_action(&mut self, action: Action, succeeded: bool) {
         let used = self.action_uses.entry(action).or_default();
         used.in_progress = false;
+        used.bound = None;
         used.done |= succeeded;
     }
 

@@ -643,7 +643,7 @@ async fn card_cryptograms_for_the_users_own_card() {
     let (st, e) = h
         .call::<ep::CardResult>(
             Some(&t),
-            Some(json!({"serial": CARD_AES, "outcome": "unblocked"})),
+            Some(json!({"serial": CARD_AES, "challenge": challenge, "outcome": "unblocked"})),
         )
         .await;
     assert_eq!(
@@ -662,12 +662,48 @@ async fn card_cryptograms_for_the_users_own_card() {
         (st, e["code"].as_str()),
         (StatusCode::CONFLICT, Some("action_in_progress"))
     );
+    // The user hears of it when it is issued, before any report.
+    assert!(
+        messages(&h)
+            .await
+            .contains("A response to unblock your smart card ending in 0C0D was sent to the card")
+    );
+    assert_eq!(
+        acme_audit(&h)
+            .await
+            .iter()
+            .filter(|e| e.event == "card_cryptogram_issued")
+            .count(),
+        1,
+        "audited when issued"
+    );
+
+    // A report must name the serial and the challenge the cryptogram was issued for.
+    for (serial, ch) in [
+        (CARD_3DES, challenge),
+        (CARD_AES, "FFEEDDCCBBAA99887766554433221100"),
+    ] {
+        let (st, e) = h
+            .call::<ep::CardResult>(
+                Some(&t),
+                Some(json!({"serial": serial, "challenge": ch, "outcome": "unblocked"})),
+            )
+            .await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("card_result_mismatch")
+            ),
+            "{serial} {ch}"
+        );
+    }
 
     // The card refused: the claim is released and a fresh challenge can be answered.
     let (st, _) = h
         .call::<ep::CardResult>(
             Some(&t),
-            Some(json!({"serial": CARD_AES, "outcome": "auth_failed", "tries_left": 2})),
+            Some(json!({"serial": CARD_AES, "challenge": challenge, "outcome": "auth_failed", "tries_left": 2})),
         )
         .await;
     assert_eq!(st, StatusCode::OK);
@@ -688,7 +724,7 @@ async fn card_cryptograms_for_the_users_own_card() {
     let (st, _) = h
         .call::<ep::CardResult>(
             Some(&t),
-            Some(json!({"serial": CARD_3DES, "outcome": "unblocked"})),
+            Some(json!({"serial": CARD_3DES, "challenge": "5468652071756663", "outcome": "unblocked"})),
         )
         .await;
     assert_eq!(st, StatusCode::OK);
@@ -750,7 +786,7 @@ async fn a_cryptogram_shown_on_screen_is_audited_as_shown() {
     let (st, _) = h
         .call::<ep::CardResult>(
             Some(&t),
-            Some(json!({"serial": "0a0b0c0d", "outcome": "aborted"})),
+            Some(json!({"serial": "0a0b0c0d", "challenge": challenge, "outcome": "aborted"})),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "leaving the screen releases the claim");

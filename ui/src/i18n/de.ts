@@ -212,6 +212,7 @@ export const de: Messages = {
   'errors.account_disabled': 'Ihr Konto ist deaktiviert. Wenden Sie sich an Ihren IT-Helpdesk.',
   'errors.directory_unavailable': 'Das Kontoverzeichnis ist nicht erreichbar. Versuchen Sie es später erneut.',
   'errors.card_unknown': 'Diese Karte ist nicht auf Sie registriert.',
+  'errors.card_result_mismatch': 'Diese Meldung betrifft nicht die Karte und die Challenge, für die die Antwort erstellt wurde.',
   'errors.challenge_length': 'Die Challenge der Karte hat die falsche Länge.',
   'errors.card_key_unavailable': 'Der Schlüssel der Karte ist nicht verfügbar. Wenden Sie sich an Ihren IT-Helpdesk.',
   'errors.card_profile_refused': 'Dieser Kartentyp wird nicht unterstützt.',

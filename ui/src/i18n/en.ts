@@ -213,6 +213,7 @@ export const en = {
   'errors.account_disabled': 'Your account is disabled. Contact your IT help desk.',
   'errors.directory_unavailable': 'The account directory cannot be reached. Try again later.',
   'errors.card_unknown': 'This card is not registered to you.',
+  'errors.card_result_mismatch': 'This report is not about the card and challenge the response was made for.',
   'errors.challenge_length': 'The card’s challenge has the wrong length.',
   'errors.card_key_unavailable': 'The card’s key is not available. Contact your IT help desk.',
   'errors.card_profile_refused': 'This card type is not supported.',

@@ -212,6 +212,7 @@ export const fr: Messages = {
   'errors.account_disabled': 'Votre compte est désactivé. Contactez votre support informatique.',
   'errors.directory_unavailable': 'L’annuaire des comptes est injoignable. Réessayez plus tard.',
   'errors.card_unknown': 'Cette carte n’est pas enregistrée à votre nom.',
+  'errors.card_result_mismatch': 'Ce rapport ne concerne pas la carte et le défi pour lesquels la réponse a été créée.',
   'errors.challenge_length': 'Le défi de la carte n’a pas la bonne longueur.',
   'errors.card_key_unavailable': 'La clé de la carte n’est pas disponible. Contactez votre support informatique.',
   'errors.card_profile_refused': 'Ce type de carte n’est pas pris en charge.',

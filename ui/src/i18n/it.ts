@@ -212,6 +212,7 @@ export const it: Messages = {
   'errors.account_disabled': 'Il tuo account è disattivato. Contatta il supporto IT.',
   'errors.directory_unavailable': 'La directory degli account non è raggiungibile. Riprova più tardi.',
   'errors.card_unknown': 'Questa carta non è registrata a tuo nome.',
+  'errors.card_result_mismatch': 'Questa segnalazione non riguarda la carta e la sfida per cui è stata creata la risposta.',
   'errors.challenge_length': 'La challenge della carta ha una lunghezza errata.',
   'errors.card_key_unavailable': 'La chiave della carta non è disponibile. Contatta il supporto IT.',
   'errors.card_profile_refused': 'Questo tipo di carta non è supportato.',

@@ -388,7 +388,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         if (challenge.length !== 32) throw fail('challenge_length', { expected: 16 });
         return { cryptogram: '69C4E0D86A7B0430D8CDB78070B4C55A', algorithm: 'aes128', checksum: '3C1F' };
       }),
-    cardReport: (_serial, outcome) =>
+    cardReport: (_serial, _challenge, outcome) =>
       call('cardReport', () => {
         if (outcome === 'unblocked') actionsUsed.add('card_pin_unblock');
         return { action: 'card_pin_unblock' };

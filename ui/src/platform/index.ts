@@ -61,7 +61,7 @@ export interface Host {
   cardUnblock(reader: string, newPin: string): Promise<{ serial: string }>;
   cardChangePin(reader: string, oldPin: string, newPin: string): Promise<void>;
   cardHelpdeskCryptogram(serial: string, challenge: string): Promise<CardCryptogram>;
-  cardReport(serial: string, outcome: CardOutcome, triesLeft: number | null): Promise<ActionDone>;
+  cardReport(serial: string, challenge: string, outcome: CardOutcome, triesLeft: number | null): Promise<ActionDone>;
   /** The QR path: the cryptogram for a card that is not here, to be shown on screen. */
   cardQrCryptogram(serial: string, challenge: string): Promise<ShownCryptogram>;
   scanCameras(): Promise<CamerasView>;

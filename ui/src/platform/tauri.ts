@@ -29,7 +29,8 @@ export const tauriHost: Host = {
   cardUnblock: (reader, newPin) => invoke('card_unblock', { reader, newPin }),
   cardChangePin: (reader, oldPin, newPin) => invoke('card_change_pin', { reader, oldPin, newPin }),
   cardHelpdeskCryptogram: (serial, challenge) => invoke('card_helpdesk_cryptogram', { serial, challenge }),
-  cardReport: (serial, outcome, triesLeft) => invoke('card_report', { serial, outcome, triesLeft }),
+  cardReport: (serial, challenge, outcome, triesLeft) =>
+    invoke('card_report', { serial, challenge, outcome, triesLeft }),
   cardQrCryptogram: (serial, challenge) => invoke('card_qr_cryptogram', { serial, challenge }),
   scanCameras: () => invoke('scan_cameras'),
   scanStart: (camera, onFrame, onEvent) => {

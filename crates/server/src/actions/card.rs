@@ -27,6 +27,20 @@ fn serial(sent: &str) -> ServiceResult<String> {
     )?))
 }
 
+/// What a cryptogram was issued for, as kept on the claim: a hash of the serial and challenge.
+fn binding(serial: &str, challenge: &[u8]) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"card-claim\0");
+    h.update(serial.as_bytes());
+    h.update(b"\0");
+    h.update(challenge);
+    let d = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
 fn tail(serial: &str) -> &str {
     &serial[serial.len().saturating_sub(4)..]
 }
@@ -64,7 +78,10 @@ pub async fn cryptogram(
         }
         .into());
     }
-    let (l, user) = claim(state, token, (l, user), Action::CardPinUnblock).await?;
+    // The claim is tied to this card and challenge: the card's answer reported later must be
+    // about the same ones.
+    let bound = Some(binding(&serial, &challenge));
+    let (l, user) = claim(state, token, (l, user), Action::CardPinUnblock, bound).await?;
     let key = match card_keys::provider_for(&card.key_source, &state.keys.kek) {
         Ok(p) => p.admin_key(&l.tenant, &card).await,
         Err(e) => Err(e),
@@ -99,17 +116,13 @@ pub async fn cryptogram(
     };
     let txn = state.store.begin().await?;
     audit::record(&txn, ev, now).await?;
-    // Shown on screen, the response is out of our hands once sent: tell the user now, not when
-    // (or whether) the desktop reports what the card said.
-    let queued = match delivery {
-        CardDelivery::Screen => {
-            let notice = Notice::CardResponseShown {
-                serial_tail: tail(&serial).to_owned(),
-            };
-            notify(state, &txn, &l.tenant, &user, &notice, now).await?
-        }
-        CardDelivery::Card => false,
+    // The response is out of our hands once sent: tell the user now, not when (or whether) the
+    // desktop reports what the card said.
+    let notice = Notice::CardResponse {
+        serial_tail: tail(&serial).to_owned(),
+        delivery,
     };
+    let queued = notify(state, &txn, &l.tenant, &user, &notice, now).await?;
     txn.commit().await.map_err(ea_store::StoreError::from)?;
     if queued {
         state.outbox_ready.notify_one();
@@ -128,6 +141,7 @@ pub async fn result(
     req: CardResultRequest,
 ) -> ServiceResult<ActionDone> {
     let serial = serial(&req.serial)?;
+    let challenge = input::hex("challenge", &req.challenge, 32)?;
     let (l, user) = verified(state, token).await?;
     let claimed = l
         .session
@@ -139,6 +153,11 @@ pub async fn result(
             expected: ExpectedRequest::CardCryptogram,
         }
         .into());
+    }
+    // Only the answer to the cryptogram this claim issued finishes it.
+    let issued_for = l.session.action_binding(Action::CardPinUnblock);
+    if issued_for.is_none_or(|b| !ea_core::ct::equal(&b, &binding(&serial, &challenge))) {
+        return Err(ErrorCode::CardResultMismatch {}.into());
     }
     cards::find(state.store.db(), l.tenant.id, &serial)
         .await?

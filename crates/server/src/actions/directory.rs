@@ -52,7 +52,7 @@ pub async fn reset_password(
         }
         .into());
     }
-    let (l, user) = claim(state, token, (l, user), Action::ResetPassword).await?;
+    let (l, user) = claim(state, token, (l, user), Action::ResetPassword, None).await?;
     let outcome = state
         .directory
         .set_password(&l.tenant, &user, &password)
@@ -72,7 +72,7 @@ pub async fn reset_password(
 pub async fn unblock_user(state: &AppState, token: &SessionToken) -> ServiceResult<ActionDone> {
     let (l, user) = verified(state, token).await?;
     precheck(&l, Action::UnblockUser, state.now())?;
-    let (l, user) = claim(state, token, (l, user), Action::UnblockUser).await?;
+    let (l, user) = claim(state, token, (l, user), Action::UnblockUser, None).await?;
     let detail = json!({ "was_blocked": user.blocked });
     let outcome = state.directory.unblock(&l.tenant, &user).await;
     end(

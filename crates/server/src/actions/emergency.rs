@@ -41,7 +41,7 @@ pub async fn issue(
         max_uses: policy.max_uses,
         max_validity_seconds: policy.max_validity_seconds,
     })?;
-    let (l, user) = claim(state, token, (l, user), Action::EmergencyCode).await?;
+    let (l, user) = claim(state, token, (l, user), Action::EmergencyCode, None).await?;
     let code = l.tenant.emergency_policy.generate(&mut rand::rng());
     let hash = emergency::hash(
         state.keys.code_key.as_ref(),

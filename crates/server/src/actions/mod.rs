@@ -56,6 +56,7 @@ pub async fn claim(
     token: &SessionToken,
     loaded: (Loaded, UserRecord),
     action: Action,
+    binding: Option<[u8; 16]>,
 ) -> ServiceResult<(Loaded, UserRecord)> {
     let mut first = Some(loaded);
     crate::on_conflict!({
@@ -64,6 +65,9 @@ pub async fn claim(
             None => verified(state, token).await?,
         };
         l.session.begin_action(action, state.now())?;
+        if let Some(b) = binding {
+            l.session.bind_action(action, b);
+        }
         sessions::save(state.store.db(), &token.hash, &l.session, l.version).await?;
         l.version += 1;
         Ok((l, user))
@@ -75,9 +79,12 @@ pub async fn claim(
 pub enum Notice {
     /// The action was performed; `detail` is what it did, in words.
     Done { action: Action, detail: String },
-    /// A card response was shown on screen: disclosed as soon as it is issued, whatever the
-    /// user later reports, so the user is told at once.
-    CardResponseShown { serial_tail: String },
+    /// A card response was issued (sent to the card, or shown on screen): told at once,
+    /// whatever the desktop later reports or fails to report.
+    CardResponse {
+        serial_tail: String,
+        delivery: ea_api::CardDelivery,
+    },
     /// An authenticator code that was already used was entered again.
     TotpReplayed,
 }
@@ -95,9 +102,16 @@ impl Notice {
                     format!("The PIN of your smart card {detail} was unblocked")
                 }
             },
-            Notice::CardResponseShown { serial_tail } => format!(
-                "A response to unblock your smart card ending in {serial_tail} was shown on screen"
-            ),
+            Notice::CardResponse {
+                serial_tail,
+                delivery,
+            } => {
+                let how = match delivery {
+                    ea_api::CardDelivery::Screen => "shown on screen",
+                    ea_api::CardDelivery::Card => "sent to the card",
+                };
+                format!("A response to unblock your smart card ending in {serial_tail} was {how}")
+            }
             Notice::TotpReplayed => {
                 "A code from your authenticator app that was already used was entered again"
                     .to_owned()

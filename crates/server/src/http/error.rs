@@ -43,6 +43,7 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         | C::PasswordPolicy
         | C::EmergencyCodeLimits
         | C::ChallengeLength
+        | C::CardResultMismatch
         | C::CardProfileRefused => StatusCode::UNPROCESSABLE_ENTITY,
         C::InvalidJson | C::InvalidField => StatusCode::BAD_REQUEST,
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
