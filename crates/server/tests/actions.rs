@@ -54,20 +54,7 @@ async fn setup() -> (Harness, String) {
 
 /// A session of alice that completed SMS + TOTP (all four actions permitted).
 async fn completed(h: &Harness) -> String {
-    h.clock.advance(30); // a fresh authenticator step for every verification
-    let t = h.send_code("sms-totp", "+41791234567").await;
-    let code = h.code_for("+41791234567").await;
-    h.call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
-        .await;
-    let (st, v) = h
-        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": h.totp(0)})))
-        .await;
-    assert_eq!(
-        (st, v["status"].as_str()),
-        (StatusCode::OK, Some("completed")),
-        "{v}"
-    );
-    t
+    h.complete_sms_totp().await
 }
 
 async fn messages(h: &Harness) -> String {
@@ -294,12 +281,15 @@ async fn validate_from(
     if let Some(c) = client {
         body["client_address"] = c.into();
     }
-    let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
-        .header("authorization", format!("Bearer {key}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
+    let res = validation_response(h.state.clone(), key, body).await;
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
         .unwrap();
-    h.raw(req).await
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Disabling an account revokes its emergency codes, validation checks the account anyway, and
@@ -882,29 +872,54 @@ async fn openapi_covers_the_actions() {
     assert!(doc["components"]["securitySchemes"]["relying_party"].is_object());
 }
 
+/// Sets acme's `policy`, issues alice a five-use emergency code, and moves the clock to the start
+/// of a ten-minute window (so a lock lasts the whole window). Returns the code.
+async fn code_under_policy(h: &Harness, policy: &str) -> String {
+    let acme = tenants::by_slug(h.state.store.db(), "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    admin_actions::set_policies(&h.state.store, &acme, "policy", policy)
+        .await
+        .unwrap();
+    let t = completed(h).await;
+    let (st, c) = h
+        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 5})))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let now = h.clock_now();
+    h.clock.advance(600 - now.rem_euclid(600));
+    c["code"].as_str().unwrap().to_owned()
+}
+
+/// A validation through the router, answered in full (status, headers, body).
+async fn validation_response(
+    state: ea_server::AppState,
+    rp: &str,
+    body: Value,
+) -> axum::response::Response {
+    let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
+        .header("authorization", format!("Bearer {rp}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    tower::ServiceExt::oneshot(ea_server::app(state), req)
+        .await
+        .unwrap()
+}
+
 /// Wrong emergency codes for one username use up its failure budget: then even the right code
 /// answers `locked` until the window ends, and works again afterwards. Validations are also
 /// limited per relying party, per username and per client source (429 `rate_limited`).
 #[tokio::test]
 async fn emergency_code_validations_are_limited_and_lock_after_wrong_codes() {
     let (h, rp) = setup().await;
+    let policy = "[validation]\nfailures_per_user = 3\nlock_minutes = 10\nper_user_per_hour = 8\n";
+    let code = code_under_policy(&h, policy).await;
     let acme = tenants::by_slug(h.state.store.db(), "acme")
         .await
         .unwrap()
         .unwrap();
-    let policy = "[validation]\nfailures_per_user = 3\nlock_minutes = 10\nper_user_per_hour = 8\n";
-    admin_actions::set_policies(&h.state.store, &acme, "policy", policy)
-        .await
-        .unwrap();
-    let t = completed(&h).await;
-    let (st, c) = h
-        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 5})))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{c}");
-    let code = c["code"].as_str().unwrap().to_owned();
-    // Align to a fresh ten-minute window, so the lock lasts the whole window.
-    let now = h.clock_now();
-    h.clock.advance(600 - now.rem_euclid(600));
 
     for _ in 0..3 {
         let (st, v) = validate(&h, &rp, "alice", "WRONG-CODE-0000").await;
@@ -939,16 +954,8 @@ async fn emergency_code_validations_are_limited_and_lock_after_wrong_codes() {
     for _ in 0..3 {
         validate(&h, &rp, "alice", &code).await;
     }
-    let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
-        .header("authorization", format!("Bearer {rp}"))
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"username": "alice", "code": code}).to_string(),
-        ))
-        .unwrap();
-    let res = tower::ServiceExt::oneshot(ea_server::app(h.state.clone()), req)
-        .await
-        .unwrap();
+    let body = json!({"username": "alice", "code": code});
+    let res = validation_response(h.state.clone(), &rp, body).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: i64 = res.headers()["retry-after"]
         .to_str()
@@ -986,21 +993,11 @@ async fn emergency_code_validations_are_limited_and_lock_after_wrong_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_codes_from_one_client_do_not_lock_the_owner_out() {
     let (h, rp) = setup().await;
-    let acme = tenants::by_slug(h.state.store.db(), "acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let policy = "[validation]\nfailures_per_user = 3\nlock_minutes = 10\n";
-    admin_actions::set_policies(&h.state.store, &acme, "policy", policy)
-        .await
-        .unwrap();
-    let t = completed(&h).await;
-    let (_, c) = h
-        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 5})))
-        .await;
-    let code = c["code"].as_str().unwrap().to_owned();
-    let now = h.clock_now();
-    h.clock.advance(600 - now.rem_euclid(600));
+    let code = code_under_policy(
+        &h,
+        "[validation]\nfailures_per_user = 3\nlock_minutes = 10\n",
+    )
+    .await;
 
     // Ten wrong codes at once from one client: exactly three are checked, the rest are locked.
     let attacker = Some("203.0.113.9");
@@ -1031,14 +1028,7 @@ async fn futures_join(h: &Harness, rp: &str, client: Option<&str>, n: usize) -> 
             body["client_address"] = c.into();
         }
         tasks.push(tokio::spawn(async move {
-            let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
-                .header("authorization", format!("Bearer {rp}"))
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(ea_server::app(state), req)
-                .await
-                .unwrap();
+            let res = validation_response(state, &rp, body).await;
             let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
                 .await
                 .unwrap();

@@ -243,6 +243,26 @@ impl Harness {
         t
     }
 
+    /// Alice verifies in acme with her SMS code and her authenticator; returns the session
+    /// token of the completed verification. The clock moves on 30 s first, so every call has a
+    /// fresh authenticator step.
+    pub async fn complete_sms_totp(&self) -> String {
+        self.clock.advance(30);
+        let t = self.send_code("sms-totp", "+41791234567").await;
+        let code = self.code_for("+41791234567").await;
+        self.call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
+            .await;
+        let (st, v) = self
+            .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": self.totp(0)})))
+            .await;
+        assert_eq!(
+            (st, v["status"].as_str()),
+            (StatusCode::OK, Some("completed")),
+            "{v}"
+        );
+        t
+    }
+
     /// Delivers due messages and returns everything the dev sink received so far.
     pub async fn delivered(&self) -> String {
         dispatch::deliver_due(&self.state, &self.transports, 3, &mut HashMap::new())
