@@ -28,8 +28,8 @@ pub mod limits {
     pub const PASSWORD: usize = 1024;
     pub const SERIAL_HEX: usize = 64;
     pub const EMERGENCY_CODE: usize = 64;
-    /// The end user's address (or other client identifier) a relying party passes on.
-    pub const CLIENT_ADDRESS: usize = 64;
+    /// The end user's address a relying party passes on (the longest IPv6 text form).
+    pub const CLIENT_ADDRESS: usize = 45;
     /// Largest request body, in bytes.
     pub const BODY_BYTES: usize = 16 * 1024;
 }
@@ -348,9 +348,9 @@ pub struct ValidateCodeRequest {
     pub username: String,
     #[schema(schema_with = text::emergency_code)]
     pub code: String,
-    /// The end user's address as the login page sees it (or another stable identifier of their
-    /// client). When given, wrong codes count against this client first, so that someone else's
-    /// wrong codes do not lock the user's own code out. Kept only as a keyed hash.
+    /// The end user's IP address as the login page sees it. When given, wrong codes count against
+    /// this address first (IPv6 by its /64), then against the username. Kept only as a keyed
+    /// hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = text::client_address)]
     #[ts(optional)]

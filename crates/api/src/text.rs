@@ -40,6 +40,20 @@ pub fn answer() -> Object {
 pub fn emergency_code() -> Object {
     of(limits::EMERGENCY_CODE)
 }
-pub fn client_address() -> Object {
-    of(limits::CLIENT_ADDRESS)
+/// An IPv4 or IPv6 address.
+pub fn client_address() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, OneOfBuilder, SchemaFormat};
+    let address = |f| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(f)))
+            .max_length(Some(limits::CLIENT_ADDRESS))
+            .build()
+    };
+    utoipa::openapi::schema::Schema::OneOf(
+        OneOfBuilder::new()
+            .item(address(KnownFormat::Ipv4))
+            .item(address(KnownFormat::Ipv6))
+            .build(),
+    )
 }

@@ -191,6 +191,8 @@ vocabulary! {
         NotHex,
         OutOfRange,
         UnknownValue,
+        /// Not an IPv4 or IPv6 address.
+        NotAnAddress,
     }
 }
 

@@ -161,15 +161,20 @@ impl Hashing {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, String> {
-        let _permit = self
+        let permit = self
             .0
             .clone()
             .acquire_owned()
             .await
             .map_err(|e| e.to_string())?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| format!("hashing task failed: {e}"))
+        // The slot is held by the computation itself: a request that times out and drops this
+        // future cannot free it while the hash still runs.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| format!("hashing task failed: {e}"))
     }
 
     /// Free slots now.

@@ -7,7 +7,8 @@ use crate::input;
 use crate::state::AppState;
 use crate::token::RelyingPartyKey;
 use ea_api::{
-    ErrorCode, InvalidReason, ValidateCodeRequest, ValidateCodeResponse, ValidationResult,
+    ErrorCode, FieldProblem, InvalidReason, ValidateCodeRequest, ValidateCodeResponse,
+    ValidationResult,
 };
 use ea_core::emergency::{self, CodeLimits};
 use ea_core::limits::ValidationLimits;
@@ -38,17 +39,11 @@ pub const USERNAME_FACTOR: u32 = 4;
 /// The counters a validation is charged on, each with its limit: the client's for this username
 /// and the username's (`USERNAME_FACTOR` times as much) when the relying party names the client,
 /// else the username's alone.
-fn budgets(
-    state: &AppState,
-    tenant_id: i64,
-    username: &str,
-    client: Option<&str>,
-    limit: u32,
-) -> Vec<(String, u64)> {
+fn budgets(tenant_id: i64, username: &str, client: Option<&str>, limit: u32) -> Vec<(String, u64)> {
     let name = abuse::user_key(tenant_id, username);
     match client {
         Some(c) => {
-            let client = format!("{name}:{}", abuse::keyed(state, "client", c));
+            let client = format!("{name}:{c}");
             vec![
                 (client, u64::from(limit)),
                 (name, u64::from(limit.saturating_mul(USERNAME_FACTOR))),
@@ -67,17 +62,16 @@ async fn reserve(
     now: i64,
 ) -> ServiceResult<Option<i64>> {
     let db = state.store.db();
-    let mut over = None;
-    for (key, limit) in budgets {
+    // Narrowest first; one over its limit stops there, so a locked-out client's requests do not
+    // weigh on the username's wider budget.
+    for (i, (key, limit)) in budgets.iter().enumerate() {
         let c = counters::hit(db, w, key, now).await?;
         if c.count > *limit {
-            over = Some(over.unwrap_or(0).max(c.retry_after(now)));
+            release(state, w, &budgets[..=i], now).await?;
+            return Ok(Some(c.retry_after(now)));
         }
     }
-    if over.is_some() {
-        release(state, w, budgets, now).await?;
-    }
-    Ok(over)
+    Ok(None)
 }
 
 async fn release(
@@ -100,10 +94,19 @@ pub async fn validate(
 ) -> ServiceResult<ValidateCodeResponse> {
     input::text("username", &req.username, ea_api::limits::USERNAME)?;
     input::text("code", &req.code, ea_api::limits::EMERGENCY_CODE)?;
-    if let Some(c) = &req.client_address {
-        input::text("client_address", c, ea_api::limits::CLIENT_ADDRESS)?;
-    }
-    let client = req.client_address.as_deref().map(str::trim);
+    // The end user's address, counted like a client source (IPv6 by its /64), so that rotating
+    // its spelling or the low bits of an IPv6 address gives no fresh budget.
+    let client = match req.client_address.as_deref() {
+        Some(a) => {
+            input::text("client_address", a, ea_api::limits::CLIENT_ADDRESS)?;
+            let ip: std::net::IpAddr = a.trim().parse().map_err(|_| {
+                ErrorCode::invalid_field("client_address", FieldProblem::NotAnAddress, None)
+            })?;
+            Some(abuse::Source::new(ip).key(state))
+        }
+        None => None,
+    };
+    let client = client.as_deref();
     let db = state.store.db();
     let party = codes::relying_party_by_key(db, &rp.hash)
         .await?
@@ -122,13 +125,7 @@ pub async fn validate(
         let retry_after = party_count.retry_after(now);
         return Err(ErrorCode::RateLimited { retry_after }.into());
     }
-    let per_hour = budgets(
-        state,
-        tenant.id,
-        &username,
-        client,
-        limits.per_user_per_hour,
-    );
+    let per_hour = budgets(tenant.id, &username, client, limits.per_user_per_hour);
     if let Some(retry_after) = reserve(state, abuse::VALIDATIONS_USER, &per_hour, now).await? {
         return Err(ErrorCode::RateLimited { retry_after }.into());
     }
@@ -136,13 +133,7 @@ pub async fn validate(
     // parallel guesses cannot all pass the budget. Over it, no code is checked until the window
     // ends: a guesser learns nothing, and the owner's code works again afterwards.
     let failures = failures_window(&limits);
-    let budget = budgets(
-        state,
-        tenant.id,
-        &username,
-        client,
-        limits.failures_per_user,
-    );
+    let budget = budgets(tenant.id, &username, client, limits.failures_per_user);
     if let Some(wait) = reserve(state, failures, &budget, now).await? {
         let response = ValidateCodeResponse {
             retry_after: Some(wait),

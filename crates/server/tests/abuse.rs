@@ -375,4 +375,21 @@ async fn slow_requests_time_out_and_hashing_is_bounded() {
         j.await.unwrap().unwrap();
     }
     assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    // A wait given up (the request timed out) does not free the slot while the hash runs.
+    assert_eq!(h.state.limiters.hashing.available(), 2);
+    for _ in 0..2 {
+        let hashing = h.state.limiters.hashing.clone();
+        let given_up = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            hashing.run(|| std::thread::sleep(std::time::Duration::from_millis(400))),
+        )
+        .await;
+        assert!(given_up.is_err());
+    }
+    assert_eq!(
+        h.state.limiters.hashing.available(),
+        0,
+        "both hashes still run"
+    );
 }

@@ -1017,6 +1017,13 @@ async fn wrong_codes_from_one_client_do_not_lock_the_owner_out() {
     }
     let (_, v) = validate_from(&h, &rp, "alice", &code, Some("192.0.2.44")).await;
     assert_eq!(v["reason"], "locked", "{v}");
+    // The address must be one; its spelling or an IPv6 address's low bits give no new budget.
+    let (st, v) = validate_from(&h, &rp, "alice", &code, Some("somewhere")).await;
+    assert_eq!(
+        (st, v["params"]["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("not_an_address")),
+        "{v}"
+    );
 }
 
 async fn futures_join(h: &Harness, rp: &str, client: Option<&str>, n: usize) -> Vec<String> {

@@ -145,16 +145,23 @@ fn field_limits_in_the_document_are_the_enforced_ones() {
         ("CardResultRequest", "serial", limits::SERIAL_HEX),
         ("ValidateCodeRequest", "username", limits::USERNAME),
         ("ValidateCodeRequest", "code", limits::EMERGENCY_CODE),
-        (
-            "ValidateCodeRequest",
-            "client_address",
-            limits::CLIENT_ADDRESS,
-        ),
     ];
     for (schema, field, max) in cases {
         let p = prop(schema, field);
         assert_eq!(p["maxLength"], max, "{schema}.{field}: {p}");
     }
+    // An address: IPv4 or IPv6, as the server parses it.
+    let address = prop("ValidateCodeRequest", "client_address");
+    let formats: Vec<&str> = address["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            assert_eq!(s["maxLength"], limits::CLIENT_ADDRESS, "{address}");
+            s["format"].as_str().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(formats, ["ipv4", "ipv6"], "{address}");
     assert_eq!(
         prop("AnswerQuestionsRequest", "answers")["maxItems"],
         limits::ANSWERS

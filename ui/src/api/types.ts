@@ -28,7 +28,7 @@ export type InvalidReason = "unknown" | "not_yet_valid" | "expired" | "used_up" 
 
 export type ExpectedRequest = "flow" | "contact" | "code" | "questions" | "totp" | "totp_resync" | "card_cryptogram" | "none";
 
-export type FieldProblem = "empty" | "too_long" | "too_many" | "control_characters" | "not_hex" | "out_of_range" | "unknown_value";
+export type FieldProblem = "empty" | "too_long" | "too_many" | "control_characters" | "not_hex" | "out_of_range" | "unknown_value" | "not_an_address";
 
 export type HealthStatus = "ok" | "degraded" | "unreachable";
 
@@ -189,9 +189,9 @@ tries_left: number | null, };
 
 export type ValidateCodeRequest = { username: string, code: string, 
 /**
- * The end user's address as the login page sees it (or another stable identifier of their
- * client). When given, wrong codes count against this client first, so that someone else's
- * wrong codes do not lock the user's own code out. Kept only as a keyed hash.
+ * The end user's IP address as the login page sees it. When given, wrong codes count against
+ * this address first (IPv6 by its /64), then against the username. Kept only as a keyed
+ * hash.
  */
 client_address?: string, };
 

