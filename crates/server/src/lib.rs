@@ -22,6 +22,7 @@ pub mod serve;
 pub mod state;
 pub mod subject;
 pub mod token;
+pub mod turns;
 pub mod verification;
 pub mod view;
 

@@ -34,6 +34,8 @@ pub struct Inner {
     pub client_key_hashes: Vec<String>,
     /// Per-instance limits: requests per client source, Argon2id in flight, timeouts.
     pub limiters: Limiters,
+    /// Requests for one account take turns on this instance.
+    pub turns: crate::turns::Turns,
     /// Each tenant's decoy material as last read, and when (read again after a few minutes).
     decoys: std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<DecoyMaterial>)>>,
 }
@@ -82,6 +84,7 @@ impl AppState {
             directory,
             client_key_hashes: Vec::new(),
             limiters,
+            turns: Default::default(),
             decoys: Default::default(),
         }))
     }

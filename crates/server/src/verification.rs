@@ -162,8 +162,20 @@ pub async fn apply(
     source: Source,
 ) -> ServiceResult<SessionView> {
     let mut charged = false;
+    // Requests for one account take turns (the engine counts failures on the account's guards),
+    // so contention waits here instead of running out of compare-and-swap retries.
+    let first = load(state, token).await?;
+    let _turn = state
+        .turns
+        .take(format!("{}/{}", first.tenant.id, first.session.username))
+        .await;
+    let mut first = Some(first);
     crate::on_conflict!({
-        let mut l = load(state, token).await?;
+        // Loaded before the turn came: a write in between makes this attempt conflict and reload.
+        let mut l = match first.take() {
+            Some(l) => l,
+            None => load(state, token).await?,
+        };
         let now = state.now();
         let mut guards = Guards::load(state, l.tenant.id, &l.session.username, source).await?;
         // Verifying requests are counted per username across instances, once per request.

@@ -393,3 +393,57 @@ async fn slow_requests_time_out_and_hashing_is_bounded() {
         "both hashes still run"
     );
 }
+
+/// Many wrong authenticator codes for one account at once queue for their turn: none is answered
+/// `busy`, and every one is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_failures_for_one_account_queue_instead_of_failing() {
+    let h = Harness::new().await;
+    policy(&h, "solo", "[requests]\nstarts_per_user_per_hour = 100\n").await;
+    let mut tokens = Vec::new();
+    for _ in 0..32 {
+        tokens.push(h.start("solo", "alice").await.0);
+    }
+    let mut tasks = Vec::new();
+    for (i, t) in tokens.into_iter().enumerate() {
+        let state = h.state.clone();
+        tasks.push(tokio::spawn(async move {
+            // Each from an address of its own: every failure also counts on the strangers'
+            // shared guard, one row for all of them.
+            let req = axum::http::Request::post(
+                <ep::VerifyTotp as ea_api::endpoints::Endpoint>::INFO.path,
+            )
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .header("authorization", format!("Bearer {t}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                json!({"code": "000000"}).to_string(),
+            ))
+            .unwrap();
+            let res = tower::ServiceExt::oneshot(ea_server::app(state), req)
+                .await
+                .unwrap();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            v["code"].as_str().unwrap_or_default().to_owned()
+        }));
+    }
+    let mut answers = std::collections::BTreeMap::<String, usize>::new();
+    for t in tasks {
+        *answers.entry(t.await.unwrap()).or_default() += 1;
+    }
+    assert_eq!(answers.get("busy"), None, "{answers:?}");
+    assert_eq!(answers.get("totp_invalid"), Some(&32), "{answers:?}");
+    // Every one of them counted on the shared guard: 32 = two locks at 15, and 2.
+    let (g, _) = ea_store::guards::load(
+        h.state.store.db(),
+        h.tenant_id("solo").await,
+        "alice",
+        "strangers",
+    )
+    .await
+    .unwrap();
+    assert_eq!((g.lockouts, g.failures), (2, 2), "{g:?}");
+}
