@@ -277,13 +277,43 @@ pub async fn charge_user(
     if familiar {
         key.push_str(":familiar");
     }
-    let now = state.now();
-    let c = counters::hit(state.store.db(), window, &key, now).await?;
-    if c.count > u64::from(limit) {
-        return Err(ErrorCode::RateLimited {
-            retry_after: c.retry_after(now),
+    let budget = [(key, u64::from(limit))];
+    match reserve(state, window, &budget, state.now()).await? {
+        Some(retry_after) => Err(ErrorCode::RateLimited { retry_after }.into()),
+        None => Ok(()),
+    }
+}
+
+/// Counts one hit on each `(key, limit)` budget in the window, narrowest first; `Some(seconds)`
+/// when one is over its limit. The hits of a refused request are taken back (so waiting is
+/// enough), and a budget over its limit stops the count there, so a locked-out client's requests
+/// do not weigh on the wider budgets after it.
+pub async fn reserve(
+    state: &AppState,
+    w: Window,
+    budgets: &[(String, u64)],
+    now: i64,
+) -> ServiceResult<Option<i64>> {
+    let db = state.store.db();
+    for (i, (key, limit)) in budgets.iter().enumerate() {
+        let c = counters::hit(db, w, key, now).await?;
+        if c.count > *limit {
+            release(state, w, &budgets[..=i], now).await?;
+            return Ok(Some(c.retry_after(now)));
         }
-        .into());
+    }
+    Ok(None)
+}
+
+/// Takes back one hit on each budget (a reservation that was not used).
+pub async fn release(
+    state: &AppState,
+    w: Window,
+    budgets: &[(String, u64)],
+    now: i64,
+) -> ServiceResult<()> {
+    for (key, _) in budgets {
+        counters::unhit(state.store.db(), w, key, now).await?;
     }
     Ok(())
 }

@@ -182,7 +182,7 @@ impl Guards {
         Ok(())
     }
 
-    /// Whether the source is familiar (for the audit log).
+    /// Whether the source is familiar (for the per-username counters and the audit log).
     pub fn familiar(&self) -> bool {
         self.familiar
     }

@@ -12,7 +12,7 @@ use ea_api::{
 };
 use ea_core::emergency::{self, CodeLimits};
 use ea_core::limits::ValidationLimits;
-use ea_store::counters::{self, Window};
+use ea_store::counters::Window;
 use ea_store::{audit, emergency as codes, users};
 
 fn invalid(reason: InvalidReason) -> ValidateCodeResponse {
@@ -53,39 +53,6 @@ fn budgets(tenant_id: i64, username: &str, client: Option<&str>, limit: u32) -> 
     }
 }
 
-/// Counts one hit on each budget; `Some(seconds)` when any is over its limit (the hits are
-/// then taken back, so waiting is enough).
-async fn reserve(
-    state: &AppState,
-    w: Window,
-    budgets: &[(String, u64)],
-    now: i64,
-) -> ServiceResult<Option<i64>> {
-    let db = state.store.db();
-    // Narrowest first; one over its limit stops there, so a locked-out client's requests do not
-    // weigh on the username's wider budget.
-    for (i, (key, limit)) in budgets.iter().enumerate() {
-        let c = counters::hit(db, w, key, now).await?;
-        if c.count > *limit {
-            release(state, w, &budgets[..=i], now).await?;
-            return Ok(Some(c.retry_after(now)));
-        }
-    }
-    Ok(None)
-}
-
-async fn release(
-    state: &AppState,
-    w: Window,
-    budgets: &[(String, u64)],
-    now: i64,
-) -> ServiceResult<()> {
-    for (key, _) in budgets {
-        counters::unhit(state.store.db(), w, key, now).await?;
-    }
-    Ok(())
-}
-
 /// Validates `req.code` for `req.username` in the relying party's tenant and counts one use.
 pub async fn validate(
     state: &AppState,
@@ -119,14 +86,19 @@ pub async fn validate(
     // Validations are counted per relying party and per username (known or not), across
     // instances; the client source was counted in front of the database.
     let limits = tenant.limits.validation;
-    let party_key = format!("{}", party.id);
-    let party_count = counters::hit(db, abuse::VALIDATIONS_PARTY, &party_key, now).await?;
-    if party_count.count > u64::from(limits.per_relying_party_per_minute) {
-        let retry_after = party_count.retry_after(now);
+    let per_party = [(
+        party.id.to_string(),
+        u64::from(limits.per_relying_party_per_minute),
+    )];
+    if let Some(retry_after) =
+        abuse::reserve(state, abuse::VALIDATIONS_PARTY, &per_party, now).await?
+    {
         return Err(ErrorCode::RateLimited { retry_after }.into());
     }
     let per_hour = budgets(tenant.id, &username, client, limits.per_user_per_hour);
-    if let Some(retry_after) = reserve(state, abuse::VALIDATIONS_USER, &per_hour, now).await? {
+    if let Some(retry_after) =
+        abuse::reserve(state, abuse::VALIDATIONS_USER, &per_hour, now).await?
+    {
         return Err(ErrorCode::RateLimited { retry_after }.into());
     }
     // A wrong code is counted before it is checked (taken back if the code was right), so that
@@ -134,7 +106,7 @@ pub async fn validate(
     // ends: a guesser learns nothing, and the owner's code works again afterwards.
     let failures = failures_window(&limits);
     let budget = budgets(tenant.id, &username, client, limits.failures_per_user);
-    if let Some(wait) = reserve(state, failures, &budget, now).await? {
+    if let Some(wait) = abuse::reserve(state, failures, &budget, now).await? {
         let response = ValidateCodeResponse {
             retry_after: Some(wait),
             ..invalid(InvalidReason::Locked)
@@ -193,7 +165,7 @@ pub async fn validate(
         }
     };
     if response.reason != Some(InvalidReason::Unknown) {
-        release(state, failures, &budget, now).await?;
+        abuse::release(state, failures, &budget, now).await?;
     }
     record(
         state,

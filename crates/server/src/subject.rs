@@ -26,8 +26,29 @@ const FALLBACK_QUESTIONS: [&str; 10] = [
     "Which was your first concert?",
 ];
 
+/// The engine's subject for `username`: the user's own material where they have it, decoys for
+/// the rest (and for unknown or disabled names). The decoy material is read for every name, known
+/// or not, so both do the same work.
+pub async fn load(
+    state: &AppState,
+    tenant: &Tenant,
+    username: &str,
+    user: Option<&UserRecord>,
+    flows: &[ea_core::FlowDefinition],
+) -> Result<Subject, ServiceError> {
+    let material = state.decoy_material(tenant.id).await?;
+    build(
+        state,
+        tenant,
+        username,
+        user,
+        &material,
+        questions_needed(flows),
+    )
+}
+
 /// The most questions any of `flows` asks at once (at least one).
-pub fn questions_needed(flows: &[ea_core::FlowDefinition]) -> usize {
+fn questions_needed(flows: &[ea_core::FlowDefinition]) -> usize {
     flows
         .iter()
         .flat_map(|f| &f.steps)
@@ -44,7 +65,7 @@ pub fn totp_aad(tenant: &str, username: &str) -> String {
     format!("totp:{tenant}:{username}")
 }
 
-pub fn build(
+fn build(
     state: &AppState,
     tenant: &Tenant,
     username: &str,

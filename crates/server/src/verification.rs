@@ -106,17 +106,7 @@ async fn load_with(
         .ok_or(ErrorCode::SessionUnknown {})?;
     let flows = tenants::flows(db, tenant.id).await?;
     let user = users::find(db, tenant.id, &session.username).await?;
-    // Read for everyone, used only for decoys: equal work for known and unknown names.
-    let material = state.decoy_material(tenant.id).await?;
-    let needed = subject::questions_needed(&flows);
-    let subject = subject::build(
-        state,
-        &tenant,
-        &session.username,
-        user.as_ref(),
-        &material,
-        needed,
-    )?;
+    let subject = subject::load(state, &tenant, &session.username, user.as_ref(), &flows).await?;
     Ok(Loaded {
         session,
         version,
@@ -204,7 +194,7 @@ pub async fn apply(
         let lockout = l.tenant.lockout;
         let mut guard = *guards.engine();
         let result;
-        (l, guard, result) = if matches!(op, Op::Answer(_)) {
+        (l, guard, result) = if answers {
             // Answers are checked with Argon2id: on the blocking pool, a bounded number at once.
             let (st, op) = (state.clone(), op.clone());
             state
@@ -301,10 +291,7 @@ pub async fn start(
     let familiar = crate::lockout::is_familiar(state, tenant.id, &username, source).await?;
     abuse::charge_user(state, abuse::STARTS, tenant.id, &username, familiar, limit).await?;
     let user = users::find(db, tenant.id, &username).await?;
-    // Read for everyone, used only for decoys: equal work for known and unknown names.
-    let material = state.decoy_material(tenant.id).await?;
-    let needed = subject::questions_needed(&flows);
-    let subject = subject::build(state, &tenant, &username, user.as_ref(), &material, needed)?;
+    let subject = subject::load(state, &tenant, &username, user.as_ref(), &flows).await?;
 
     let mut rng = StdRng::from_os_rng();
     let mut raw = Zeroizing::new([0u8; 32]);

@@ -410,23 +410,11 @@ async fn concurrent_failures_for_one_account_queue_instead_of_failing() {
         tasks.push(tokio::spawn(async move {
             // Each from an address of its own: every failure also counts on the strangers'
             // shared guard, one row for all of them.
-            let req = axum::http::Request::post(
-                <ep::VerifyTotp as ea_api::endpoints::Endpoint>::INFO.path,
-            )
-            .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .header("authorization", format!("Bearer {t}"))
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(
-                json!({"code": "000000"}).to_string(),
-            ))
-            .unwrap();
-            let res = tower::ServiceExt::oneshot(ea_server::app(state), req)
-                .await
-                .unwrap();
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
-                .await
-                .unwrap();
-            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            let path = <ep::VerifyTotp as ea_api::endpoints::Endpoint>::INFO.path;
+            let body = Some(json!({"code": "000000"}));
+            let ip = format!("203.0.113.{i}");
+            let req = common::request("POST", path, Some(&t), body, Some(&ip));
+            let (_, v) = common::answer(state, req).await;
             v["code"].as_str().unwrap_or_default().to_owned()
         }));
     }

@@ -281,15 +281,9 @@ async fn validate_from(
     if let Some(c) = client {
         body["client_address"] = c.into();
     }
-    let res = validation_response(h.state.clone(), key, body).await;
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let path = ep::ValidateEmergencyCode::INFO.path;
+    let req = common::request("POST", path, Some(key), Some(body), None);
+    common::answer(h.state.clone(), req).await
 }
 
 /// Disabling an account revokes its emergency codes, validation checks the account anyway, and
@@ -509,20 +503,10 @@ async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes(
     for _ in 0..20 {
         let (state, rp, code) = (h.state.clone(), rp.clone(), code.clone());
         tasks.push(tokio::spawn(async move {
-            let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
-                .header("authorization", format!("Bearer {rp}"))
-                .header("content-type", "application/json")
-                .body(Body::from(
-                    json!({"username": "alice", "code": code}).to_string(),
-                ))
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(ea_server::app(state), req)
-                .await
-                .unwrap();
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
-                .await
-                .unwrap();
-            serde_json::from_slice::<Value>(&bytes).unwrap()["result"] == "valid"
+            let path = ep::ValidateEmergencyCode::INFO.path;
+            let body = json!({"username": "alice", "code": code});
+            let req = common::request("POST", path, Some(&rp), Some(body), None);
+            common::answer(state, req).await.1["result"] == "valid"
         }));
     }
     let mut valid = 0;
@@ -898,11 +882,8 @@ async fn validation_response(
     rp: &str,
     body: Value,
 ) -> axum::response::Response {
-    let req = Request::post(ep::ValidateEmergencyCode::INFO.path)
-        .header("authorization", format!("Bearer {rp}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
+    let path = ep::ValidateEmergencyCode::INFO.path;
+    let req = common::request("POST", path, Some(rp), Some(body), None);
     tower::ServiceExt::oneshot(ea_server::app(state), req)
         .await
         .unwrap()
@@ -1035,11 +1016,9 @@ async fn futures_join(h: &Harness, rp: &str, client: Option<&str>, n: usize) -> 
             body["client_address"] = c.into();
         }
         tasks.push(tokio::spawn(async move {
-            let res = validation_response(state, &rp, body).await;
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
-                .await
-                .unwrap();
-            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            let path = ep::ValidateEmergencyCode::INFO.path;
+            let req = common::request("POST", path, Some(&rp), Some(body), None);
+            let (_, v) = common::answer(state, req).await;
             v["reason"].as_str().unwrap_or_default().to_owned()
         }));
     }

@@ -143,19 +143,7 @@ impl Harness {
     }
 
     pub async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
-        let res = ea_server::app(self.state.clone())
-            .oneshot(req)
-            .await
-            .expect("infallible");
-        let status = res.status();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let v = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        (status, v)
+        answer(self.state.clone(), req).await
     }
 
     /// Calls endpoint `E` as declared in `ea_api::endpoints` and checks the answer against the
@@ -200,20 +188,8 @@ impl Harness {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(ip) = self.source.lock().unwrap().clone() {
-            b = b.header("x-forwarded-for", ip);
-        }
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(v) => b
-                .header("content-type", "application/json")
-                .body(Body::from(v.to_string())),
-            None => b.body(Body::empty()),
-        }
-        .expect("request");
+        let source = self.source.lock().unwrap().clone();
+        let req = request(method, path, token, body, source.as_deref());
         self.raw(req).await
     }
 
@@ -298,6 +274,49 @@ impl Harness {
     pub fn clock_now(&self) -> i64 {
         ea_server::clock::Clock::now(self.clock.as_ref())
     }
+}
+
+/// A request as the harness sends it: bearer token, JSON body, and the client address through
+/// the trusted-proxy header, each if given.
+pub fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    source: Option<&str>,
+) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(ip) = source {
+        b = b.header("x-forwarded-for", ip);
+    }
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    match body {
+        Some(v) => b
+            .header("content-type", "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .expect("request")
+}
+
+/// Sends `req` to a router on `state`: the status and the JSON body (`Null` when empty). Free of
+/// the harness, for requests sent from spawned tasks at once.
+pub async fn answer(state: AppState, req: Request<Body>) -> (StatusCode, Value) {
+    let res = ea_server::app(state)
+        .oneshot(req)
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    (status, v)
 }
 
 pub fn flow_text(id: &str) -> String {
