@@ -18,10 +18,11 @@ packages=(build-essential pkg-config curl ca-certificates git libssl-dev python3
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   libpcsclite-dev libclang-dev pcscd vsmartcard-vpcd)
 if [ "$mode" = test ]; then
-  # postgresql: the store
-  # tests; xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test; chromium: browser tests.
-  # dbus and gnome-keyring: a private Secret Service for the keyring test.
-  packages+=(postgresql xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
+  # postgresql: the store, two-server and outage tests (pg_dump for the secrets-at-rest test);
+  # sqlite3: the same test's dump of SQLite; xvfb, xauth, webkit2gtk-driver: the desktop
+  # end-to-end test; chromium: browser tests. dbus and gnome-keyring: a private Secret Service
+  # for the keyring test.
+  packages+=(postgresql sqlite3 xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
 fi
 
 apt_install() {

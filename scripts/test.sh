@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: lint gates, then every test: UI unit tests, the Rust workspace (with a
-# throw-away PostgreSQL, and the desktop end-to-end test in a virtual display), browser tests.
+# throw-away PostgreSQL, and the desktop end-to-end test in a virtual display), the server tests
+# a second time on PostgreSQL, API fuzzing, browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh test
@@ -38,18 +39,20 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then
-  pg_dir=$(mktemp -d /tmp/ea-pg.XXXXXX)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  [ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
-  say "starting PostgreSQL on 127.0.0.1:$port"
-  as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >"$pg_dir/initdb.log" 2>&1
-  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-    -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-  export EA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
-else
-  say "PostgreSQL is not installed: store tests run on SQLite only"
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+  echo "PostgreSQL is required by the tests (setup.sh installs the postgresql package)" >&2
+  exit 1
 fi
+pg_dir=$(mktemp -d /tmp/ea-pg.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+[ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
+say "starting PostgreSQL on 127.0.0.1:$port"
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >"$pg_dir/initdb.log" 2>&1
+as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+  -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+export EA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+# A test that needs PostgreSQL fails instead of skipping when it cannot find it.
+export EA_POSTGRES_REQUIRED=1
 
 say "cargo test (in a virtual display for the desktop end-to-end test; pcscd for the card tests)"
 cargo build --workspace --locked
@@ -66,6 +69,13 @@ EA_DESKTOP_E2E=1 EA_CARD_E2E=1 EA_KEYRING_E2E=1 dbus-run-session -- sh -c '
   exec xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace --locked'
 unset XDG_DATA_HOME
 rm -rf "$keyring_dir"
+
+# The server's API, abuse, race, secrets-at-rest and crash tests once more, on PostgreSQL (the
+# store tests and the two-server tests in tests/postgres.rs ran on it above already; the SQLite
+# file's own crash test is skipped here).
+say "server tests again on PostgreSQL"
+EA_TEST_STORE=postgres cargo test --workspace --locked --test api --test abuse --test actions \
+  --test races --test secrets --test faults -- --skip sqlite_
 
 say "API fuzzing: every answer documented, no schema-valid request refused as malformed"
 ./scripts/api-fuzz.sh

@@ -96,10 +96,11 @@ pub trait Endpoint {
 pub fn common_errors(e: &EndpointInfo) -> Vec<ErrorKind> {
     use ErrorKind as K;
     // Any request can run out of time (`busy`); every caller but a health check has a budget of
-    // requests per client source (`rate_limited`).
+    // requests per client source (`rate_limited`) and needs the database.
     let mut v = vec![K::Internal, K::Busy];
     if e.auth != Auth::Public {
-        v.push(K::RateLimited);
+        // Everything but a health check reads or writes the database.
+        v.extend([K::RateLimited, K::DatabaseUnavailable]);
     }
     if e.request.is_some() {
         v.extend([K::InvalidJson, K::UnsupportedMediaType, K::BodyTooLarge]);

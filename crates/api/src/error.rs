@@ -90,6 +90,9 @@ pub enum ErrorCode {
         channel: ContactKind,
     },
     Busy {},
+    /// The server cannot reach its database just now: nothing was accepted or changed, and the
+    /// session is kept; the request can be sent again after `Retry-After`.
+    DatabaseUnavailable {},
     NotFound {},
     Internal {},
 

@@ -155,6 +155,9 @@ pub struct ActionUse {
     /// that finishes it must name the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound: Option<[u8; 16]>,
+    /// When the current claim was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at: Option<UnixSeconds>,
 }
 
 /// Claims allowed per action and verification, counting failed attempts.
@@ -209,7 +212,18 @@ impl VerificationSession {
     /// Claims `action` for one request: the verification must be complete and unexpired, the flow
     /// must permit it, and it must be neither done nor claimed by another request. The caller saves
     /// the claim (compare-and-swap) before acting, then reports with [`Self::finish_action`].
-    pub fn begin_action(&mut self, action: Action, now: UnixSeconds) -> Result<(), VerifyError> {
+    ///
+    /// A claim not tied to a card is finished by the request that made it; one older than
+    /// `abandoned_after` seconds belonged to a request that can no longer be running (it timed
+    /// out, or its server stopped), so it is taken over instead of refusing the user for good.
+    /// The actions behind such claims are idempotent (the same password set again, a lockout
+    /// cleared again, a new emergency code in place of one never shown).
+    pub fn begin_action(
+        &mut self,
+        action: Action,
+        now: UnixSeconds,
+        abandoned_after: i64,
+    ) -> Result<(), VerifyError> {
         if now >= self.expires_at {
             return Err(VerifyError::SessionExpired);
         }
@@ -225,12 +239,17 @@ impl VerificationSession {
         if used.done || used.attempts >= ACTION_ATTEMPTS {
             return Err(VerifyError::ActionAlreadyUsed);
         }
-        if used.in_progress {
+        let abandoned = used.bound.is_none()
+            && used
+                .claimed_at
+                .is_some_and(|at| now.saturating_sub(at) > abandoned_after);
+        if used.in_progress && !abandoned {
             return Err(VerifyError::ActionInProgress);
         }
         used.in_progress = true;
         used.attempts += 1;
         used.bound = None;
+        used.claimed_at = Some(now);
         Ok(())
     }
 
@@ -249,11 +268,21 @@ impl VerificationSession {
             .and_then(|u| u.bound)
     }
 
+    /// Which claim of `action` is current, if one is: its number and what it is tied to. A
+    /// request finishes only the claim it made.
+    pub fn current_claim(&self, action: Action) -> Option<(u32, Option<[u8; 16]>)> {
+        self.action_uses
+            .get(&action)
+            .filter(|u| u.in_progress)
+            .map(|u| (u.attempts, u.bound))
+    }
+
     /// Ends a claim: a success spends the authorisation, a failure releases it for a retry.
     pub fn finish_action(&mut self, action: Action, succeeded: bool) {
         let used = self.action_uses.entry(action).or_default();
         used.in_progress = false;
         used.bound = None;
+        used.claimed_at = None;
         used.done |= succeeded;
     }
 

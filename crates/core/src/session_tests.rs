@@ -594,51 +594,91 @@ fn the_session_serialises_without_codes_in_clear() {
     assert_eq!(back, s);
 }
 
+/// Seconds after which an unfinished claim not tied to a card is taken over.
+const ABANDONED: i64 = 60;
+
 #[test]
 fn actions_are_authorised_once_per_completed_verification() {
     let mut w = World::new();
     let totp_only = flow("totp-only", "[[steps]]\nmethod = \"totp\"");
     let mut s = w.start(std::slice::from_ref(&totp_only));
     assert_eq!(
-        s.begin_action(Action::ResetPassword, w.now),
+        s.begin_action(Action::ResetPassword, w.now, ABANDONED),
         Err(VerifyError::VerificationIncomplete)
     );
     let c = w.totp_now(0);
     w.totp(&mut s, &c).expect("complete");
     assert_eq!(
-        s.begin_action(Action::UnblockUser, w.now),
+        s.begin_action(Action::UnblockUser, w.now, ABANDONED),
         Err(VerifyError::ActionNotPermitted)
     );
-    s.begin_action(Action::ResetPassword, w.now)
+    s.begin_action(Action::ResetPassword, w.now, ABANDONED)
         .expect("first claim");
     assert_eq!(
-        s.begin_action(Action::ResetPassword, w.now),
+        s.begin_action(Action::ResetPassword, w.now, ABANDONED),
         Err(VerifyError::ActionInProgress)
     );
     // A failed attempt releases the claim; a success spends it.
     s.finish_action(Action::ResetPassword, false);
-    s.begin_action(Action::ResetPassword, w.now)
+    s.begin_action(Action::ResetPassword, w.now, ABANDONED)
         .expect("retry after a failure");
     s.finish_action(Action::ResetPassword, true);
     assert_eq!(
-        s.begin_action(Action::ResetPassword, w.now),
+        s.begin_action(Action::ResetPassword, w.now, ABANDONED),
         Err(VerifyError::ActionAlreadyUsed)
     );
     // Other permitted actions keep their own authorisation, within the session's lifetime.
-    s.begin_action(Action::EmergencyCode, w.now)
+    s.begin_action(Action::EmergencyCode, w.now, ABANDONED)
         .expect("another action");
     s.finish_action(Action::EmergencyCode, false);
     assert_eq!(
-        s.begin_action(Action::EmergencyCode, s.expires_at),
+        s.begin_action(Action::EmergencyCode, s.expires_at, ABANDONED),
         Err(VerifyError::SessionExpired)
     );
     for _ in 0..2 {
-        s.begin_action(Action::EmergencyCode, w.now).expect("retry");
+        s.begin_action(Action::EmergencyCode, w.now, ABANDONED)
+            .expect("retry");
         s.finish_action(Action::EmergencyCode, false);
     }
     assert_eq!(
-        s.begin_action(Action::EmergencyCode, w.now),
+        s.begin_action(Action::EmergencyCode, w.now, ABANDONED),
         Err(VerifyError::ActionAlreadyUsed),
         "attempts are capped"
+    );
+}
+
+#[test]
+fn a_claim_left_by_a_request_that_ended_is_taken_over_but_a_card_claim_is_not() {
+    let mut w = World::new();
+    let text = "id = \"totp-card\"\nactions = [\"reset_password\", \"card_pin_unblock\"]\n\
+                [name]\nen = \"x\"\nde = \"x\"\nfr = \"x\"\nit = \"x\"\n[[steps]]\nmethod = \"totp\"";
+    let totp_only = FlowDefinition::from_toml("test.toml", text).expect("valid flow");
+    let mut s = w.start(std::slice::from_ref(&totp_only));
+    let c = w.totp_now(0);
+    w.totp(&mut s, &c).expect("complete");
+    s.begin_action(Action::ResetPassword, w.now, ABANDONED)
+        .expect("claim");
+    let first = s.current_claim(Action::ResetPassword);
+    // Still within the time its request may run: refused.
+    assert_eq!(
+        s.begin_action(Action::ResetPassword, w.now + ABANDONED, ABANDONED),
+        Err(VerifyError::ActionInProgress)
+    );
+    // Later, its request is gone: the claim is taken over, as a new one.
+    s.begin_action(Action::ResetPassword, w.now + ABANDONED + 1, ABANDONED)
+        .expect("taken over");
+    assert_ne!(s.current_claim(Action::ResetPassword), first);
+    s.finish_action(Action::ResetPassword, true);
+    assert_eq!(
+        s.begin_action(Action::ResetPassword, w.now + 2 * ABANDONED, ABANDONED),
+        Err(VerifyError::ActionAlreadyUsed)
+    );
+    // A card claim waits for the card's report, however long the user takes.
+    s.begin_action(Action::CardPinUnblock, w.now, ABANDONED)
+        .expect("card claim");
+    s.bind_action(Action::CardPinUnblock, [7; 16]);
+    assert_eq!(
+        s.begin_action(Action::CardPinUnblock, w.now + 10 * ABANDONED, ABANDONED),
+        Err(VerifyError::ActionInProgress)
     );
 }

@@ -1,5 +1,6 @@
 //! Limits in front of the service: who a request comes from (its client source), how many
-//! requests a source may make (in memory, per instance, before the database), how many one
+//! requests a source may make (in memory before the database, and on a shared PostgreSQL
+//! database also counted there so the budget holds across instances), how many one
 //! username may see (database counters, across instances), and how many Argon2id checks run at
 //! once. SECURITY.md lists the defaults and the reasoning.
 
@@ -228,17 +229,37 @@ pub async fn per_source(
     next: Next,
 ) -> Response {
     let source = source_of(&state.limiters.config, &req);
-    let limiter = match budget {
-        Budget::Desktop => &state.limiters.desktop,
-        Budget::Validation => &state.limiters.validation,
+    let (limiter, window, limit) = match budget {
+        Budget::Desktop => (
+            &state.limiters.desktop,
+            SOURCE_DESKTOP,
+            state.limiters.config.requests_per_source_per_minute,
+        ),
+        Budget::Validation => (
+            &state.limiters.validation,
+            SOURCE_VALIDATION,
+            state.limiters.config.validations_per_source_per_minute,
+        ),
     };
     if let Err(not_until) = limiter.check_key(&source) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         return rate_limited(wait).into_response();
     }
-    req.extensions_mut().insert(source);
     // A slot among `max_concurrent_requests` only for requests within their source's budget.
     let _slot = state.limiters.requests.clone().acquire_owned().await;
+    // On a database several instances share, the source's budget is also counted there, so it
+    // holds across them (the in-memory check above keeps a flood from reaching the database).
+    if state.store.shared() {
+        let budgets = [(source.key(&state), u64::from(limit))];
+        match reserve(&state, window, &budgets, state.now()).await {
+            Ok(None) => {}
+            Ok(Some(wait)) => {
+                return rate_limited(Duration::from_secs(wait.max(1) as u64)).into_response();
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    req.extensions_mut().insert(source);
     next.run(req).await
 }
 
@@ -336,6 +357,16 @@ pub fn user_key(tenant_id: i64, username: &str) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
+/// Desktop-API requests per client source (counted in the database only when it is shared).
+pub const SOURCE_DESKTOP: Window = Window {
+    scope: "desktop_source",
+    seconds: 60,
+};
+/// Emergency-code validations per client source (likewise).
+pub const SOURCE_VALIDATION: Window = Window {
+    scope: "validations_source",
+    seconds: 60,
+};
 /// Sessions started per username.
 pub const STARTS: Window = Window {
     scope: "starts_user",

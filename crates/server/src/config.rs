@@ -1,5 +1,6 @@
 //! Server configuration: a TOML file, with command-line flags and environment variables on top.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ pub struct TlsConfig {
 }
 
 /// Where codes go.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchConfig {
     pub sms: Option<SmsConfig>,
@@ -45,6 +46,26 @@ pub struct DispatchConfig {
     /// Delivery attempts per message before giving up.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// How long a worker holds a message it is delivering; a worker that dies mid-send leaves the
+    /// message to another worker (or itself after a restart) once this has passed.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: i64,
+}
+
+fn default_lease_seconds() -> i64 {
+    60
+}
+
+impl Default for DispatchConfig {
+    fn default() -> DispatchConfig {
+        DispatchConfig {
+            sms: None,
+            email: None,
+            dev_sink: None,
+            max_attempts: default_max_attempts(),
+            lease_seconds: default_lease_seconds(),
+        }
+    }
 }
 
 fn default_max_attempts() -> u32 {
@@ -58,14 +79,14 @@ pub enum SmsConfig {
     /// `POST url` with JSON `{"to", "text", "id"}`; `authorization` is sent as the header value.
     Webhook {
         url: String,
-        authorization: Option<String>,
+        authorization: Option<SecretString>,
         /// Extra trusted root certificate (PEM), e.g. for a private gateway.
         ca_cert: Option<PathBuf>,
     },
     /// The Twilio Messages API (form-encoded, basic auth).
     Twilio {
         account_sid: String,
-        auth_token: String,
+        auth_token: SecretString,
         from: String,
         /// Defaults to Twilio's API host; settable for compatible gateways.
         base_url: Option<String>,
@@ -82,7 +103,7 @@ pub struct EmailConfig {
     pub port: u16,
     pub from: String,
     pub username: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     pub ca_cert: Option<PathBuf>,
 }
 
@@ -114,5 +135,49 @@ impl ServerConfig {
             .validate()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gateway and SMTP credentials never show in `Debug` (logs, panics), whether in the
+    /// configuration or in the transports built from it.
+    #[test]
+    fn credentials_are_redacted_in_debug() {
+        let text = r#"
+            [dispatch.sms]
+            kind = "twilio"
+            account_sid = "AC0123"
+            auth_token = "twilio-secret-token"
+            from = "+15550100"
+            [dispatch.email]
+            host = "smtp.example"
+            from = "it@example.org"
+            username = "relay"
+            password = "smtp-secret-password"
+        "#;
+        let c: ServerConfig = toml::from_str(text).expect("config");
+        let webhook: ServerConfig = toml::from_str(
+            "[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms\"\nauthorization = \"Bearer webhook-secret\"\n",
+        )
+        .expect("config");
+        crate::serve::install_crypto();
+        let transports = crate::dispatch::Transports::from_config(&c.dispatch).expect("build");
+        let hook = crate::dispatch::Transports::from_config(&webhook.dispatch).expect("build");
+        let shown = format!("{c:?} {webhook:?} {transports:?} {hook:?}");
+        for secret in [
+            "twilio-secret-token",
+            "smtp-secret-password",
+            "webhook-secret",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown: {shown}");
+        }
+        // What is not secret still helps whoever reads it.
+        assert!(
+            shown.contains("AC0123") && shown.contains("smtp.example"),
+            "{shown}"
+        );
     }
 }

@@ -12,6 +12,10 @@ pub enum ServiceError {
     /// Another request wrote first; [`crate::retry::on_conflict`] runs the attempt again.
     #[error("a concurrent write came first")]
     Conflict,
+    /// The database cannot be reached (down, restarting, out of connections): nothing was
+    /// accepted; shown as `database_unavailable` (503) so the client tries again.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A failure of ours: logged with its detail, shown only as `internal`.
     #[error("internal error: {0}")]
     Internal(String),
@@ -24,6 +28,7 @@ impl ServiceError {
             ServiceError::Refused(c) => c.clone(),
             // Only when the retries ran out somewhere without the helper.
             ServiceError::Conflict => ErrorCode::Busy {},
+            ServiceError::Unavailable(_) => ErrorCode::DatabaseUnavailable {},
             ServiceError::Internal(_) => ErrorCode::Internal {},
         }
     }
@@ -45,6 +50,7 @@ impl From<ea_store::StoreError> for ServiceError {
     fn from(e: ea_store::StoreError) -> Self {
         match e {
             ea_store::StoreError::Conflict => ServiceError::Conflict,
+            e if e.is_unavailable() => ServiceError::Unavailable(e.to_string()),
             e => ServiceError::Internal(e.to_string()),
         }
     }

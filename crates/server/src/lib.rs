@@ -12,6 +12,7 @@ pub mod demo;
 pub mod directory;
 pub mod dispatch;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod input;
 pub mod keys;

@@ -43,7 +43,8 @@ fn budgets(tenant_id: i64, username: &str, client: Option<&str>, limit: u32) -> 
     let name = abuse::user_key(tenant_id, username);
     match client {
         Some(c) => {
-            let client = format!("{name}:{c}");
+            // A digest of the pair, as long as any other counter key (the column holds 64).
+            let client = abuse::user_key(tenant_id, &format!("{username}\0client:{c}"));
             vec![
                 (client, u64::from(limit)),
                 (name, u64::from(limit.saturating_mul(USERNAME_FACTOR))),

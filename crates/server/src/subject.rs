@@ -77,23 +77,26 @@ fn build(
     let Some(u) = user.filter(|u| !u.disabled) else {
         return Ok(decoy);
     };
-    let totp = match &u.totp {
-        Some(t) => {
-            let secret = state
-                .keys
-                .kek
-                .open(&totp_aad(&tenant.slug, &u.username), &t.sealed_secret)
-                .map_err(|e| {
-                    ServiceError::Internal(format!("TOTP seed of a user cannot be unsealed: {e}"))
-                })?;
-            Some(TotpEnrolment {
+    // A seed that does not open (damaged, or sealed under another key) fails closed: the
+    // authenticator is treated as not enrolled (a decoy that never succeeds), so no code is ever
+    // accepted for it, while the user's other factors still work. Operators see it in the log.
+    let totp = u.totp.as_ref().and_then(|t| {
+        match state
+            .keys
+            .kek
+            .open(&totp_aad(&tenant.slug, &u.username), &t.sealed_secret)
+        {
+            Ok(secret) => Some(TotpEnrolment {
                 secret,
                 params: t.params,
                 counters: t.counters,
-            })
+            }),
+            Err(e) => {
+                tracing::error!(tenant = %tenant.slug, user_id = u.id, error = %e, "an authenticator secret cannot be unsealed; the authenticator is refused");
+                None
+            }
         }
-        None => None,
-    };
+    });
     // What the user is not enrolled for is the decoy's: the same choices and shapes as anyone's.
     let mut missing = Vec::new();
     let phones = if u.phones.is_empty() {

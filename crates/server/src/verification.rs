@@ -151,14 +151,24 @@ pub async fn apply(
     op: Op,
     source: Source,
 ) -> ServiceResult<SessionView> {
-    let mut charged = false;
     // Requests for one account take turns (the engine counts failures on the account's guards),
     // so contention waits here instead of running out of compare-and-swap retries.
     let first = load(state, token).await?;
-    let _turn = state
-        .turns
-        .take(format!("{}/{}", first.tenant.id, first.session.username))
-        .await;
+    let key = format!("{}/{}", first.tenant.id, first.session.username);
+    let turn = state.turns.take(&state.store, key).await?;
+    let result = apply_in_turn(state, token, op, source, first).await;
+    turn.end().await;
+    result
+}
+
+async fn apply_in_turn(
+    state: &AppState,
+    token: &SessionToken,
+    op: Op,
+    source: Source,
+    first: Loaded,
+) -> ServiceResult<SessionView> {
+    let mut charged = false;
     let mut first = Some(first);
     crate::on_conflict!({
         // Loaded before the turn came: a write in between makes this attempt conflict and reload.
@@ -217,9 +227,15 @@ pub async fn apply(
         };
         // A code is sent only within the tenant's limits, counted across sessions; over them,
         // nothing of this attempt is kept (the session does not move on, no code is queued).
-        if let Some(out) = &outgoing {
-            check_send_limits(state, &l, out, now).await?;
-        }
+        // Counting and queueing take the tenant's sending turn, so that two sessions (of any
+        // users, on any instance) cannot both count below a limit and both send.
+        let sending = match &outgoing {
+            Some(_) => {
+                let key = format!("send:{}", l.tenant.id);
+                Some(state.turns.take(&state.store, key).await?)
+            }
+            None => None,
+        };
         let change = Change {
             before: &before,
             guards: &guards,
@@ -229,9 +245,28 @@ pub async fn apply(
             op: &op,
             outcome: &outcome,
         };
-        persist(state, token, &l, change, now).await?;
+        let saved = send_and_persist(state, token, &l, change, now).await;
+        if let Some(turn) = sending {
+            turn.end().await;
+        }
+        saved?;
         outcome.map(|()| l.view()).map_err(ServiceError::from)
     })
+}
+
+/// Checks the send limits for a code going out (if any), then saves what the attempt changed.
+async fn send_and_persist(
+    state: &AppState,
+    token: &SessionToken,
+    l: &Loaded,
+    change: Change<'_>,
+    now: i64,
+) -> ServiceResult<()> {
+    if let Some(out) = &change.outgoing {
+        check_send_limits(state, l, out, now).await?;
+        crate::faults::point("send_counted").await;
+    }
+    persist(state, token, l, change, now).await
 }
 
 /// Runs the engine on owned data, so it can run on the blocking pool.

@@ -4,8 +4,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::Harness;
 use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::cryptogram::{CardAlgorithm, compute, diversify};
@@ -206,42 +205,6 @@ async fn actions_need_a_complete_permitting_unexpired_session_of_an_enabled_acco
         (st, e["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("session_expired"))
     );
-}
-
-#[tokio::test]
-async fn two_concurrent_requests_for_one_action_give_one_success() {
-    let (h, _) = setup().await;
-    for round in 0..3 {
-        let t = completed(&h).await;
-        let mut tasks = Vec::new();
-        for i in 0..2 {
-            let (state, t) = (h.state.clone(), t.clone());
-            tasks.push(tokio::spawn(async move {
-                let req = Request::post(ep::ResetPassword::INFO.path)
-                    .header("authorization", format!("Bearer {t}"))
-                    .header("content-type", "application/json")
-                    .body(Body::from(
-                        json!({"new_password": format!("violet staple orbit canyon {round}{i}")})
-                            .to_string(),
-                    ))
-                    .unwrap();
-                tower::ServiceExt::oneshot(ea_server::app(state), req)
-                    .await
-                    .unwrap()
-                    .status()
-            }));
-        }
-        let mut statuses = Vec::new();
-        for task in tasks {
-            statuses.push(task.await.unwrap());
-        }
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            vec![StatusCode::OK, StatusCode::CONFLICT],
-            "round {round}"
-        );
-    }
 }
 
 #[tokio::test]
@@ -489,31 +452,6 @@ async fn emergency_codes_are_limited_by_uses_and_dates() {
             .await
             .contains("An emergency access code was issued")
     );
-}
-
-#[tokio::test]
-async fn twenty_concurrent_validations_of_a_three_use_code_give_three_successes() {
-    let (h, rp) = setup().await;
-    let t = completed(&h).await;
-    let (_, c) = h
-        .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 3})))
-        .await;
-    let code = c["code"].as_str().unwrap().to_owned();
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (state, rp, code) = (h.state.clone(), rp.clone(), code.clone());
-        tasks.push(tokio::spawn(async move {
-            let path = ep::ValidateEmergencyCode::INFO.path;
-            let body = json!({"username": "alice", "code": code});
-            let req = common::request("POST", path, Some(&rp), Some(body), None);
-            common::answer(state, req).await.1["result"] == "valid"
-        }));
-    }
-    let mut valid = 0;
-    for task in tasks {
-        valid += usize::from(task.await.unwrap());
-    }
-    assert_eq!(valid, 3);
 }
 
 /// `POST /v1/session/actions/card-cryptogram` on session `t`.
@@ -1019,7 +957,9 @@ async fn futures_join(h: &Harness, rp: &str, client: Option<&str>, n: usize) -> 
             let path = ep::ValidateEmergencyCode::INFO.path;
             let req = common::request("POST", path, Some(&rp), Some(body), None);
             let (_, v) = common::answer(state, req).await;
-            v["reason"].as_str().unwrap_or_default().to_owned()
+            v["reason"]
+                .as_str()
+                .map_or_else(|| v.to_string(), str::to_owned)
         }));
     }
     let mut out = Vec::new();

@@ -49,10 +49,66 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, refusing connections, out
+    /// of connections), as opposed to a query that failed: the request can be sent again later.
+    pub fn is_unavailable(&self) -> bool {
+        use sea_orm::sqlx::Error as E;
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        let runtime = match e {
+            DbErr::ConnectionAcquire(_) => return true,
+            DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+            _ => return false,
+        };
+        let sea_orm::RuntimeErr::SqlxError(e) = runtime else {
+            return matches!(e, DbErr::Conn(_));
+        };
+        match e.as_ref() {
+            E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+            // PostgreSQL's classes 08 (connection exception), 53 (insufficient resources) and
+            // 57 (operator intervention: shutting down, cannot connect now).
+            E::Database(d) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57")),
+            _ => false,
+        }
+    }
+}
+
 /// A connection pool with the schema migrated to the newest version.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// PostgreSQL only: a pool of its own for the connections that hold shared locks, so that
+    /// requests waiting for a lock never take the connections the lock holders work with.
+    locks: Option<DatabaseConnection>,
+}
+
+/// How long a request waits for a database connection (connecting included) before it is
+/// refused as unavailable: well within a request's own timeout, so that a database that is down
+/// is reported as such.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections in the lock pool of one server instance: accounts locked at once.
+const LOCK_CONNECTIONS: u32 = 32;
+
+/// A lock on a name, held across every server instance on the database until [`SharedLock::release`]
+/// (or drop). On PostgreSQL, a transaction-scoped advisory lock; on SQLite, where one server owns
+/// the file, nothing (the server's own turns serialise).
+#[derive(Debug)]
+#[must_use = "the lock is released when dropped"]
+pub struct SharedLock(Option<DatabaseTransaction>);
+
+impl SharedLock {
+    /// Ends the lock's transaction, which releases the lock at once.
+    pub async fn release(mut self) -> Result<()> {
+        if let Some(txn) = self.0.take() {
+            txn.rollback().await?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -71,8 +127,7 @@ impl Store {
             format!("sqlite:{url}")
         };
         let mut opts = ConnectOptions::new(url.clone());
-        opts.sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10));
+        opts.sqlx_logging(false).connect_timeout(ACQUIRE_TIMEOUT);
         if url.starts_with("sqlite:") {
             opts.map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)
@@ -83,9 +138,42 @@ impl Store {
             });
             opts.max_connections(8);
         }
+        let locks = if url.starts_with("sqlite:") {
+            None
+        } else {
+            let mut o = ConnectOptions::new(url.clone());
+            o.sqlx_logging(false)
+                .connect_timeout(Duration::from_secs(10))
+                .min_connections(0)
+                .max_connections(LOCK_CONNECTIONS)
+                // Waiting for a pooled connection is waiting for a lock: the request's own
+                // deadline ends it.
+                .acquire_timeout(Duration::from_secs(60));
+            Some(Database::connect(o).await?)
+        };
         let db = Database::connect(opts).await?;
         migration::Migrator::up(&db, None).await?;
-        Ok(Store { db })
+        Ok(Store { db, locks })
+    }
+
+    /// Waits for the lock on `name` (see [`SharedLock`]).
+    pub async fn lock(&self, name: &str) -> Result<SharedLock> {
+        let Some(pool) = &self.locks else {
+            return Ok(SharedLock(None));
+        };
+        let txn = pool.begin().await?;
+        let stmt = sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [lock_key(name).into()],
+        );
+        txn.execute_raw(stmt).await?;
+        Ok(SharedLock(Some(txn)))
+    }
+
+    /// Whether several server instances may share this database (PostgreSQL).
+    pub fn shared(&self) -> bool {
+        self.locks.is_some()
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -108,9 +196,20 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<()> {
+        if let Some(locks) = self.locks {
+            locks.close().await?;
+        }
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// The advisory-lock number for a name: the first 8 bytes of its SHA-256, the same in every
+/// instance and every build (a collision only makes two names wait for each other).
+fn lock_key(name: &str) -> i64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(name.as_bytes());
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
 /// A compare-and-swap update succeeded only if it changed exactly one row.

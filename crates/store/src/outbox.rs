@@ -125,9 +125,11 @@ pub async fn claim_due(
     Ok(won)
 }
 
+/// Marks a message delivered and erases its body: a delivered code or notice is not kept.
 pub async fn mark_delivered(conn: &impl Conn, id: i64, attempts: i32, now: i64) -> Result<()> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, DELIVERED.into())
+        .col_expr(outbox::Column::SealedBody, Vec::<u8>::new().into())
         .col_expr(outbox::Column::Attempts, attempts.into())
         .col_expr(outbox::Column::DeliveredAt, Some(now).into())
         .col_expr(outbox::Column::ClaimedUntil, Option::<i64>::None.into())
@@ -138,7 +140,8 @@ pub async fn mark_delivered(conn: &impl Conn, id: i64, attempts: i32, now: i64) 
     Ok(())
 }
 
-/// Records a failed attempt: retried at `retry_at`, or given up when `retry_at` is `None`.
+/// Records a failed attempt: retried at `retry_at`, or given up (and its body erased) when
+/// `retry_at` is `None`.
 pub async fn mark_attempt_failed(
     conn: &impl Conn,
     id: i64,
@@ -155,7 +158,9 @@ pub async fn mark_attempt_failed(
         );
     q = match retry_at {
         Some(at) => q.col_expr(outbox::Column::NextAttemptAt, at.into()),
-        None => q.col_expr(outbox::Column::Status, FAILED.into()),
+        None => q
+            .col_expr(outbox::Column::Status, FAILED.into())
+            .col_expr(outbox::Column::SealedBody, Vec::<u8>::new().into()),
     };
     q.filter(outbox::Column::Id.eq(id)).exec(conn).await?;
     Ok(())

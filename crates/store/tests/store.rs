@@ -1,5 +1,6 @@
 //! Repository tests on databases built by the real migrations: SQLite always, PostgreSQL too
-//! when `EA_TEST_POSTGRES_URL` names a server (the README test command starts one).
+//! when `EA_TEST_POSTGRES_URL` names a server (the README test command starts one and sets
+//! `EA_POSTGRES_REQUIRED=1`, so that a missing server fails instead of skipping).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -11,7 +12,7 @@ use ea_store::tenants::NewTenant;
 use ea_store::users::NewUser;
 use ea_store::{Store, StoreError, audit, guards, outbox, sessions, tenants, users};
 use rand::{SeedableRng, rngs::StdRng};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::TransactionTrait;
 
 struct Db {
     url: String,
@@ -24,24 +25,9 @@ async fn databases(name: &str) -> Vec<Db> {
         url: format!("sqlite:{}", dir.path().join("ea.db").display()),
         _dir: Some(dir),
     }];
-    if let Some(base) = std::env::var("EA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        let admin = sea_orm::Database::connect(&base)
-            .await
-            .expect("postgres reachable");
-        let db = format!("ea_test_{name}_{}", std::process::id());
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db}"))
-            .await;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {db}"))
-            .await
-            .expect("create database");
-        let (prefix, _) = base.rsplit_once('/').expect("url has a database");
+    if let Some(base) = ea_testkit::database::postgres_url() {
         out.push(Db {
-            url: format!("{prefix}/{db}"),
+            url: ea_testkit::database::fresh_postgres(&base, name).await,
             _dir: None,
         });
     }

@@ -3,6 +3,9 @@
 //! program on `PATH`, waiting for a condition with a deadline that names what was awaited, and
 //! committed generated files (TypeScript types, the OpenAPI document) checked for drift.
 
+#[cfg(feature = "database")]
+pub mod database;
+
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};

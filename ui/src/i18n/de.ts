@@ -205,6 +205,7 @@ export const de: Messages = {
   'errors.tenant_unknown': 'Die Organisations-ID ist dem Server nicht bekannt. Prüfen Sie die Einstellungen.',
   'errors.delivery_unavailable': 'Codes können auf diesem Weg gerade nicht gesendet werden. Wählen Sie einen anderen Weg.',
   'errors.busy': 'Der Server ist ausgelastet. Versuchen Sie es erneut.',
+  'errors.database_unavailable': 'Der Dienst erreicht seine Datenbank gerade nicht. Nichts ist verloren: Versuchen Sie es in einer Minute erneut.',
   'errors.not_found': 'Der Server kennt diese Anfrage nicht.',
   'errors.internal': 'Etwas ist schiefgelaufen. Versuchen Sie es erneut.',
   'errors.password_policy': 'Das Passwort erfüllt nicht alle unten stehenden Regeln.',

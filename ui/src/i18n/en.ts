@@ -206,6 +206,7 @@ export const en = {
   'errors.tenant_unknown': 'The organisation ID is not known to the server. Check the settings.',
   'errors.delivery_unavailable': 'Codes cannot be sent this way right now. Choose another way.',
   'errors.busy': 'The server is busy. Try again.',
+  'errors.database_unavailable': 'The service cannot reach its database just now. Nothing was lost: try again in a minute.',
   'errors.not_found': 'The server does not know this request.',
   'errors.internal': 'Something went wrong. Try again.',
   'errors.password_policy': 'The password does not meet every rule below.',

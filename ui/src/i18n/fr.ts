@@ -205,6 +205,7 @@ export const fr: Messages = {
   'errors.tenant_unknown': 'L’identifiant de l’organisation est inconnu du serveur. Vérifiez les paramètres.',
   'errors.delivery_unavailable': 'Les codes ne peuvent pas être envoyés ainsi pour le moment. Choisissez une autre méthode.',
   'errors.busy': 'Le serveur est occupé. Réessayez.',
+  'errors.database_unavailable': 'Le service n’atteint pas sa base de données pour le moment. Rien n’est perdu : réessayez dans une minute.',
   'errors.not_found': 'Le serveur ne connaît pas cette requête.',
   'errors.internal': 'Une erreur s’est produite. Réessayez.',
   'errors.password_policy': 'Le mot de passe ne respecte pas toutes les règles ci-dessous.',

@@ -205,6 +205,7 @@ export const it: Messages = {
   'errors.tenant_unknown': 'L’ID dell’organizzazione non è noto al server. Controlla le impostazioni.',
   'errors.delivery_unavailable': 'Al momento i codici non possono essere inviati in questo modo. Scegline un altro.',
   'errors.busy': 'Il server è occupato. Riprova.',
+  'errors.database_unavailable': 'Il servizio non raggiunge il suo database in questo momento. Non si è perso nulla: riprova tra un minuto.',
   'errors.not_found': 'Il server non conosce questa richiesta.',
   'errors.internal': 'Qualcosa è andato storto. Riprova.',
   'errors.password_policy': 'La password non rispetta tutte le regole qui sotto.',

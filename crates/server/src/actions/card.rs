@@ -58,7 +58,7 @@ pub async fn cryptogram(
     }
     let now = state.now();
     let (l, user) = verified(state, token).await?;
-    precheck(&l, Action::CardPinUnblock, now)?;
+    precheck(state, &l, Action::CardPinUnblock, now)?;
     let card = cards::find(state.store.db(), l.tenant.id, &serial)
         .await?
         .filter(|c| c.user_id == user.id)

@@ -41,7 +41,7 @@ pub async fn reset_password(
         .into());
     }
     let (l, user) = verified(state, token).await?;
-    precheck(&l, Action::ResetPassword, state.now())?;
+    precheck(state, &l, Action::ResetPassword, state.now())?;
     let policy = &l.tenant.password_policy;
     let violations = policy.check(&password, &user.username, &[&l.tenant.slug, &l.tenant.name]);
     if !violations.is_empty() {
@@ -57,6 +57,7 @@ pub async fn reset_password(
         .directory
         .set_password(&l.tenant, &user, &password)
         .await;
+    crate::faults::point("directory_written").await;
     end(
         state,
         token,
@@ -71,7 +72,7 @@ pub async fn reset_password(
 /// Clears the account's lockout in the directory.
 pub async fn unblock_user(state: &AppState, token: &SessionToken) -> ServiceResult<ActionDone> {
     let (l, user) = verified(state, token).await?;
-    precheck(&l, Action::UnblockUser, state.now())?;
+    precheck(state, &l, Action::UnblockUser, state.now())?;
     let (l, user) = claim(state, token, (l, user), Action::UnblockUser, None).await?;
     let detail = json!({ "was_blocked": user.blocked });
     let outcome = state.directory.unblock(&l.tenant, &user).await;

@@ -33,7 +33,7 @@ pub async fn issue(
 ) -> ServiceResult<EmergencyCodeIssued> {
     let now = state.now();
     let (l, user) = verified(state, token).await?;
-    precheck(&l, Action::EmergencyCode, now)?;
+    precheck(state, &l, Action::EmergencyCode, now)?;
     let policy = &l.tenant.emergency_policy;
     let limits = emergency::check_limits(policy, req.max_uses, req.valid_from, req.valid_to, now)
         .map_err(|violations| ErrorCode::EmergencyCodeLimits {

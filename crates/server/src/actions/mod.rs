@@ -42,10 +42,17 @@ pub async fn verified(
     Ok((l, user))
 }
 
+/// Seconds after which an unfinished claim made by a request is taken over: longer than any
+/// request may run (its timeout), so its request has ended, by a timeout or a stopped server.
+pub fn abandoned_after(state: &AppState) -> i64 {
+    let timeout = state.limiters.config.request_timeout_seconds;
+    i64::try_from(timeout).unwrap_or(i64::MAX / 2) + 5
+}
+
 /// Refusals that do not depend on the request body come first: incomplete, not permitted, used.
-pub fn precheck(l: &Loaded, action: Action, now: i64) -> ServiceResult<()> {
+pub fn precheck(state: &AppState, l: &Loaded, action: Action, now: i64) -> ServiceResult<()> {
     let mut probe = l.session.clone();
-    probe.begin_action(action, now)?;
+    probe.begin_action(action, now, abandoned_after(state))?;
     Ok(())
 }
 
@@ -64,7 +71,8 @@ pub async fn claim(
             Some(v) => v,
             None => verified(state, token).await?,
         };
-        l.session.begin_action(action, state.now())?;
+        l.session
+            .begin_action(action, state.now(), abandoned_after(state))?;
         if let Some(b) = binding {
             l.session.bind_action(action, b);
         }
@@ -184,9 +192,9 @@ pub async fn finish(
     outcome: Outcome,
 ) -> ServiceResult<()> {
     let (l, user) = claimed;
-    // What the claim was tied to when this request loaded it: a retry finishes only that claim,
-    // not a newer one made in between.
-    let expected = l.session.action_binding(action);
+    // The claim this request made (its number and what it is tied to): a retry finishes only
+    // that claim, not a newer one made in between.
+    let expected = l.session.current_claim(action);
     let mut first = Some(l);
     crate::on_conflict!({
         let mut l = match first.take() {
@@ -195,12 +203,7 @@ pub async fn finish(
                 let l = verification::load_even_expired(state, token).await?;
                 // Another request finished this claim in between (two reports of one card's
                 // answer), perhaps and a new one began: it may be finished once only.
-                let same_claim = l
-                    .session
-                    .action_uses
-                    .get(&action)
-                    .is_some_and(|u| u.in_progress)
-                    && l.session.action_binding(action) == expected;
+                let same_claim = expected.is_some() && l.session.current_claim(action) == expected;
                 if !same_claim {
                     let expected = match action {
                         Action::CardPinUnblock => ExpectedRequest::CardCryptogram,

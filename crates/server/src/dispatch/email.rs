@@ -27,7 +27,10 @@ pub fn build(cfg: &EmailConfig) -> anyhow::Result<Arc<dyn Transport>> {
         .tls(Tls::Required(tls))
         .timeout(Some(Duration::from_secs(20)));
     if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
-        b = b.credentials(Credentials::new(u.clone(), p.clone()));
+        b = b.credentials(Credentials::new(
+            u.clone(),
+            secrecy::ExposeSecret::expose_secret(p).to_owned(),
+        ));
     }
     let from: Mailbox = cfg
         .from

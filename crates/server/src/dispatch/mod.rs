@@ -91,9 +91,6 @@ pub fn backoff(attempts: u32) -> i64 {
     (1i64 << attempts.clamp(1, 8)).min(300)
 }
 
-/// How long a claimed message is reserved for the worker holding it.
-const LEASE_SECONDS: i64 = 60;
-
 /// Delivers due messages once; returns how many were handled.
 pub async fn deliver_due(
     state: &AppState,
@@ -102,7 +99,8 @@ pub async fn deliver_due(
     slugs: &mut HashMap<i64, String>,
 ) -> anyhow::Result<usize> {
     let now = state.now();
-    let rows = outbox::claim_due(state.store.db(), now, LEASE_SECONDS, 20).await?;
+    let lease = state.dispatch.lease_seconds.max(1);
+    let rows = outbox::claim_due(state.store.db(), now, lease, 20).await?;
     let n = rows.len();
     for row in rows {
         if let std::collections::hash_map::Entry::Vacant(e) = slugs.entry(row.tenant_id) {
@@ -135,12 +133,16 @@ pub async fn deliver_due(
                     row.channel
                 ))),
                 (Ok(text), Some(t)) => {
-                    t.send(&Outgoing {
-                        id: row.id,
-                        destination: &row.destination,
-                        text,
-                    })
-                    .await
+                    crate::faults::point("before_send").await;
+                    let sent = t
+                        .send(&Outgoing {
+                            id: row.id,
+                            destination: &row.destination,
+                            text,
+                        })
+                        .await;
+                    crate::faults::point("after_send").await;
+                    sent
                 }
             },
         };

@@ -2,6 +2,7 @@
 
 use super::{DeliveryError, Outgoing, Transport};
 use crate::config::SmsConfig;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,7 +101,7 @@ fn without_url(e: &reqwest::Error) -> String {
 struct Webhook {
     client: reqwest::Client,
     url: String,
-    authorization: Option<String>,
+    authorization: Option<SecretString>,
 }
 
 #[async_trait::async_trait]
@@ -112,7 +113,14 @@ impl Transport for Webhook {
             .header("Idempotency-Key", format!("ea-outbox-{}", msg.id))
             .json(&serde_json::json!({ "to": msg.destination, "text": msg.text, "id": msg.id }));
         if let Some(a) = &self.authorization {
-            req = req.header(reqwest::header::AUTHORIZATION, a);
+            let mut value =
+                reqwest::header::HeaderValue::from_str(a.expose_secret()).map_err(|_| {
+                    DeliveryError::Permanent(
+                        "the gateway authorization is not a valid header value".into(),
+                    )
+                })?;
+            value.set_sensitive(true);
+            req = req.header(reqwest::header::AUTHORIZATION, value);
         }
         outcome(req.send().await).await
     }
@@ -122,7 +130,7 @@ struct Twilio {
     client: reqwest::Client,
     url: String,
     account_sid: String,
-    auth_token: String,
+    auth_token: SecretString,
     from: String,
 }
 
@@ -141,7 +149,7 @@ impl Transport for Twilio {
         let req = self
             .client
             .post(&self.url)
-            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
             .header(
                 "I-Twilio-Idempotency-Token",
                 format!("ea-outbox-{}", msg.id),

@@ -48,9 +48,11 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         C::InvalidJson | C::InvalidField => StatusCode::BAD_REQUEST,
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::DeliveryUnavailable | C::Busy | C::DirectoryUnavailable | C::CardKeyUnavailable => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        C::DeliveryUnavailable
+        | C::Busy
+        | C::DatabaseUnavailable
+        | C::DirectoryUnavailable
+        | C::CardKeyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         // The card's, the camera's and the desktop shell's own codes never come from the server.
         C::CardWrongPin
@@ -109,10 +111,17 @@ pub fn status(kind: ErrorKind) -> StatusCode {
     }
 }
 
+/// Seconds a client waits before trying again when the database cannot be reached.
+const DATABASE_RETRY_AFTER: &str = "5";
+
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
-        if let ServiceError::Internal(detail) = &self {
-            tracing::error!(error = %detail, "request failed");
+        match &self {
+            ServiceError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            ServiceError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "the database is unavailable");
+            }
+            _ => {}
         }
         let code = self.code();
         let mut res = (status(ErrorKind::from(&code)), Json(&code)).into_response();
@@ -123,6 +132,12 @@ impl IntoResponse for ServiceError {
             && let Ok(v) = retry_after.to_string().parse()
         {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        if matches!(code, ErrorCode::DatabaseUnavailable {}) {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(DATABASE_RETRY_AFTER),
+            );
         }
         res
     }

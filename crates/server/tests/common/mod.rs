@@ -1,7 +1,10 @@
-//! Shared harness for the in-process API tests: a real router on a SQLite file built by the
-//! migrations, a manual clock, and the dev sink as the delivery channel.
+//! Shared harness for the in-process API tests: a real router on a database built by the
+//! migrations (a SQLite file, or with `EA_TEST_STORE=postgres` a fresh PostgreSQL database), a
+//! manual clock, and the dev sink as the delivery channel.
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+pub mod process;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -55,13 +58,19 @@ pub fn dispatch_config(dir: &std::path::Path) -> DispatchConfig {
             tenants: vec!["acme".into(), "solo".into()],
         }),
         max_attempts: 3,
+        lease_seconds: 60,
     }
 }
 
 impl Harness {
     pub async fn new() -> Harness {
+        // Failures of ours are logged; a failing test shows them with its output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("error")
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("tempdir");
-        let db_url = format!("sqlite:{}", dir.path().join("ea.db").display());
+        let db_url = ea_testkit::database::fresh(dir.path(), "ea").await;
         let store = Store::connect(&db_url).await.expect("store");
         let kek = Kek::generate(&mut rand::rng());
         let keys = Keys::new(kek.clone());
@@ -356,4 +365,12 @@ pub fn shape(v: &Value) -> Value {
         Value::Bool(_) => json!("bool"),
         Value::Null => json!("null"),
     }
+}
+
+/// Waits up to 30 s for `f` to hold; fails the test, naming `what`, when it does not.
+pub async fn eventually_true(what: &str, mut f: impl FnMut() -> bool) {
+    ea_testkit::eventually(what, std::time::Duration::from_secs(30), async || {
+        f().then_some(())
+    })
+    .await;
 }
