@@ -155,9 +155,10 @@ pub struct ActionUse {
     /// that finishes it must name the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound: Option<[u8; 16]>,
-    /// When the current claim was made.
+    /// Until when the request that made the current claim may still be running (set by that
+    /// request from its own timeout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claimed_at: Option<UnixSeconds>,
+    pub claimed_until: Option<UnixSeconds>,
 }
 
 /// Claims allowed per action and verification, counting failed attempts.
@@ -213,16 +214,17 @@ impl VerificationSession {
     /// must permit it, and it must be neither done nor claimed by another request. The caller saves
     /// the claim (compare-and-swap) before acting, then reports with [`Self::finish_action`].
     ///
-    /// A claim not tied to a card is finished by the request that made it; one older than
-    /// `abandoned_after` seconds belonged to a request that can no longer be running (it timed
-    /// out, or its server stopped), so it is taken over instead of refusing the user for good.
-    /// The actions behind such claims are idempotent (the same password set again, a lockout
-    /// cleared again, a new emergency code in place of one never shown).
+    /// A claim not tied to a card is finished by the request that made it, which may run for at
+    /// most `hold_for` seconds; a claim whose time has passed belonged to a request that can no
+    /// longer be running (it timed out, or its server stopped), so it is taken over instead of
+    /// refusing the user for good. The actions behind such claims are idempotent (the same
+    /// password set again, a lockout cleared again, a new emergency code in place of one never
+    /// shown).
     pub fn begin_action(
         &mut self,
         action: Action,
         now: UnixSeconds,
-        abandoned_after: i64,
+        hold_for: i64,
     ) -> Result<(), VerifyError> {
         if now >= self.expires_at {
             return Err(VerifyError::SessionExpired);
@@ -239,17 +241,14 @@ impl VerificationSession {
         if used.done || used.attempts >= ACTION_ATTEMPTS {
             return Err(VerifyError::ActionAlreadyUsed);
         }
-        let abandoned = used.bound.is_none()
-            && used
-                .claimed_at
-                .is_some_and(|at| now.saturating_sub(at) > abandoned_after);
+        let abandoned = used.bound.is_none() && used.claimed_until.is_some_and(|until| now > until);
         if used.in_progress && !abandoned {
             return Err(VerifyError::ActionInProgress);
         }
         used.in_progress = true;
         used.attempts += 1;
         used.bound = None;
-        used.claimed_at = Some(now);
+        used.claimed_until = Some(now.saturating_add(hold_for));
         Ok(())
     }
 
@@ -282,7 +281,7 @@ impl VerificationSession {
         let used = self.action_uses.entry(action).or_default();
         used.in_progress = false;
         used.bound = None;
-        used.claimed_at = None;
+        used.claimed_until = None;
         used.done |= succeeded;
     }
 

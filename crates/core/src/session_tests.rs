@@ -594,7 +594,7 @@ fn the_session_serialises_without_codes_in_clear() {
     assert_eq!(back, s);
 }
 
-/// Seconds after which an unfinished claim not tied to a card is taken over.
+/// How long the request that makes a claim may run.
 const ABANDONED: i64 = 60;
 
 #[test]

@@ -229,17 +229,9 @@ pub async fn per_source(
     next: Next,
 ) -> Response {
     let source = source_of(&state.limiters.config, &req);
-    let (limiter, window, limit) = match budget {
-        Budget::Desktop => (
-            &state.limiters.desktop,
-            SOURCE_DESKTOP,
-            state.limiters.config.requests_per_source_per_minute,
-        ),
-        Budget::Validation => (
-            &state.limiters.validation,
-            SOURCE_VALIDATION,
-            state.limiters.config.validations_per_source_per_minute,
-        ),
+    let limiter = match budget {
+        Budget::Desktop => &state.limiters.desktop,
+        Budget::Validation => &state.limiters.validation,
     };
     if let Err(not_until) = limiter.check_key(&source) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -247,9 +239,31 @@ pub async fn per_source(
     }
     // A slot among `max_concurrent_requests` only for requests within their source's budget.
     let _slot = state.limiters.requests.clone().acquire_owned().await;
-    // On a database several instances share, the source's budget is also counted there, so it
-    // holds across them (the in-memory check above keeps a flood from reaching the database).
-    if state.store.shared() {
+    req.extensions_mut().insert(source);
+    next.run(req).await
+}
+
+/// Middleware, after [`per_source`] and the client key: on a database several instances share,
+/// the source's budget is also counted there, so that it holds across them. The in-memory check
+/// before keeps a flood from one source from reaching the database, and requests without the
+/// client key (where one is required) never do.
+pub async fn shared_budget(
+    State((state, budget)): State<(AppState, Budget)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let source = req.extensions().get::<Source>().cloned();
+    if let (true, Some(source)) = (state.store.shared(), source) {
+        let (window, limit) = match budget {
+            Budget::Desktop => (
+                SOURCE_DESKTOP,
+                state.limiters.config.requests_per_source_per_minute,
+            ),
+            Budget::Validation => (
+                SOURCE_VALIDATION,
+                state.limiters.config.validations_per_source_per_minute,
+            ),
+        };
         let budgets = [(source.key(&state), u64::from(limit))];
         match reserve(&state, window, &budgets, state.now()).await {
             Ok(None) => {}
@@ -259,7 +273,6 @@ pub async fn per_source(
             Err(e) => return e.into_response(),
         }
     }
-    req.extensions_mut().insert(source);
     next.run(req).await
 }
 

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 pub struct ServerConfig {
     /// Address to listen on; plain HTTP is only allowed on loopback.
     pub listen: Option<SocketAddr>,
-    /// `sqlite:PATH` or `postgres://…`.
-    pub database: Option<String>,
+    /// `sqlite:PATH` or `postgres://…` (may hold a password: redacted in `Debug`).
+    pub database: Option<SecretString>,
     /// File holding the base64 key-encryption key (or set `EA_KEK`).
     pub kek_file: Option<PathBuf>,
     #[serde(default)]
@@ -56,6 +56,24 @@ fn default_lease_seconds() -> i64 {
     60
 }
 
+/// The longest a delivery attempt may take (the SMTP timeout; the gateway's is shorter).
+const DELIVERY_SECONDS: i64 = 20;
+
+impl DispatchConfig {
+    /// A worker's lease must outlast a delivery attempt, or a second worker sends the message
+    /// again while the first is still sending it.
+    pub fn validate(&self) -> Result<(), String> {
+        let remote = self.sms.is_some() || self.email.is_some();
+        if self.lease_seconds < 1 || (remote && self.lease_seconds <= DELIVERY_SECONDS) {
+            return Err(format!(
+                "dispatch.lease_seconds: must be longer than a delivery attempt may take \
+                 ({DELIVERY_SECONDS} s) when a gateway or SMTP server is configured, and at least 1"
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for DispatchConfig {
     fn default() -> DispatchConfig {
         DispatchConfig {
@@ -78,7 +96,8 @@ fn default_max_attempts() -> u32 {
 pub enum SmsConfig {
     /// `POST url` with JSON `{"to", "text", "id"}`; `authorization` is sent as the header value.
     Webhook {
-        url: String,
+        /// May carry a credential (a token in the path or query): redacted in `Debug`.
+        url: SecretString,
         authorization: Option<SecretString>,
         /// Extra trusted root certificate (PEM), e.g. for a private gateway.
         ca_cert: Option<PathBuf>,
@@ -134,6 +153,9 @@ impl ServerConfig {
         c.limits
             .validate()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        c.dispatch
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(c)
     }
 }
@@ -160,7 +182,7 @@ mod tests {
         "#;
         let c: ServerConfig = toml::from_str(text).expect("config");
         let webhook: ServerConfig = toml::from_str(
-            "[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms\"\nauthorization = \"Bearer webhook-secret\"\n",
+            "database = \"postgres://ea:db-secret@db/ea\"\n[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms?token=url-secret\"\nauthorization = \"Bearer webhook-secret\"\n",
         )
         .expect("config");
         crate::serve::install_crypto();

@@ -26,3 +26,12 @@ pub async fn point(name: &'static str) {
     #[cfg(not(feature = "fault-points"))]
     let _ = name;
 }
+
+/// Says so loudly at start when this build has fault points (a test build).
+pub fn warn_if_enabled() {
+    #[cfg(feature = "fault-points")]
+    tracing::warn!(
+        "this ea-server was built with fault points for the crash tests (cargo feature \
+         fault-points): never run such a build in production"
+    );
+}

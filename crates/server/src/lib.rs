@@ -19,6 +19,7 @@ pub mod keys;
 pub mod lockout;
 pub mod relying;
 pub mod retry;
+pub mod rotate;
 pub mod serve;
 pub mod state;
 pub mod subject;

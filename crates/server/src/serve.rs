@@ -31,8 +31,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     install_crypto();
     check_listen(addr, tls.as_ref())?;
+    crate::faults::warn_if_enabled();
     tokio::spawn(dispatch::worker(state.clone(), transports));
     tokio::spawn(purge_sessions(state.clone()));
+    tokio::spawn(link_audit(state.clone()));
     let app = crate::app(state);
     match tls {
         Some(t) => {
@@ -98,6 +100,19 @@ async fn purge_sessions(state: AppState) {
             Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+    }
+}
+
+/// Links new audit rows into the chain every two seconds (any instance may; one at a time does).
+async fn link_audit(state: AppState) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if let Err(e) =
+            ea_store::audit::chain_pending(&state.store, state.keys.audit_key.as_ref()).await
+        {
+            // Another instance linking at the same moment, or the database away: next time.
+            tracing::debug!(error = %e, "audit rows not linked yet");
         }
     }
 }

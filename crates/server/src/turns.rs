@@ -1,9 +1,9 @@
-//! Turns per account: requests that write one account's guard and sessions take turns instead of
-//! racing to a compare-and-swap conflict, so contention queues instead of running out of retries
-//! (`busy`). On this instance they wait on an in-memory lock; on a database that several
-//! instances share (PostgreSQL), the one in front of the line then waits for the database's
-//! lock on the same name, so at most one request per account and instance holds a connection
-//! while waiting. The compare-and-swap still guards every write.
+//! Turns per account: requests that write one account's guard and sessions take turns on this
+//! instance instead of racing to a compare-and-swap conflict, so contention queues instead of
+//! running out of retries (`busy`). Across instances at most one request per account and instance
+//! races, and the compare-and-swap decides between them; a limit that is counted before it is
+//! written (the send limits) also takes a lock in the database transaction that writes it
+//! (`ea_store::lock_in`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -17,35 +17,9 @@ pub struct Turns {
     locks: Mutex<HashMap<String, Weak<TurnLock<()>>>>,
 }
 
-/// A turn: the instance's lock and, on a shared database, the database's.
-#[derive(Debug)]
-pub struct Turn {
-    shared: ea_store::SharedLock,
-    _local: OwnedMutexGuard<()>,
-}
-
-impl Turn {
-    /// Ends the turn, releasing the database's lock at once (dropping it only queues that).
-    pub async fn end(self) {
-        if let Err(e) = self.shared.release().await {
-            tracing::warn!(error = %e, "could not release a shared lock; the database ends it with the connection");
-        }
-    }
-}
-
 impl Turns {
-    /// Waits for `key`'s turn on this instance and then on `store` (see the module's text).
-    pub async fn take(&self, store: &ea_store::Store, key: String) -> ea_store::Result<Turn> {
-        let local = self.local(key.clone()).await;
-        let shared = store.lock(&format!("turn:{key}")).await?;
-        Ok(Turn {
-            shared,
-            _local: local,
-        })
-    }
-
-    /// Waits for `key`'s turn on this instance; the turn ends when the guard is dropped.
-    async fn local(&self, key: String) -> OwnedMutexGuard<()> {
+    /// Waits for `key`'s turn; the turn ends when the guard is dropped.
+    pub async fn take(&self, key: String) -> OwnedMutexGuard<()> {
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
             if locks.len() >= SWEEP_AT {
@@ -78,7 +52,7 @@ mod tests {
             let (turns, inside, most) = (turns.clone(), inside.clone(), most.clone());
             tasks.push(tokio::spawn(async move {
                 use std::sync::atomic::Ordering::SeqCst;
-                let _t = turns.local("acme/alice".into()).await;
+                let _t = turns.take("acme/alice".into()).await;
                 let n = inside.fetch_add(1, SeqCst) + 1;
                 most.fetch_max(n, SeqCst);
                 tokio::time::sleep(std::time::Duration::from_millis(2)).await;
@@ -90,11 +64,11 @@ mod tests {
         }
         assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 1);
         // Another key is not held up by this one.
-        let _a = turns.local("acme/alice".into()).await;
-        let _b = turns.local("acme/bob".into()).await;
+        let _a = turns.take("acme/alice".into()).await;
+        let _b = turns.take("acme/bob".into()).await;
         drop((_a, _b));
         for i in 0..SWEEP_AT + 1 {
-            drop(turns.local(format!("k{i}")).await);
+            drop(turns.take(format!("k{i}")).await);
         }
         let left = turns.locks.lock().unwrap().len();
         assert!(left < 10, "unused keys are forgotten: {left} left");

@@ -155,10 +155,8 @@ pub async fn apply(
     // so contention waits here instead of running out of compare-and-swap retries.
     let first = load(state, token).await?;
     let key = format!("{}/{}", first.tenant.id, first.session.username);
-    let turn = state.turns.take(&state.store, key).await?;
-    let result = apply_in_turn(state, token, op, source, first).await;
-    turn.end().await;
-    result
+    let _turn = state.turns.take(key).await;
+    apply_in_turn(state, token, op, source, first).await
 }
 
 async fn apply_in_turn(
@@ -227,13 +225,11 @@ async fn apply_in_turn(
         };
         // A code is sent only within the tenant's limits, counted across sessions; over them,
         // nothing of this attempt is kept (the session does not move on, no code is queued).
-        // Counting and queueing take the tenant's sending turn, so that two sessions (of any
-        // users, on any instance) cannot both count below a limit and both send.
-        let sending = match &outgoing {
-            Some(_) => {
-                let key = format!("send:{}", l.tenant.id);
-                Some(state.turns.take(&state.store, key).await?)
-            }
+        // Sends of the tenant take turns on this instance, and count under a lock in the
+        // transaction that queues the code (see `persist`), so that two sessions (of any users,
+        // on any instance) cannot both count below a limit and both send.
+        let _sending = match &outgoing {
+            Some(_) => Some(state.turns.take(format!("send:{}", l.tenant.id)).await),
             None => None,
         };
         let change = Change {
@@ -245,28 +241,9 @@ async fn apply_in_turn(
             op: &op,
             outcome: &outcome,
         };
-        let saved = send_and_persist(state, token, &l, change, now).await;
-        if let Some(turn) = sending {
-            turn.end().await;
-        }
-        saved?;
+        persist(state, token, &l, change, now).await?;
         outcome.map(|()| l.view()).map_err(ServiceError::from)
     })
-}
-
-/// Checks the send limits for a code going out (if any), then saves what the attempt changed.
-async fn send_and_persist(
-    state: &AppState,
-    token: &SessionToken,
-    l: &Loaded,
-    change: Change<'_>,
-    now: i64,
-) -> ServiceResult<()> {
-    if let Some(out) = &change.outgoing {
-        check_send_limits(state, l, out, now).await?;
-        crate::faults::point("send_counted").await;
-    }
-    persist(state, token, l, change, now).await
 }
 
 /// Runs the engine on owned data, so it can run on the blocking pool.
@@ -402,13 +379,12 @@ pub async fn contacts(state: &AppState, token: &SessionToken) -> ServiceResult<C
 /// Refuses a code over any of the tenant's send limits: to this destination, to all of the
 /// user's contacts, to the whole tenant, within the last hour.
 async fn check_send_limits(
-    state: &AppState,
+    db: &impl ea_store::Conn,
     l: &Loaded,
     out: &OutgoingCode,
     now: i64,
 ) -> ServiceResult<()> {
     use ea_core::limits::{WINDOW_SECONDS, check};
-    let db = state.store.db();
     let limits = l.tenant.limits.send;
     let since = now - WINDOW_SECONDS;
     let tenant = l.tenant.id;
@@ -507,6 +483,14 @@ async fn persist(
         outcome,
     } = c;
     let txn = state.store.begin().await?;
+    if let Some(out) = &outgoing {
+        // Counted under the tenant's sending lock, held until this transaction ends: another
+        // instance counts only once this code is committed (or rolled back).
+        let wait = std::time::Duration::from_secs(state.limiters.config.request_timeout_seconds);
+        ea_store::lock_in(&txn, &format!("send:{}", l.tenant.id), wait).await?;
+        check_send_limits(&txn, l, out, now).await?;
+        crate::faults::point("send_counted").await;
+    }
     if l.session != before.0 {
         sessions::save(&txn, &token.hash, &l.session, l.version).await?;
     }

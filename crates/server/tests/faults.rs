@@ -120,7 +120,7 @@ async fn a_delivery_cut_off_after_the_gateway_took_it_is_retried_under_the_same_
 /// the retry resets the password, and there is one reset in the audit log and one notice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_written_before_the_action_was_marked_done_is_reset_once_on_retry() {
-    // Requests time out after 3 s, so a claim is abandoned after 8 s.
+    // Requests time out after 3 s, so a claim is held for 2 x 3 + 10 = 16 s.
     let site = Site::new("[limits]\nrequest_timeout_seconds = 3\n").await;
     let mut first = site.serve(&[("EA_FAULT_PAUSE", "directory_written")]);
     let token = verified(&site, &first).await;
@@ -166,7 +166,7 @@ async fn a_password_written_before_the_action_was_marked_done_is_reset_once_on_r
         (409, Some("action_in_progress")),
         "while the cut-off request could still be running: {v}"
     );
-    let wait = Duration::from_secs(9).saturating_sub(claimed_at.elapsed());
+    let wait = Duration::from_secs(17).saturating_sub(claimed_at.elapsed());
     tokio::time::sleep(wait).await;
     let (st, v) = second
         .call::<ep::ResetPassword>(Some(&token), Some(retry.clone()))

@@ -218,6 +218,26 @@ pub mod audit {
         pub session_ref: Option<String>,
         /// JSON object of non-secret details.
         pub detail: String,
+        /// The row's place in the chain, once linked (see `crate::audit::chain_pending`).
+        pub chain_seq: Option<i64>,
+        /// Keyed hash over the previous link and this row, hex.
+        pub chain_link: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod server_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "server_keys")]
+    pub struct Model {
+        /// The key's purpose, e.g. `otp-hash`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        /// The key sealed under the KEK, bound to `server-key:<name>`.
+        pub sealed: Vec<u8>,
+        pub created_at: i64,
     }
     no_relations!();
 }

@@ -16,6 +16,8 @@ pub mod familiar;
 pub mod guards;
 pub mod migration;
 pub mod outbox;
+pub mod reseal;
+pub mod server_keys;
 pub mod sessions;
 pub mod tenants;
 pub mod users;
@@ -70,8 +72,11 @@ impl StoreError {
             // PostgreSQL's classes 08 (connection exception), 53 (insufficient resources) and
             // 57 (operator intervention: shutting down, cannot connect now).
             E::Database(d) => d
-                .code()
-                .is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57")),
+                .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+                .is_some_and(|pg| {
+                    let c = pg.code();
+                    c.starts_with("08") || c.starts_with("53") || c.starts_with("57")
+                }),
             _ => false,
         }
     }
@@ -81,35 +86,15 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// PostgreSQL only: a pool of its own for the connections that hold shared locks, so that
-    /// requests waiting for a lock never take the connections the lock holders work with.
-    locks: Option<DatabaseConnection>,
 }
+
+/// Connections to PostgreSQL per server instance.
+const PG_CONNECTIONS: u32 = 16;
 
 /// How long a request waits for a database connection (connecting included) before it is
 /// refused as unavailable: well within a request's own timeout, so that a database that is down
 /// is reported as such.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Connections in the lock pool of one server instance: accounts locked at once.
-const LOCK_CONNECTIONS: u32 = 32;
-
-/// A lock on a name, held across every server instance on the database until [`SharedLock::release`]
-/// (or drop). On PostgreSQL, a transaction-scoped advisory lock; on SQLite, where one server owns
-/// the file, nothing (the server's own turns serialise).
-#[derive(Debug)]
-#[must_use = "the lock is released when dropped"]
-pub struct SharedLock(Option<DatabaseTransaction>);
-
-impl SharedLock {
-    /// Ends the lock's transaction, which releases the lock at once.
-    pub async fn release(mut self) -> Result<()> {
-        if let Some(txn) = self.0.take() {
-            txn.rollback().await?;
-        }
-        Ok(())
-    }
-}
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
@@ -137,43 +122,17 @@ impl Store {
                     .foreign_keys(true)
             });
             opts.max_connections(8);
-        }
-        let locks = if url.starts_with("sqlite:") {
-            None
         } else {
-            let mut o = ConnectOptions::new(url.clone());
-            o.sqlx_logging(false)
-                .connect_timeout(Duration::from_secs(10))
-                .min_connections(0)
-                .max_connections(LOCK_CONNECTIONS)
-                // Waiting for a pooled connection is waiting for a lock: the request's own
-                // deadline ends it.
-                .acquire_timeout(Duration::from_secs(60));
-            Some(Database::connect(o).await?)
-        };
+            opts.max_connections(PG_CONNECTIONS);
+        }
         let db = Database::connect(opts).await?;
         migration::Migrator::up(&db, None).await?;
-        Ok(Store { db, locks })
-    }
-
-    /// Waits for the lock on `name` (see [`SharedLock`]).
-    pub async fn lock(&self, name: &str) -> Result<SharedLock> {
-        let Some(pool) = &self.locks else {
-            return Ok(SharedLock(None));
-        };
-        let txn = pool.begin().await?;
-        let stmt = sea_orm::Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [lock_key(name).into()],
-        );
-        txn.execute_raw(stmt).await?;
-        Ok(SharedLock(Some(txn)))
+        Ok(Store { db })
     }
 
     /// Whether several server instances may share this database (PostgreSQL).
     pub fn shared(&self) -> bool {
-        self.locks.is_some()
+        self.db.get_database_backend() == DbBackend::Postgres
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -196,17 +155,35 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<()> {
-        if let Some(locks) = self.locks {
-            locks.close().await?;
-        }
         self.db.close().await?;
         Ok(())
     }
 }
 
+/// Takes the lock on `name` for the rest of the transaction `txn`, across every server instance
+/// on the database, waiting at most `wait` (then [`StoreError::Db`] with PostgreSQL's
+/// `lock_not_available`). On PostgreSQL a transaction-scoped advisory lock, released when the
+/// transaction commits or rolls back, on the connection that does the work; on SQLite, where one
+/// server owns the file and writes are serialised, nothing.
+pub async fn lock_in(txn: &DatabaseTransaction, name: &str, wait: Duration) -> Result<()> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let ms = wait.as_millis().clamp(1, 3_600_000);
+    txn.execute_unprepared(&format!("SET LOCAL lock_timeout = {ms}"))
+        .await?;
+    let stmt = sea_orm::Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [lock_key(name).into()],
+    );
+    txn.execute_raw(stmt).await?;
+    Ok(())
+}
+
 /// The advisory-lock number for a name: the first 8 bytes of its SHA-256, the same in every
 /// instance and every build (a collision only makes two names wait for each other).
-fn lock_key(name: &str) -> i64 {
+pub(crate) fn lock_key(name: &str) -> i64 {
     use sha2::Digest;
     let d = sha2::Sha256::digest(name.as_bytes());
     i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])

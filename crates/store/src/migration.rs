@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(Actions),
             Box::new(Limits),
             Box::new(Abuse),
+            Box::new(Integrity),
         ]
     }
 }
@@ -499,6 +500,64 @@ impl MigrationTrait for Abuse {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// The audit log's chain (a number and a keyed link per row) and the server's keys, sealed under
+/// the key-encryption key so that the key can be rotated without changing them.
+#[derive(Debug)]
+struct Integrity;
+
+impl MigrationName for Integrity {
+    fn name(&self) -> &str {
+        "m20261204_000005_integrity"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Integrity {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(
+            m,
+            [
+                ("audit_log", big_integer_null("chain_seq")),
+                ("audit_log", string_len_null("chain_link", 64)),
+            ],
+        )
+        .await?;
+        m.create_index(index(
+            "ux_audit_chain_seq",
+            "audit_log",
+            &["chain_seq"],
+            true,
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("server_keys")
+                .col(string_len("name", 32).primary_key())
+                .col(blob("sealed"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(Alias::new("server_keys")).to_owned())
+            .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ux_audit_chain_seq")
+                .table(Alias::new("audit_log"))
+                .to_owned(),
+        )
+        .await?;
+        drop_columns(
+            m,
+            &[("audit_log", "chain_link"), ("audit_log", "chain_seq")],
+        )
+        .await
     }
 }
 

@@ -30,7 +30,10 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         if cfg!(unix) {
-            let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg(self.0.id().to_string())
+                .stderr(std::process::Stdio::null())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = self.0.try_wait() {

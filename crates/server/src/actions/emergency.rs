@@ -78,7 +78,13 @@ pub async fn issue(
                 }),
                 detail: json!({ "code_id": id, "max_uses": limits.max_uses, "valid_from": limits.valid_from, "valid_to": limits.valid_to }),
             };
-            finish(state, token, (l, &user), Action::EmergencyCode, outcome).await?;
+            let tenant_id = l.tenant.id;
+            if let Err(e) = finish(state, token, (l, &user), Action::EmergencyCode, outcome).await {
+                // Never shown: the code must not stay valid (its claim was taken over, or the
+                // session could not be saved).
+                codes::revoke(state.store.db(), tenant_id, id, state.now()).await?;
+                return Err(e);
+            }
             Ok(EmergencyCodeIssued {
                 display: emergency::display(&code),
                 code: code.to_string(),

@@ -42,17 +42,22 @@ pub async fn verified(
     Ok((l, user))
 }
 
-/// Seconds after which an unfinished claim made by a request is taken over: longer than any
-/// request may run (its timeout), so its request has ended, by a timeout or a stopped server.
-pub fn abandoned_after(state: &AppState) -> i64 {
+/// How long a claim made by a request of this instance is held: twice the request timeout and
+/// ten seconds more, so that its request has surely ended (by a timeout, or a stopped server)
+/// and a write it sent has landed, before another request may take the claim over. Instances'
+/// clocks must agree to within that margin (as they must for authenticator codes).
+pub fn claim_hold(state: &AppState) -> i64 {
     let timeout = state.limiters.config.request_timeout_seconds;
-    i64::try_from(timeout).unwrap_or(i64::MAX / 2) + 5
+    i64::try_from(timeout)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(2)
+        .saturating_add(10)
 }
 
 /// Refusals that do not depend on the request body come first: incomplete, not permitted, used.
 pub fn precheck(state: &AppState, l: &Loaded, action: Action, now: i64) -> ServiceResult<()> {
     let mut probe = l.session.clone();
-    probe.begin_action(action, now, abandoned_after(state))?;
+    probe.begin_action(action, now, claim_hold(state))?;
     Ok(())
 }
 
@@ -72,7 +77,7 @@ pub async fn claim(
             None => verified(state, token).await?,
         };
         l.session
-            .begin_action(action, state.now(), abandoned_after(state))?;
+            .begin_action(action, state.now(), claim_hold(state))?;
         if let Some(b) = binding {
             l.session.bind_action(action, b);
         }

@@ -31,7 +31,7 @@ impl CardCmd {
         match self {
             CardCmd::Import { file, tenant } => {
                 let (store, t) = ctx.tenant(&tenant.slug).await?;
-                let keys = ctx.keys(false)?;
+                let keys = ctx.keys(&store, false).await?;
                 let text = read(&file)?;
                 let name = file.display().to_string();
                 let n = admin_actions::import_cards(&store, &t, &keys, &name, &text).await?;
@@ -45,7 +45,7 @@ impl CardCmd {
             }
             CardCmd::MasterKey { file, tenant } => {
                 let (store, t) = ctx.tenant(&tenant.slug).await?;
-                let keys = ctx.keys(false)?;
+                let keys = ctx.keys(&store, false).await?;
                 let text = zeroize::Zeroizing::new(read(&file)?);
                 admin_actions::set_card_master_key(&store, &t, &keys, &text).await?;
                 println!("card master key of {} set", t.slug);

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod card;
 pub mod code;
 pub mod flow;
+pub mod kek;
 pub mod rp;
 pub mod serve;
 pub mod tenant;
@@ -87,6 +88,9 @@ pub enum Command {
     /// Smart cards and their admin keys.
     #[command(subcommand)]
     Card(card::CardCmd),
+    /// The key-encryption key.
+    #[command(subcommand)]
+    Kek(kek::KekCmd),
     /// Make a client key for desktop apps and print the hash to put in the server configuration.
     ClientKey,
 }
@@ -132,7 +136,12 @@ impl Ctx {
         let database = c
             .database
             .clone()
-            .or_else(|| config.database.clone())
+            .or_else(|| {
+                config
+                    .database
+                    .as_ref()
+                    .map(|d| secrecy::ExposeSecret::expose_secret(d).to_owned())
+            })
             .or_else(|| {
                 c.data_dir
                     .as_ref()
@@ -157,13 +166,17 @@ impl Ctx {
             .with_context(|| format!("cannot open database {}", redact(&self.database)))
     }
 
-    /// The keys; `create` makes the key file when there is none (the demo only).
-    pub fn keys(&self, create: bool) -> anyhow::Result<Keys> {
-        let kek = match (&self.kek_file, create) {
-            (Some(f), true) if std::env::var_os("EA_KEK").is_none() => keys::load_or_create_kek(f)?,
-            (f, _) => keys::load_kek(f.as_deref())?,
-        };
-        Ok(Keys::new(kek))
+    /// The key-encryption key; `create` makes the key file when there is none (the demo only).
+    pub fn kek(&self, create: bool) -> anyhow::Result<ea_core::seal::Kek> {
+        match (&self.kek_file, create) {
+            (Some(f), true) if std::env::var_os("EA_KEK").is_none() => keys::load_or_create_kek(f),
+            (f, _) => keys::load_kek(f.as_deref()),
+        }
+    }
+
+    /// The keys: the key-encryption key and the purpose keys `store` keeps sealed under it.
+    pub async fn keys(&self, store: &Store, create: bool) -> anyhow::Result<Keys> {
+        Keys::load(store, self.kek(create)?).await
     }
 
     /// The store and the tenant named `slug` in it.
@@ -226,6 +239,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rp(c) => c.run(&ctx).await,
         Command::Code(c) => c.run(&ctx).await,
         Command::Card(c) => c.run(&ctx).await,
+        Command::Kek(c) => c.run(&ctx).await,
         Command::ClientKey => print_client_key(),
     }
 }

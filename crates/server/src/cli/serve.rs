@@ -31,7 +31,7 @@ pub struct ServeArgs {
 impl ServeArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
         let store = ctx.open().await?;
-        let keys = ctx.keys(false)?;
+        let keys = ctx.keys(&store, false).await?;
         let mut dispatch = ctx.config.dispatch.clone();
         if let Some(path) = self.dev_sink {
             dispatch.dev_sink = Some(DevSinkConfig {
@@ -59,7 +59,7 @@ impl ServeArgs {
 /// Creates or refreshes the demo tenant and prints how to log in as its users.
 pub async fn demo(ctx: &Ctx, codes_file: &str) -> anyhow::Result<()> {
     let store = ctx.open().await?;
-    let keys = ctx.keys(true)?;
+    let keys = ctx.keys(&store, true).await?;
     let text = demo_data::setup(&store, &keys, HashCost::RECOMMENDED, codes_file).await?;
     print!("{text}");
     Ok(())

@@ -39,7 +39,7 @@ impl UserCmd {
         let (username, tenant, flag, on) = match self {
             UserCmd::Import { file, tenant } => {
                 let (store, t) = ctx.tenant(&tenant.slug).await?;
-                let keys = ctx.keys(false)?;
+                let keys = ctx.keys(&store, false).await?;
                 let n =
                     admin::import_users(&store, &t, &keys, HashCost::RECOMMENDED, &file).await?;
                 println!("{n} user(s) imported into {}", t.slug);

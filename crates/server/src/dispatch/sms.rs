@@ -17,7 +17,7 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
             ca_cert,
         } => Arc::new(Webhook {
             client: client(ca_cert.as_ref())?,
-            url: https_url(url)?,
+            url: https_url(url.expose_secret())?,
             authorization: authorization.clone(),
         }),
         SmsConfig::Twilio {
@@ -42,9 +42,11 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
     })
 }
 
+/// The gateway's URL, which must use HTTPS. Not repeated in the error: a webhook URL may carry
+/// a credential.
 fn https_url(url: &str) -> anyhow::Result<String> {
     if !url.starts_with("https://") {
-        anyhow::bail!("SMS gateway URL must use https:// (got {url:?})");
+        anyhow::bail!("dispatch.sms: the SMS gateway URL must start with https://");
     }
     Ok(url.to_owned())
 }
@@ -97,11 +99,23 @@ fn without_url(e: &reqwest::Error) -> String {
     e
 }
 
-#[derive(Debug)]
+/// A webhook; its URL may carry a credential, so `Debug` shows only its host.
 struct Webhook {
     client: reqwest::Client,
     url: String,
     authorization: Option<SecretString>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = reqwest::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        f.debug_struct("Webhook")
+            .field("host", &host)
+            .finish_non_exhaustive()
+    }
 }
 
 #[async_trait::async_trait]

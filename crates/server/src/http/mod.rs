@@ -143,8 +143,13 @@ pub fn app(state: AppState) -> Router {
     desktop = at::<e::IssueEmergencyCode, _, _>(desktop, h::issue_emergency_code);
     desktop = at::<e::CardCryptogram, _, _>(desktop, h::card_cryptogram);
     desktop = at::<e::CardResult, _, _>(desktop, h::card_result);
-    // Each client source's budget is charged first, before the client key or anything else.
+    // Each client source's budget is charged first, in memory, before the client key or anything
+    // else; then, on a shared database, across instances (the last layer added runs first).
     let desktop = desktop
+        .route_layer(from_fn_with_state(
+            (state.clone(), Budget::Desktop),
+            abuse::shared_budget,
+        ))
         .route_layer(from_fn_with_state(state.clone(), require_client_key))
         .route_layer(from_fn_with_state(
             (state.clone(), Budget::Desktop),
@@ -152,6 +157,10 @@ pub fn app(state: AppState) -> Router {
         ));
     let validation =
         at::<e::ValidateEmergencyCode, _, _>(Router::new(), h::validate_emergency_code)
+            .route_layer(from_fn_with_state(
+                (state.clone(), Budget::Validation),
+                abuse::shared_budget,
+            ))
             .route_layer(from_fn_with_state(
                 (state.clone(), Budget::Validation),
                 abuse::per_source,

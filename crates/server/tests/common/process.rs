@@ -28,8 +28,8 @@ pub fn bin() -> &'static str {
 pub struct Site {
     pub dir: tempfile::TempDir,
     pub db: String,
-    /// alice's authenticator secret.
-    pub totp_secret: Vec<u8>,
+    /// The demo users' authenticator secrets (alice's and carol's).
+    pub totp_secrets: std::collections::HashMap<String, Vec<u8>>,
     /// The demo relying party's API key.
     pub rp_key: String,
 }
@@ -51,23 +51,28 @@ impl Site {
         let mut site = Site {
             dir,
             db,
-            totp_secret: Vec::new(),
+            totp_secrets: Default::default(),
             rp_key: String::new(),
         };
         let sink = site.sink_path().display().to_string();
         let out = site.ok(&["demo", "--codes-file", &sink]);
-        let uri = out
-            .lines()
-            .find(|l| l.contains("otpauth://") && l.contains("demo%3Aalice"))
-            .expect("alice's authenticator in the demo printout");
-        let secret = uri
-            .split("secret=")
-            .nth(1)
-            .and_then(|s| s.split('&').next())
-            .expect("secret");
-        site.totp_secret = data_encoding::BASE32_NOPAD
-            .decode(secret.trim_end_matches('=').as_bytes())
-            .expect("base32 secret");
+        for uri in out.lines().filter_map(|l| l.split("otpauth://").nth(1)) {
+            let user = uri
+                .split("demo%3A")
+                .nth(1)
+                .and_then(|s| s.split('?').next())
+                .expect("the account name");
+            let secret = uri
+                .split("secret=")
+                .nth(1)
+                .and_then(|s| s.split('&').next())
+                .expect("secret");
+            let bytes = data_encoding::BASE32_NOPAD
+                .decode(secret.trim_end_matches('=').as_bytes())
+                .expect("base32 secret");
+            site.totp_secrets.insert(user.to_owned(), bytes);
+        }
+        assert!(site.totp_secrets.contains_key("alice"), "{out}");
         site.rp_key = out
             .split_whitespace()
             .find(|w| w.starts_with("ea_rp_"))
@@ -176,12 +181,17 @@ impl Site {
 
     /// alice's current authenticator code, `offset` steps from now.
     pub fn totp(&self, offset: i64) -> String {
+        self.totp_of("alice", offset)
+    }
+
+    /// `user`'s authenticator code, `offset` steps from now.
+    pub fn totp_of(&self, user: &str, offset: i64) -> String {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .expect("clock")
             .as_secs() as i64;
         code_at(
-            &self.totp_secret,
+            &self.totp_secrets[user],
             TotpParams::default(),
             (now / 30 + offset) as u64,
         )
