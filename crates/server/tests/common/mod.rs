@@ -163,11 +163,20 @@ impl Harness {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let info = E::INFO;
+        self.call_info(&E::INFO, token, body).await
+    }
+
+    /// [`Harness::call`] for an endpoint chosen at run time.
+    pub async fn call_info(
+        &self,
+        info: &ea_api::endpoints::EndpointInfo,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let (status, v) = self
             .request(info.method.as_str(), info.path, token, body)
             .await;
-        let documented = ea_server::http::openapi::statuses(&info);
+        let documented = ea_server::http::openapi::statuses(info);
         let codes = documented.get(&status.as_u16()).unwrap_or_else(|| {
             panic!(
                 "{} {} answered {status}, which its declaration does not list ({:?}): {v}",
