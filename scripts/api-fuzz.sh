@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs Schemathesis against the API of a fresh demo server (SQLite in a temporary directory):
-# every answer must be documented in the OpenAPI document, match its schema, and no schema-valid
-# request may be refused as malformed. Called by the test command; EA_FUZZ_EXAMPLES bounds the
+# Runs Schemathesis against the API of a fresh demo server (SQLite in a temporary directory, or
+# the PostgreSQL database EA_FUZZ_DATABASE names): every answer must be documented in the OpenAPI
+# document, match its schema, and no schema-valid request may be refused as malformed, nor any
+# answered with a 5xx. Called by the test command (once per store); EA_FUZZ_EXAMPLES bounds the
 # cases per operation (default 25).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +21,10 @@ cat >"$dir/server.toml" <<'TOML'
 requests_per_source_per_minute = 1000000
 validations_per_source_per_minute = 1000000
 TOML
-./target/debug/ea-server --data-dir "$dir" demo --codes-file "$dir/messages.log" >"$dir/demo.txt"
-./target/debug/ea-server --data-dir "$dir" --config "$dir/server.toml" serve --listen "127.0.0.1:$port" \
+db=()
+if [ -n "${EA_FUZZ_DATABASE:-}" ]; then db=(--database "$EA_FUZZ_DATABASE"); fi
+./target/debug/ea-server --data-dir "$dir" "${db[@]}" demo --codes-file "$dir/messages.log" >"$dir/demo.txt"
+./target/debug/ea-server --data-dir "$dir" "${db[@]}" --config "$dir/server.toml" serve --listen "127.0.0.1:$port" \
   --dev-sink "$dir/messages.log" >"$dir/server.log" 2>&1 &
 server_pid=$!
 export EA_FUZZ_URL="http://127.0.0.1:$port"

@@ -77,8 +77,11 @@ say "server tests again on PostgreSQL"
 EA_TEST_STORE=postgres cargo test --workspace --locked --test api --test abuse --test actions \
   --test races --test secrets --test faults --test integrity --test bad_input -- --skip sqlite_
 
-say "API fuzzing: every answer documented, no schema-valid request refused as malformed"
+say "API fuzzing: every answer documented, no schema-valid request refused as malformed (SQLite)"
 ./scripts/api-fuzz.sh
+say "API fuzzing again, on PostgreSQL"
+as_pg "$pg_bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE ea_fuzz" >/dev/null
+EA_FUZZ_DATABASE="postgres://postgres@127.0.0.1:$port/ea_fuzz" ./scripts/api-fuzz.sh
 
 say "browser tests of every screen"
 npm run test:browser

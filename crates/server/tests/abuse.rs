@@ -18,16 +18,6 @@ fn limits(f: impl FnOnce(&mut ServerLimits)) -> ServerLimits {
     l
 }
 
-async fn policy(h: &Harness, slug: &str, text: &str) {
-    let t = ea_store::tenants::by_slug(h.state.store.db(), slug)
-        .await
-        .unwrap()
-        .unwrap();
-    ea_server::admin_actions::set_policies(&h.state.store, &t, "policy", text)
-        .await
-        .unwrap();
-}
-
 async fn restart_with(h: &mut Harness, l: ServerLimits) {
     h.restart_with(l).await;
 }
@@ -109,8 +99,7 @@ async fn the_proxy_header_counts_only_when_configured() {
 #[tokio::test]
 async fn starts_and_verifying_requests_per_username_are_limited() {
     let h = Harness::new().await;
-    policy(
-        &h,
+    h.policy(
         "solo",
         "[requests]\nstarts_per_user_per_hour = 3\nverifying_per_user_per_hour = 4\n",
     )

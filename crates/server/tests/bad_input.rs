@@ -101,13 +101,7 @@ fn generated_bodies_never_get_a_server_error() {
         limits.validations_per_source_per_minute = 1_000_000;
         h.restart_with(limits).await;
         let (session, _) = h.start("acme", "alice").await;
-        let acme = ea_store::tenants::by_slug(h.state.store.db(), "acme")
-            .await
-            .unwrap()
-            .unwrap();
-        let rp = ea_server::admin_actions::add_relying_party(&h.state.store, &acme, "fuzz", None)
-            .await
-            .unwrap();
+        let rp = h.relying_party("acme").await;
         (h, session, rp)
     });
     let tried = AtomicUsize::new(0);

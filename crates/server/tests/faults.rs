@@ -6,51 +6,13 @@
 
 mod common;
 
-use common::process::{ALICE_EMAIL, ALICE_PHONE, Server, Site};
+use common::process::{ALICE_EMAIL, ALICE_PHONE, Site};
 use ea_api::endpoints as ep;
 use ea_store::Store;
 use ea_store::entities::outbox;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
-
-/// Starts a session for alice on `server` and has a code sent to her phone; the session token.
-async fn code_sent(server: &Server) -> String {
-    let (st, v) = server
-        .call::<ep::StartSession>(None, Some(json!({"tenant": "demo", "username": "alice"})))
-        .await;
-    assert_eq!(st, 201, "{v}");
-    let token = v["token"].as_str().unwrap().to_owned();
-    let (st, v) = server
-        .call::<ep::ChooseFlow>(Some(&token), Some(json!({"flow_id": "sms-totp"})))
-        .await;
-    assert_eq!(st, 200, "{v}");
-    let (st, v) = server
-        .call::<ep::ConfirmContact>(
-            Some(&token),
-            Some(json!({"contact_id": 0, "value": ALICE_PHONE})),
-        )
-        .await;
-    assert_eq!(st, 200, "{v}");
-    token
-}
-
-/// Completes alice's SMS and authenticator verification on `server`.
-async fn verified(site: &Site, server: &Server) -> String {
-    let seen = site.messages();
-    let token = code_sent(server).await;
-    let code = site.next_code(ALICE_PHONE, seen).await;
-    let (st, v) = server
-        .call::<ep::VerifyCode>(Some(&token), Some(json!({"code": code})))
-        .await;
-    assert_eq!(st, 200, "{v}");
-    let (st, v) = server
-        .call::<ep::VerifyTotp>(Some(&token), Some(json!({"code": site.totp(0)})))
-        .await;
-    assert_eq!(st, 200, "{v}");
-    assert_eq!(v["status"], "completed", "{v}");
-    token
-}
 
 async fn outbox_rows(site: &Site, destination: &str) -> Vec<outbox::Model> {
     let store = Store::connect(&site.db).await.unwrap();
@@ -70,7 +32,7 @@ async fn outbox_rows(site: &Site, destination: &str) -> Vec<outbox::Model> {
 async fn a_code_committed_but_not_sent_is_delivered_once_after_a_kill() {
     let site = Site::new("[dispatch]\nlease_seconds = 2\n").await;
     let mut first = site.serve(&[("EA_FAULT_PAUSE", "before_send")]);
-    let token = code_sent(&first).await;
+    let token = site.alice_code_sent(&first).await;
     first.wait_for_log("fault point before_send reached").await;
     assert_eq!(site.messages(), 0, "nothing went out before the kill");
     first.kill();
@@ -97,7 +59,7 @@ async fn a_code_committed_but_not_sent_is_delivered_once_after_a_kill() {
 async fn a_delivery_cut_off_after_the_gateway_took_it_is_retried_under_the_same_key() {
     let site = Site::new("[dispatch]\nlease_seconds = 2\n").await;
     let mut first = site.serve(&[("EA_FAULT_PAUSE", "after_send")]);
-    code_sent(&first).await;
+    site.alice_code_sent(&first).await;
     first.wait_for_log("fault point after_send reached").await;
     first.kill();
     let _second = site.serve(&[]);
@@ -123,7 +85,7 @@ async fn a_password_written_before_the_action_was_marked_done_is_reset_once_on_r
     // Requests time out after 3 s, so a claim is held for 2 x 3 + 10 = 16 s.
     let site = Site::new("[limits]\nrequest_timeout_seconds = 3\n").await;
     let mut first = site.serve(&[("EA_FAULT_PAUSE", "directory_written")]);
-    let token = verified(&site, &first).await;
+    let token = site.alice_verified(&first, 0).await;
     let path = <ep::ResetPassword as ea_api::endpoints::Endpoint>::INFO.path;
     let base = first.base.clone();
     let t = token.clone();

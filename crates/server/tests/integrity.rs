@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::process::{ALICE_PHONE, Server, Site};
+use common::process::{ALICE_PHONE, Site};
 use ea_api::endpoints as ep;
 use ea_store::Store;
 use ea_store::entities::{audit, card, server_key, totp_seed};
@@ -20,39 +20,11 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// alice verifies by SMS and authenticator on `server`; the session token.
-async fn verify_alice(site: &Site, server: &Server, totp_offset: i64) -> String {
-    let body = json!({"tenant": "demo", "username": "alice"});
-    let (st, v) = server.call::<ep::StartSession>(None, Some(body)).await;
-    assert_eq!(st, 201, "{v}");
-    let t = v["token"].as_str().unwrap().to_owned();
-    let (st, v) = server
-        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
-        .await;
-    assert_eq!(st, 200, "{v}");
-    let seen = site.messages();
-    let body = json!({"contact_id": 0, "value": ALICE_PHONE});
-    let (st, v) = server
-        .call::<ep::ConfirmContact>(Some(&t), Some(body))
-        .await;
-    assert_eq!(st, 200, "{v}");
-    let code = site.next_code(ALICE_PHONE, seen).await;
-    let (st, v) = server
-        .call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
-        .await;
-    assert_eq!(st, 200, "{v}");
-    let (st, v) = server
-        .call::<ep::VerifyTotp>(Some(&t), Some(json!({"code": site.totp(totp_offset)})))
-        .await;
-    assert_eq!((st, v["status"].as_str()), (200, Some("completed")), "{v}");
-    t
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_verify_finds_a_changed_or_removed_row() {
     let site = Site::new("").await;
     let server = site.serve(&[]);
-    verify_alice(&site, &server, 0).await;
+    site.alice_verified(&server, 0).await;
     let out = site.ok(&["audit", "verify"]);
     assert!(out.contains("the audit log is intact"), "{out}");
     let store = Store::connect(&site.db).await.unwrap();
@@ -148,7 +120,7 @@ async fn sealed_values(store: &Store) -> Vec<Vec<u8>> {
 async fn kek_rotate_reseals_every_sealed_row_and_everything_made_before_still_works() {
     let site = Site::new("[dispatch]\nlease_seconds = 2\n").await;
     let server = site.serve(&[]);
-    let t = verify_alice(&site, &server, 0).await;
+    let t = site.alice_verified(&server, 0).await;
     let (st, v) = server
         .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 2})))
         .await;
@@ -234,12 +206,7 @@ async fn kek_rotate_reseals_every_sealed_row_and_everything_made_before_still_wo
         "the queued code, sealed anew, was delivered and holds: {v}"
     );
     // carol's authenticator secret, sealed anew, opens (hers is unused so far: no replay).
-    let body = json!({"tenant": "demo", "username": "carol"});
-    let (_, v) = server.call::<ep::StartSession>(None, Some(body)).await;
-    let t3 = v["token"].as_str().unwrap().to_owned();
-    server
-        .call::<ep::ChooseFlow>(Some(&t3), Some(json!({"flow_id": "totp-only"})))
-        .await;
+    let t3 = server.start("carol", "totp-only").await;
     let (st, v) = server
         .call::<ep::VerifyTotp>(Some(&t3), Some(json!({"code": site.totp_of("carol", 0)})))
         .await;

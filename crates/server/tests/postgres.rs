@@ -88,13 +88,6 @@ fn tally(answers: &[(u16, Value)]) -> BTreeMap<String, usize> {
     m
 }
 
-async fn start(server: &Server, username: &str) -> String {
-    let body = json!({"tenant": "demo", "username": username});
-    let (st, v) = server.call::<ep::StartSession>(None, Some(body)).await;
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_session_moves_between_two_servers_and_every_limit_holds_across_both() {
     let Some(site) = site(OPEN).await else { return };
@@ -105,11 +98,8 @@ async fn a_session_moves_between_two_servers_and_every_limit_holds_across_both()
     let both = [&a, &b];
 
     // One verification, each step on the other server.
-    let t = start(&a, "alice").await;
-    let (st, v) = b
-        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
-        .await;
-    assert_eq!(st, 200, "{v}");
+    let t = a.new_session("alice").await;
+    b.choose(&t, "sms-totp").await;
     let (st, v) = a
         .call::<ep::ConfirmContact>(
             Some(&t),
@@ -193,11 +183,7 @@ async fn a_session_moves_between_two_servers_and_every_limit_holds_across_both()
         } else {
             ("alice", ALICE_PHONE)
         };
-        let t = start(both[i % 2], user).await;
-        let (st, v) = both[i % 2]
-            .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
-            .await;
-        assert_eq!(st, 200, "{v}");
+        let t = both[i % 2].start(user, "sms-totp").await;
         let body = json!({"contact_id": 0, "value": phone});
         reqs.push((ep::ConfirmContact::INFO.path, Some(t), Some(body)));
     }
@@ -210,11 +196,8 @@ async fn a_session_moves_between_two_servers_and_every_limit_holds_across_both()
 
     // Wrong authenticator codes for carol, alternating between the servers: the fifth failure
     // locks this stranger out on both.
-    let t = start(&a, "carol").await;
-    let (st, v) = b
-        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "totp-only"})))
-        .await;
-    assert_eq!(st, 200, "{v}");
+    let t = a.new_session("carol").await;
+    b.choose(&t, "totp-only").await;
     let mut answers = Vec::new();
     for i in 0..6 {
         answers.push(
@@ -271,11 +254,7 @@ async fn a_database_stopped_mid_flow_refuses_cleanly_and_the_flow_resumes() {
     let db = fresh_postgres(&cluster.url(), "outage").await;
     let site = Site::on(tempfile::tempdir().unwrap(), db, OPEN);
     let server = site.serve(&[]);
-    let t = start(&server, "alice").await;
-    let (st, v) = server
-        .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
-        .await;
-    assert_eq!(st, 200, "{v}");
+    let t = server.start("alice", "sms-totp").await;
 
     cluster.stop();
     let confirm = json!({"contact_id": 0, "value": ALICE_PHONE});

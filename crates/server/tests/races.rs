@@ -17,16 +17,6 @@ use std::collections::BTreeMap;
 const CONCURRENCY: usize = 50;
 const PHONE: &str = "+41791234567";
 
-async fn policy(h: &Harness, slug: &str, text: &str) {
-    let t = ea_store::tenants::by_slug(h.state.store.db(), slug)
-        .await
-        .unwrap()
-        .unwrap();
-    ea_server::admin_actions::set_policies(&h.state.store, &t, "policy", text)
-        .await
-        .unwrap();
-}
-
 /// A request to send: path, session or relying-party token, body, client address.
 type Req = (&'static str, Option<String>, Option<Value>, Option<String>);
 
@@ -103,7 +93,8 @@ async fn one_valid_code_submitted_fifty_times_at_once_is_accepted_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_wrong_codes_at_once_are_all_counted_and_none_is_busy() {
     let h = Harness::new().await;
-    policy(&h, "solo", "[requests]\nstarts_per_user_per_hour = 100\n").await;
+    h.policy("solo", "[requests]\nstarts_per_user_per_hour = 100\n")
+        .await;
     let mut reqs = Vec::new();
     for i in 0..CONCURRENCY {
         let t = h.start("solo", "alice").await.0;
@@ -156,8 +147,7 @@ async fn fifty_new_sessions_at_once_stop_at_the_start_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_sessions_sending_to_one_number_at_once_stop_at_its_limit() {
     let h = Harness::new().await;
-    policy(
-        &h,
+    h.policy(
         "acme",
         "[requests]\nstarts_per_user_per_hour = 100\nverifying_per_user_per_hour = 500\n\
          [send_limits]\nper_destination_per_hour = 7\nper_user_per_hour = 20\n",
@@ -191,8 +181,7 @@ async fn fifty_sessions_sending_to_one_number_at_once_stop_at_its_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_resends_at_once_stop_at_the_destination_limit() {
     let h = Harness::new().await;
-    policy(
-        &h,
+    h.policy(
         "acme",
         "[requests]\nverifying_per_user_per_hour = 500\n\
          [send_limits]\nper_destination_per_hour = 10\nper_user_per_hour = 20\n",
@@ -221,14 +210,7 @@ async fn fifty_resends_at_once_stop_at_the_destination_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_three_use_code_validated_fifty_times_at_once_is_valid_three_times() {
     let h = Harness::new().await;
-    let store = &h.state.store;
-    let acme = ea_store::tenants::by_slug(store.db(), "acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let rp = ea_server::admin_actions::add_relying_party(store, &acme, "portal", None)
-        .await
-        .unwrap();
+    let rp = h.relying_party("acme").await;
     let t = h.complete_sms_totp().await;
     let (_, c) = h
         .call::<ep::IssueEmergencyCode>(Some(&t), Some(json!({"max_uses": 3})))

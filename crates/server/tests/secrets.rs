@@ -30,16 +30,7 @@ fn dump(db_url: &str) -> String {
             .args([path, ".dump"])
             .output()
     } else {
-        let tool = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path().join("bin/pg_dump"))
-            .filter(|p| p.is_file())
-            .max()
-            .or_else(|| ea_testkit::which("pg_dump"))
-            .expect("pg_dump (the README test command installs PostgreSQL)");
+        let tool = ea_testkit::database::postgres_tool("pg_dump");
         std::process::Command::new(tool)
             .args(["--data-only", "--dbname", db_url])
             .output()
@@ -81,17 +72,12 @@ async fn a_database_dump_holds_no_secret() {
     let h = Harness::new().await;
     let store = &h.state.store;
     let keys = ea_server::keys::Keys::new(h.kek.clone());
-    let acme = ea_store::tenants::by_slug(store.db(), "acme")
-        .await
-        .unwrap()
-        .unwrap();
+    let acme = h.tenant("acme").await;
     let cards = json!({"cards": [{"serial": CARD, "username": "alice", "algorithm": "aes128", "key": CARD_KEY}]});
     ea_server::admin_actions::import_cards(store, &acme, &keys, "cards", &cards.to_string())
         .await
         .unwrap();
-    let rp = ea_server::admin_actions::add_relying_party(store, &acme, "portal", None)
-        .await
-        .unwrap();
+    let rp = h.relying_party("acme").await;
     let mut secrets: Vec<(String, Vec<u8>)> = vec![
         ("authenticator secret".into(), SECRET.to_vec()),
         ("authenticator secret, base32".into(), SECRET_B32.into()),

@@ -74,6 +74,24 @@ pub async fn fresh_postgres(base: &str, name: &str) -> String {
     format!("{prefix}/{db}")
 }
 
+/// One of PostgreSQL's programs: the newest version's under `/usr/lib/postgresql` (where Debian
+/// keeps the server's), else on `PATH`. Panics, naming it, when there is none.
+#[allow(clippy::expect_used)]
+pub fn postgres_tool(name: &str) -> std::path::PathBuf {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.is_file())
+        .max()
+        .or_else(|| crate::which(name))
+        .unwrap_or_else(|| {
+            panic!("PostgreSQL's {name} is not installed (the README test command installs it)")
+        })
+}
+
 /// A PostgreSQL server of a test's own, which the test may stop and start (a throw-away cluster
 /// in a temporary directory, on a free loopback port). As root, it runs as the `postgres` user.
 #[derive(Debug)]
@@ -88,15 +106,10 @@ impl Cluster {
     /// Creates and starts the cluster; panics (naming what is missing) when PostgreSQL is not
     /// installed.
     pub fn start() -> Cluster {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path().join("bin"))
-            .filter(|b| b.join("initdb").is_file())
-            .max()
-            .expect("PostgreSQL's initdb under /usr/lib/postgresql/*/bin (the README test command installs it)");
+        let bin = postgres_tool("initdb")
+            .parent()
+            .expect("a directory")
+            .to_path_buf();
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "ea-cluster-{}-{}",

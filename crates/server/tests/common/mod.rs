@@ -265,13 +265,34 @@ impl Harness {
         std::fs::read_to_string(self.dir.path().join("messages.log")).unwrap_or_default()
     }
 
-    /// The id of the tenant `slug`.
-    pub async fn tenant_id(&self, slug: &str) -> i64 {
+    /// Sets the policy sections in `text` (TOML, as `ea-server tenant policy` reads it) for the
+    /// tenant `slug`.
+    pub async fn policy(&self, slug: &str, text: &str) {
+        let t = self.tenant(slug).await;
+        ea_server::admin_actions::set_policies(&self.state.store, &t, "policy", text)
+            .await
+            .expect("policy");
+    }
+
+    /// A new relying party of the tenant `slug`: its API key.
+    pub async fn relying_party(&self, slug: &str) -> String {
+        let t = self.tenant(slug).await;
+        ea_server::admin_actions::add_relying_party(&self.state.store, &t, "portal", None)
+            .await
+            .expect("relying party")
+    }
+
+    /// The tenant `slug`.
+    pub async fn tenant(&self, slug: &str) -> ea_store::tenants::Tenant {
         ea_store::tenants::by_slug(self.state.store.db(), slug)
             .await
             .expect("tenant")
             .expect("known tenant")
-            .id
+    }
+
+    /// The id of the tenant `slug`.
+    pub async fn tenant_id(&self, slug: &str) -> i64 {
+        self.tenant(slug).await.id
     }
 
     /// Delivers due messages and returns the newest code sent to `destination`.

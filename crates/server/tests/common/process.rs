@@ -3,7 +3,7 @@
 //! database with `EA_TEST_STORE=postgres`), codes going to the dev sink, plain HTTP on loopback.
 //! A server can be killed with SIGKILL, as a crash would end it, and started again.
 
-use ea_api::endpoints::Endpoint;
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::totp::{TotpParams, code_at};
 use ea_testkit::{Running, eventually};
 use serde_json::Value;
@@ -174,6 +174,36 @@ impl Site {
         .await
     }
 
+    /// alice starts an SMS and authenticator verification on `server` and has a code sent to
+    /// her phone; the session token.
+    pub async fn alice_code_sent(&self, server: &Server) -> String {
+        let token = server.start("alice", "sms-totp").await;
+        let body = serde_json::json!({"contact_id": 0, "value": ALICE_PHONE});
+        let (st, v) = server
+            .call::<ep::ConfirmContact>(Some(&token), Some(body))
+            .await;
+        assert_eq!(st, 200, "{v}");
+        token
+    }
+
+    /// alice completes the SMS and authenticator verification on `server`, with the
+    /// authenticator code `totp_offset` steps from now; the session token.
+    pub async fn alice_verified(&self, server: &Server, totp_offset: i64) -> String {
+        let seen = self.messages();
+        let token = self.alice_code_sent(server).await;
+        let code = self.next_code(ALICE_PHONE, seen).await;
+        let (st, v) = server
+            .call::<ep::VerifyCode>(Some(&token), Some(serde_json::json!({"code": code})))
+            .await;
+        assert_eq!(st, 200, "{v}");
+        let body = serde_json::json!({"code": self.totp(totp_offset)});
+        let (st, v) = server
+            .call::<ep::VerifyTotp>(Some(&token), Some(body))
+            .await;
+        assert_eq!((st, v["status"].as_str()), (200, Some("completed")), "{v}");
+        token
+    }
+
     /// Messages in the dev sink so far.
     pub fn messages(&self) -> usize {
         self.sink().matches("--- message").count()
@@ -217,6 +247,28 @@ impl Server {
         self.send(E::INFO.method.as_str(), E::INFO.path, token, body)
             .await
             .expect("the server answers")
+    }
+
+    /// Starts a session for `username` in the demo tenant; the token.
+    pub async fn new_session(&self, username: &str) -> String {
+        let body = serde_json::json!({"tenant": "demo", "username": username});
+        let (st, v) = self.call::<ep::StartSession>(None, Some(body)).await;
+        assert_eq!(st, 201, "{v}");
+        v["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Starts a session for `username` in the demo tenant and chooses `flow`; the token.
+    pub async fn start(&self, username: &str, flow: &str) -> String {
+        let token = self.new_session(username).await;
+        self.choose(&token, flow).await;
+        token
+    }
+
+    /// Chooses `flow` in the session `token`.
+    pub async fn choose(&self, token: &str, flow: &str) {
+        let body = serde_json::json!({"flow_id": flow});
+        let (st, v) = self.call::<ep::ChooseFlow>(Some(token), Some(body)).await;
+        assert_eq!(st, 200, "{v}");
     }
 
     /// Sends a request; `None` when no answer came (the server is gone).
