@@ -212,6 +212,19 @@ async fn a_session_moves_between_two_servers_and_every_limit_holds_across_both()
         .collect();
     assert_eq!(codes[..5], ["totp_invalid"; 5], "{codes:?}");
     assert_eq!(codes[5], "account_locked", "{codes:?}");
+
+    // Wrong emergency codes for bob from a relying party, alternating between the servers: his
+    // failure budget (5 without a named client) locks validations on both.
+    let mut reasons = Vec::new();
+    for i in 0..7 {
+        let body = json!({"username": "bob", "code": "WRONG-CODE-0000"});
+        let (_, v) = both[i % 2]
+            .call::<ep::ValidateEmergencyCode>(Some(&site.rp_key), Some(body))
+            .await;
+        reasons.push(v["reason"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(reasons[..5].iter().all(|r| r != "locked"), "{reasons:?}");
+    assert_eq!(reasons[5..], ["locked", "locked"], "{reasons:?}");
 }
 
 /// The budget of requests per client address holds across both servers: each counts in memory

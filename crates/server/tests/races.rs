@@ -143,7 +143,10 @@ async fn fifty_new_sessions_at_once_stop_at_the_start_limit() {
     );
 }
 
-/// Fifty sessions ask for a code to one number at once: exactly the destination's limit is sent.
+/// Fifty sessions of ten users who share one number (an office phone) ask for a code to it at
+/// once: exactly the destination's limit is sent. Different accounts do not take turns with each
+/// other; the tenant's sending turn and the lock the count runs under keep them from all counting
+/// below the limit at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_sessions_sending_to_one_number_at_once_stop_at_its_limit() {
     let h = Harness::new().await;
@@ -153,9 +156,23 @@ async fn fifty_sessions_sending_to_one_number_at_once_stop_at_its_limit() {
          [send_limits]\nper_destination_per_hour = 7\nper_user_per_hour = 20\n",
     )
     .await;
+    let users: Vec<_> = (0..10)
+        .map(|i| json!({"username": format!("desk{i}"), "phones": [PHONE]}))
+        .collect();
+    let acme = h.tenant("acme").await;
+    ea_server::admin::import_users_text(
+        &h.state.store,
+        &acme,
+        &ea_server::keys::Keys::new(h.kek.clone()),
+        ea_core::answers::HashCost::TEST,
+        "users",
+        &json!({"users": users}).to_string(),
+    )
+    .await
+    .unwrap();
     let mut reqs = Vec::new();
     for i in 0..CONCURRENCY {
-        let (t, _) = h.start("acme", "alice").await;
+        let (t, _) = h.start("acme", &format!("desk{}", i % 10)).await;
         let (st, v) = h
             .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
             .await;

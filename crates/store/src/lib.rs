@@ -145,7 +145,14 @@ impl Store {
 
     /// Starts a transaction; repositories take it as their connection.
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
-        Ok(self.db.begin().await?)
+        // SQLite: every transaction here writes, and many read first (a count, a version); one
+        // that started as a reader could not become a writer once another wrote in between
+        // (SQLITE_BUSY_SNAPSHOT). IMMEDIATE takes the write lock at BEGIN, waiting for it.
+        let options = sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
     }
 
     /// Checks the database answers.
