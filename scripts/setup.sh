@@ -21,8 +21,9 @@ if [ "$mode" = test ]; then
   # postgresql: the store, two-server and outage tests (pg_dump for the secrets-at-rest test);
   # sqlite3: the same test's dump of SQLite; xvfb, xauth, webkit2gtk-driver: the desktop
   # end-to-end test; chromium: browser tests. dbus and gnome-keyring: a private Secret Service
-  # for the keyring test.
-  packages+=(postgresql sqlite3 xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
+  # for the keyring test. slapd and ldap-utils: the throw-away OpenLDAP of the directory tests.
+  packages+=(postgresql sqlite3 slapd ldap-utils xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus
+    gnome-keyring)
 fi
 
 apt_install() {
@@ -37,6 +38,8 @@ if command -v dpkg >/dev/null 2>&1; then
   done
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
+    # slapd: no server of the system's own (the tests start theirs); nothing to ask.
+    echo "slapd slapd/no_configuration boolean true" | "${sudo_cmd[@]}" debconf-set-selections 2>/dev/null || true
     apt_install "${missing[@]}"
   fi
 else

@@ -51,8 +51,9 @@ as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >"$pg_dir/initdb.l
 as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
   -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 export EA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
-# A test that needs PostgreSQL fails instead of skipping when it cannot find it.
-export EA_POSTGRES_REQUIRED=1
+# A test that needs PostgreSQL, or slapd (the directory tests start their own), fails instead of
+# skipping when it cannot find it.
+export EA_POSTGRES_REQUIRED=1 EA_LDAP_REQUIRED=1
 
 say "cargo test (in a virtual display for the desktop end-to-end test; pcscd for the card tests)"
 cargo build --workspace --locked
@@ -70,12 +71,13 @@ EA_DESKTOP_E2E=1 EA_CARD_E2E=1 EA_KEYRING_E2E=1 dbus-run-session -- sh -c '
 unset XDG_DATA_HOME
 rm -rf "$keyring_dir"
 
-# The server's API, abuse, race, secrets-at-rest, crash and integrity tests once more, on PostgreSQL (the
+# The server's API, abuse, race, secrets-at-rest, crash, integrity and directory tests once more, on PostgreSQL (the
 # store tests and the two-server tests in tests/postgres.rs ran on it above already; the SQLite
 # file's own crash test is skipped here).
 say "server tests again on PostgreSQL"
 EA_TEST_STORE=postgres cargo test --workspace --locked --test api --test abuse --test actions \
-  --test races --test secrets --test faults --test integrity --test bad_input -- --skip sqlite_
+  --test races --test secrets --test faults --test integrity --test bad_input --test ldap \
+  -- --skip sqlite_
 
 say "API fuzzing: every answer documented, no schema-valid request refused as malformed (SQLite)"
 ./scripts/api-fuzz.sh

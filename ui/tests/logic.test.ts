@@ -48,6 +48,18 @@ describe('password rules', () => {
     expect(unknown.find((r) => r.id === 'min_length')?.ok).toBe(null);
     expect(canSubmit(unknown)).toBe(false);
   });
+
+  it('shows the directory’s own refusals only once it gave them, and blocks that password', () => {
+    const pw = 'violet staple 7 orbit';
+    const plain = evaluate(policy, pw, pw, checked(pw));
+    expect(plain.map((r) => r.id)).not.toContain('history');
+    const refused = evaluate(policy, pw, pw, checked(pw), ['in_history', 'directory_too_short']);
+    expect(refused.find((r) => r.id === 'history')?.ok).toBe(false);
+    expect(refused.find((r) => r.id === 'directory_length')?.ok).toBe(false);
+    // The tenant's own length rule still holds: the directory's is another one.
+    expect(refused.find((r) => r.id === 'min_length')?.ok).toBe(true);
+    expect(canSubmit(refused)).toBe(false);
+  });
 });
 
 describe('emergency code form', () => {

@@ -129,6 +129,14 @@ vocabulary! {
         MissingDigit,
         MissingSymbol,
         ControlCharacters,
+        /// The directory's own policy: too short for it (its minimum is not told).
+        DirectoryTooShort,
+        /// The directory's own policy: one of the last passwords.
+        InHistory,
+        /// The directory's own policy: the password was changed too recently.
+        TooYoung,
+        /// The directory's own policy: not complex enough, in its judgement.
+        DirectoryQuality,
     }
 }
 

@@ -27,6 +27,82 @@ pub struct ServerConfig {
     /// flight, and the trusted-proxy header.
     #[serde(default)]
     pub limits: crate::abuse::ServerLimits,
+    /// Tenants whose accounts live in an LDAP directory, by tenant id (`[directories.acme]`);
+    /// the others use the built-in directory.
+    #[serde(default)]
+    pub directories: std::collections::BTreeMap<String, LdapConfig>,
+}
+
+/// The dialect of an LDAP directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectoryKind {
+    /// OpenLDAP and other RFC servers: Password Modify (RFC 3062), the ppolicy overlay.
+    Openldap,
+    /// Active Directory (and Samba AD): `unicodePwd` over TLS, `lockoutTime`,
+    /// `userAccountControl`.
+    ActiveDirectory,
+}
+
+/// A tenant's LDAP directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapConfig {
+    pub kind: DirectoryKind,
+    /// `ldaps://host[:port]`, or `ldap://host[:port]` with StartTLS.
+    pub url: String,
+    /// StartTLS on an `ldap://` URL; turning it off is allowed on loopback only.
+    #[serde(default = "yes")]
+    pub starttls: bool,
+    /// The CA that signed the directory's certificate (PEM); the system's roots without it.
+    pub ca_file: Option<PathBuf>,
+    /// The service account the server binds as.
+    pub bind_dn: String,
+    /// Where its password is: a file (the first line) or an environment variable, never here.
+    pub bind_password_file: Option<PathBuf>,
+    pub bind_password_env: Option<String>,
+    /// Where accounts are searched.
+    pub base_dn: String,
+    /// Finds one account; `{username}` is replaced by the username, escaped (RFC 4515).
+    pub user_filter: String,
+    /// Finds every account to sync (`ea-server user sync`).
+    pub sync_filter: String,
+    #[serde(default)]
+    pub attributes: LdapAttributes,
+    /// Per operation, connecting included.
+    #[serde(default = "default_ldap_timeout")]
+    pub timeout_seconds: u64,
+    /// Run `user sync` every this many seconds while serving (off when unset).
+    pub sync_interval_seconds: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_ldap_timeout() -> u64 {
+    10
+}
+
+/// Which attributes hold what.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapAttributes {
+    pub username: String,
+    pub display_name: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+impl Default for LdapAttributes {
+    fn default() -> LdapAttributes {
+        LdapAttributes {
+            username: "uid".into(),
+            display_name: "cn".into(),
+            phones: vec!["mobile".into()],
+            emails: vec!["mail".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,6 +13,12 @@ pub enum DirectoryError {
     Unavailable(String),
     #[error("the account is not in the directory")]
     NoAccount,
+    /// The directory refused the new password, for these reasons (its own policy).
+    #[error("the directory refused the password: {0:?}")]
+    Refused(Vec<ea_api::PasswordViolation>),
+    /// The account is disabled in the directory.
+    #[error("the account is disabled in the directory")]
+    Disabled,
 }
 
 #[async_trait::async_trait]
@@ -26,6 +32,46 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     ) -> Result<(), DirectoryError>;
     /// Clears the account's lockout and failure counters.
     async fn unblock(&self, tenant: &Tenant, user: &UserRecord) -> Result<(), DirectoryError>;
+}
+
+/// Each tenant's directory: its LDAP directory where the configuration names one, else the
+/// built-in one.
+#[derive(Debug, Clone)]
+pub struct Directories {
+    builtin: BuiltinDirectory,
+    ldap: std::collections::HashMap<String, std::sync::Arc<crate::ldap::LdapDirectory>>,
+}
+
+impl Directories {
+    pub fn new(
+        builtin: BuiltinDirectory,
+        ldap: std::collections::HashMap<String, std::sync::Arc<crate::ldap::LdapDirectory>>,
+    ) -> Directories {
+        Directories { builtin, ldap }
+    }
+
+    fn pick(&self, tenant: &Tenant) -> &dyn Directory {
+        match self.ldap.get(&tenant.slug) {
+            Some(l) => l.as_ref(),
+            None => &self.builtin,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Directory for Directories {
+    async fn set_password(
+        &self,
+        tenant: &Tenant,
+        user: &UserRecord,
+        password: &str,
+    ) -> Result<(), DirectoryError> {
+        self.pick(tenant).set_password(tenant, user, password).await
+    }
+
+    async fn unblock(&self, tenant: &Tenant, user: &UserRecord) -> Result<(), DirectoryError> {
+        self.pick(tenant).unblock(tenant, user).await
+    }
 }
 
 /// Accounts kept in this server's own database, passwords as Argon2id.

@@ -3,13 +3,15 @@
 use crate::abuse::{Limiters, ServerLimits};
 use crate::clock::Clock;
 use crate::config::DispatchConfig;
-use crate::directory::{BuiltinDirectory, Directory};
+use crate::directory::{BuiltinDirectory, Directories, Directory};
 use crate::error::ServiceResult;
 use crate::keys::Keys;
+use crate::ldap::LdapDirectory;
 use ea_core::answers::HashCost;
 use ea_core::contact::ContactKind;
 use ea_store::Store;
 use ea_store::users::DecoyMaterial;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -28,8 +30,10 @@ pub struct Inner {
     pub hash_cost: HashCost,
     /// Verified against for unknown users so that timing matches known ones.
     pub dummy_hash: String,
-    /// Where accounts live (the built-in directory unless replaced).
+    /// Where accounts live: each tenant's LDAP directory, or the built-in one.
     pub directory: Arc<dyn Directory>,
+    /// The tenants' LDAP directories, by tenant id.
+    pub ldap: HashMap<String, Arc<LdapDirectory>>,
     /// SHA-256 (hex, lower case) of accepted client keys; empty means none is required.
     pub client_key_hashes: Vec<String>,
     /// Per-instance limits: requests per client source, Argon2id in flight, timeouts.
@@ -68,10 +72,9 @@ impl AppState {
     ) -> AppState {
         let dummy_hash = ea_core::answers::dummy_hash(hash_cost);
         let limiters = Limiters::new(ServerLimits::default());
-        let directory = Arc::new(BuiltinDirectory::new(
-            store.clone(),
-            hash_cost,
-            limiters.hashing.clone(),
+        let directory = Arc::new(Directories::new(
+            BuiltinDirectory::new(store.clone(), hash_cost, limiters.hashing.clone()),
+            HashMap::new(),
         ));
         AppState(Arc::new(Inner {
             store,
@@ -86,6 +89,7 @@ impl AppState {
             limiters,
             turns: Default::default(),
             decoys: Default::default(),
+            ldap: HashMap::new(),
         }))
     }
 
@@ -111,13 +115,38 @@ impl AppState {
     pub fn with_limits(mut self, config: ServerLimits) -> AppState {
         if let Some(inner) = Arc::get_mut(&mut self.0) {
             inner.limiters = Limiters::new(config);
-            inner.directory = Arc::new(BuiltinDirectory::new(
-                inner.store.clone(),
-                inner.hash_cost,
-                inner.limiters.hashing.clone(),
+            inner.directory = Arc::new(Directories::new(
+                BuiltinDirectory::new(
+                    inner.store.clone(),
+                    inner.hash_cost,
+                    inner.limiters.hashing.clone(),
+                ),
+                inner.ldap.clone(),
             ));
         }
         self
+    }
+
+    /// The tenants whose accounts live in LDAP directories. Call before the state is shared
+    /// (and after [`AppState::with_limits`], which keeps them).
+    pub fn with_ldap(mut self, ldap: HashMap<String, Arc<LdapDirectory>>) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.ldap = ldap;
+            inner.directory = Arc::new(Directories::new(
+                BuiltinDirectory::new(
+                    inner.store.clone(),
+                    inner.hash_cost,
+                    inner.limiters.hashing.clone(),
+                ),
+                inner.ldap.clone(),
+            ));
+        }
+        self
+    }
+
+    /// The LDAP directory of the tenant `slug`, if it has one.
+    pub fn ldap(&self, slug: &str) -> Option<&Arc<LdapDirectory>> {
+        self.ldap.get(slug)
     }
 
     /// Requires one of these client keys (by SHA-256 hex) on the verification API. Call before

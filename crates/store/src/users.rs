@@ -110,22 +110,7 @@ pub async fn put(conn: &impl Conn, tenant_id: i64, u: NewUser, now: i64) -> Resu
             .id
         }
     };
-    let contacts = u
-        .phones
-        .iter()
-        .map(|p| ("phone", p))
-        .chain(u.emails.iter().map(|e| ("email", e)));
-    for (position, (kind, value)) in contacts.enumerate() {
-        contact::ActiveModel {
-            user_id: Set(user_id),
-            kind: Set(kind.to_owned()),
-            value: Set(value.clone()),
-            position: Set(position as i32),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
-    }
+    insert_contacts(conn, user_id, contact_rows(&u.phones, &u.emails)).await?;
     for (text, answer_hash) in u.questions {
         question::ActiveModel {
             user_id: Set(user_id),
@@ -388,4 +373,122 @@ pub async fn set_blocked(conn: &impl Conn, user_id: i64, blocked: bool) -> Resul
 /// A user row by id.
 pub async fn find_by_id(conn: &impl Conn, id: i64) -> Result<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// A user as a directory holds them: what `ea-server user sync` keeps in step. Questions and
+/// authenticator secrets are ours and are left as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub username: String,
+    pub display_name: String,
+    /// Normalised (E.164, lower-cased addresses), in the directory's order.
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub disabled: bool,
+}
+
+/// What a sync did to one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synced {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+/// Brings one user in line with the directory (inside a transaction): created when new; display
+/// name, disabled flag and contacts replaced when they differ.
+pub async fn sync_from_directory(
+    conn: &impl Conn,
+    tenant_id: i64,
+    d: &DirectoryUser,
+    now: i64,
+) -> Result<Synced> {
+    let username = normalize_username(&d.username);
+    let existing = user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .filter(user::Column::Username.eq(&username))
+        .one(conn)
+        .await?;
+    let (user_id, outcome) = match existing {
+        None => {
+            let id = user::ActiveModel {
+                tenant_id: Set(tenant_id),
+                username: Set(username),
+                display_name: Set(d.display_name.clone()),
+                disabled: Set(d.disabled),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?
+            .id;
+            (id, Synced::Added)
+        }
+        Some(m) => {
+            let contacts: Vec<(String, String)> = contact::Entity::find()
+                .filter(contact::Column::UserId.eq(m.id))
+                .order_by_asc(contact::Column::Position)
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|c| (c.kind, c.value))
+                .collect();
+            let want = contact_rows(&d.phones, &d.emails);
+            if contacts == want && m.display_name == d.display_name && m.disabled == d.disabled {
+                return Ok(Synced::Unchanged);
+            }
+            let id = m.id;
+            let mut a: user::ActiveModel = m.into();
+            a.display_name = Set(d.display_name.clone());
+            a.disabled = Set(d.disabled);
+            a.update(conn).await?;
+            contact::Entity::delete_many()
+                .filter(contact::Column::UserId.eq(id))
+                .exec(conn)
+                .await?;
+            (id, Synced::Changed)
+        }
+    };
+    insert_contacts(conn, user_id, contact_rows(&d.phones, &d.emails)).await?;
+    Ok(outcome)
+}
+
+/// Contacts as rows: `(kind, value)`, phones first, in the order given.
+fn contact_rows(phones: &[String], emails: &[String]) -> Vec<(String, String)> {
+    phones
+        .iter()
+        .map(|p| ("phone".to_owned(), p.clone()))
+        .chain(emails.iter().map(|e| ("email".to_owned(), e.clone())))
+        .collect()
+}
+
+async fn insert_contacts(
+    conn: &impl Conn,
+    user_id: i64,
+    rows: Vec<(String, String)>,
+) -> Result<()> {
+    for (position, (kind, value)) in rows.into_iter().enumerate() {
+        contact::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(kind),
+            value: Set(value),
+            position: Set(position as i32),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Every user of the tenant: username and whether disabled.
+pub async fn list(conn: &impl Conn, tenant_id: i64) -> Result<Vec<(String, bool)>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::TenantId.eq(tenant_id))
+        .order_by_asc(user::Column::Username)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.username, u.disabled))
+        .collect())
 }

@@ -18,7 +18,7 @@ export type CardOutcome = "unblocked" | "auth_failed" | "card_error" | "aborted"
 
 export type CharClass = "lowercase" | "uppercase" | "digit" | "symbol";
 
-export type PasswordViolation = "too_short" | "too_long" | "contains_username" | "contains_tenant_name" | "common" | "missing_lowercase" | "missing_uppercase" | "missing_digit" | "missing_symbol" | "control_characters";
+export type PasswordViolation = "too_short" | "too_long" | "contains_username" | "contains_tenant_name" | "common" | "missing_lowercase" | "missing_uppercase" | "missing_digit" | "missing_symbol" | "control_characters" | "directory_too_short" | "in_history" | "too_young" | "directory_quality";
 
 export type LimitViolation = "unlimited" | "uses_out_of_range" | "starts_in_the_past" | "ends_before_start" | "window_too_long";
 

@@ -4,7 +4,24 @@
 
 import type { PasswordPolicyView, PasswordViolation } from '../api/types';
 
-export type RuleId = 'min_length' | 'max_length' | 'lowercase' | 'uppercase' | 'digit' | 'symbol' | 'username' | 'common' | 'tenant' | 'match';
+export type RuleId =
+  | 'min_length'
+  | 'max_length'
+  | 'lowercase'
+  | 'uppercase'
+  | 'digit'
+  | 'symbol'
+  | 'username'
+  | 'common'
+  | 'tenant'
+  | 'match'
+  | 'directory_length'
+  | 'history'
+  | 'age'
+  | 'directory';
+
+/** Rules only the organisation's directory knows: shown once it refused a password for them. */
+const DIRECTORY_RULES: RuleId[] = ['directory_length', 'history', 'age', 'directory'];
 
 export type RuleState = { id: RuleId; ok: boolean | null; n?: number };
 
@@ -19,6 +36,10 @@ const VIOLATION_TO_RULE: Record<PasswordViolation, RuleId> = {
   contains_tenant_name: 'tenant',
   common: 'common',
   control_characters: 'common',
+  directory_too_short: 'directory_length',
+  in_history: 'history',
+  too_young: 'age',
+  directory_quality: 'directory',
 };
 
 export function charCount(pw: string): number {
@@ -45,6 +66,7 @@ export function evaluate(
   // Only the server knows the organisation's display name: the rule is never claimed to hold.
   rules.push({ id: 'tenant', ok: state('tenant') === false ? false : null });
   if (policy.forbids_common) rules.push({ id: 'common', ok: state('common') });
+  for (const id of DIRECTORY_RULES) if (failed.has(id)) rules.push({ id, ok: false });
   rules.push({ id: 'match', ok: repeat.length > 0 ? pw === repeat : null });
   return rules;
 }

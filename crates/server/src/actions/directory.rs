@@ -1,6 +1,7 @@
 //! Actions on the user's account in the directory: a new password, the lockout cleared.
 
 use super::{Notice, Outcome, claim, finish, precheck, verified};
+use crate::directory::DirectoryError;
 use crate::error::ServiceResult;
 use crate::state::AppState;
 use crate::token::SessionToken;
@@ -94,9 +95,10 @@ async fn end(
     token: &SessionToken,
     claimed: (verification::Loaded, &ea_store::users::UserRecord),
     action: Action,
-    result: Result<(), crate::directory::DirectoryError>,
+    result: Result<(), DirectoryError>,
     detail: serde_json::Value,
 ) -> ServiceResult<ActionDone> {
+    let tenant_policy = claimed.0.tenant.password_policy.clone();
     match result {
         Ok(()) => {
             let notice = Notice::Done {
@@ -112,13 +114,34 @@ async fn end(
             Ok(ActionDone { action })
         }
         Err(e) => {
+            let reason = match &e {
+                DirectoryError::Unavailable(_) => "unavailable",
+                DirectoryError::NoAccount => "no_account",
+                DirectoryError::Refused(_) => "refused",
+                DirectoryError::Disabled => "disabled",
+            };
             let outcome = Outcome {
                 succeeded: false,
                 notice: None,
-                detail: json!({ "error": e.to_string() }),
+                detail: json!({ "reason": reason, "error": e.to_string() }),
             };
+            // Released, not spent: the user can try again in the same verification.
             finish(state, token, claimed, action, outcome).await?;
-            Err(ErrorCode::DirectoryUnavailable {}.into())
+            Err(match e {
+                DirectoryError::Refused(violations) => {
+                    let policy = &tenant_policy;
+                    ErrorCode::PasswordPolicy {
+                        violations,
+                        min_length: policy.min_length,
+                        max_length: policy.max_length,
+                    }
+                    .into()
+                }
+                DirectoryError::Disabled => ErrorCode::AccountDisabled {}.into(),
+                DirectoryError::Unavailable(_) | DirectoryError::NoAccount => {
+                    ErrorCode::DirectoryUnavailable {}.into()
+                }
+            })
         }
     }
 }

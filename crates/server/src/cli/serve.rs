@@ -49,9 +49,20 @@ impl ServeArgs {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         serve::check_listen(listen, tls.as_ref())?;
         let transports = Transports::from_config(&dispatch)?;
+        let ldap = ea_server::sync::directories(&store, &ctx.config.directories).await?;
         let state = AppState::production(store, keys, dispatch)
             .with_client_keys(ctx.config.client_key_hashes.clone())
-            .with_limits(ctx.config.limits.clone());
+            .with_limits(ctx.config.limits.clone())
+            .with_ldap(ldap);
+        for (slug, cfg) in &ctx.config.directories {
+            if let Some(seconds) = cfg.sync_interval_seconds {
+                tokio::spawn(ea_server::sync::every_interval(
+                    state.clone(),
+                    slug.clone(),
+                    seconds,
+                ));
+            }
+        }
         serve::run(state, transports, listen, tls).await
     }
 }

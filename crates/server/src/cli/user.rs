@@ -32,6 +32,13 @@ pub enum UserCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Read the tenant's users, their phones and addresses and the disabled flag from its LDAP
+    /// directory (`[directories.SLUG]` in the configuration): adds, changes, and disables users
+    /// the directory no longer has (revoking their emergency codes). Safe to run again.
+    Sync {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
 }
 
 impl UserCmd {
@@ -43,6 +50,21 @@ impl UserCmd {
                 let n =
                     admin::import_users(&store, &t, &keys, HashCost::RECOMMENDED, &file).await?;
                 println!("{n} user(s) imported into {}", t.slug);
+                return Ok(());
+            }
+            UserCmd::Sync { tenant } => {
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
+                let Some(cfg) = ctx.config.directories.get(&t.slug) else {
+                    anyhow::bail!(
+                        "tenant {} has no directory: add [directories.{}] to the configuration",
+                        t.slug,
+                        t.slug
+                    );
+                };
+                let directory = ea_server::ldap::LdapDirectory::new(&t.slug, cfg.clone())?;
+                let now = ea_server::admin::now();
+                let report = ea_server::sync::sync_tenant(&store, &t, &directory, now).await?;
+                print!("{report}");
                 return Ok(());
             }
             UserCmd::Disable { username, tenant } => (username, tenant, "disabled", true),

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod process;
+pub mod slapd;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -38,6 +39,8 @@ pub struct Harness {
     pub transports: Transports,
     /// The client address requests claim (through the trusted-proxy header), if any.
     pub source: std::sync::Mutex<Option<String>>,
+    /// Tenants whose accounts live in an LDAP directory.
+    pub ldap: HashMap<String, Arc<ea_server::ldap::LdapDirectory>>,
 }
 
 /// The harness's server limits: the defaults, with the proxy header trusted so that tests can
@@ -124,6 +127,7 @@ impl Harness {
             state,
             transports,
             source: std::sync::Mutex::new(None),
+            ldap: HashMap::new(),
         }
     }
 
@@ -143,7 +147,14 @@ impl Harness {
             cfg,
             HashCost::TEST,
         )
-        .with_limits(limits);
+        .with_limits(limits)
+        .with_ldap(self.ldap.clone());
+    }
+
+    /// The tenant `slug`'s accounts live in `directory` from now on (a restart).
+    pub async fn use_ldap(&mut self, slug: &str, directory: ea_server::ldap::LdapDirectory) {
+        self.ldap.insert(slug.to_owned(), Arc::new(directory));
+        self.restart().await;
     }
 
     /// Later requests come from `ip` (`None`: from no address in particular).
@@ -241,8 +252,21 @@ impl Harness {
     /// token of the completed verification. The clock moves on 30 s first, so every call has a
     /// fresh authenticator step.
     pub async fn complete_sms_totp(&self) -> String {
+        self.complete_sms_totp_as("alice").await
+    }
+
+    /// [`Harness::complete_sms_totp`] for another user of acme with alice's phone and
+    /// authenticator.
+    pub async fn complete_sms_totp_as(&self, username: &str) -> String {
         self.clock.advance(30);
-        let t = self.send_code("sms-totp", "+41791234567").await;
+        let (t, _) = self.start("acme", username).await;
+        let (st, v) = self
+            .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let body = json!({"contact_id": 0, "value": "+41791234567"});
+        let (st, v) = self.call::<ep::ConfirmContact>(Some(&t), Some(body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
         let code = self.code_for("+41791234567").await;
         self.call::<ep::VerifyCode>(Some(&t), Some(json!({"code": code})))
             .await;

@@ -1,0 +1,294 @@
+//! The actions against a real OpenLDAP directory (`slapd` with `ppolicy` and TLS, started by the
+//! test from `common::slapd`), through the real router: a reset that a bind proves, each
+//! ppolicy refusal as its code, an unblock of a locked account, a directory down in the middle
+//! of an action (released, retried in the same verification), usernames that try to inject into
+//! the filter, and `user sync`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::slapd::{PEOPLE, Slapd};
+use common::{Harness, SECRET_B32};
+use ea_api::endpoints as ep;
+use ea_server::ldap::{LdapDirectory, can_bind};
+use serde_json::json;
+
+const OLD: &str = "first-password-of-the-test";
+const NEW: &str = "violet staple orbit canyon lantern";
+const PHONE: &str = "+41791234567";
+
+/// A harness whose tenant acme keeps its accounts in `slapd`, with the users `names` in our store
+/// (alice's phone and authenticator) and in the directory.
+async fn setup(slapd: &Slapd, names: &[(&str, Option<&str>)]) -> Harness {
+    let mut h = Harness::new().await;
+    h.policy(
+        "acme",
+        "[send_limits]\nper_destination_per_hour = 50\nper_user_per_hour = 50\n",
+    )
+    .await;
+    let users: Vec<_> = names
+        .iter()
+        .filter(|(n, _)| *n != "alice")
+        .map(|(n, _)| json!({"username": n, "phones": [PHONE], "totp": {"secret": SECRET_B32}}))
+        .collect();
+    let acme = h.tenant("acme").await;
+    ea_server::admin::import_users_text(
+        &h.state.store,
+        &acme,
+        &ea_server::keys::Keys::new(h.kek.clone()),
+        ea_core::answers::HashCost::TEST,
+        "users",
+        &json!({ "users": users }).to_string(),
+    )
+    .await
+    .unwrap();
+    for (name, policy) in names {
+        slapd
+            .add_person(name, OLD, Some(PHONE), None, *policy)
+            .await;
+    }
+    h.use_ldap("acme", LdapDirectory::new("acme", slapd.config(2)).unwrap())
+        .await;
+    h
+}
+
+fn dn(uid: &str) -> String {
+    format!("uid={uid},{PEOPLE}")
+}
+
+async fn reset(h: &Harness, t: &str, password: &str) -> (StatusCode, serde_json::Value) {
+    h.call::<ep::ResetPassword>(Some(t), Some(json!({"new_password": password})))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_reaches_the_directory_and_its_policy_refusals_come_back_as_codes() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    let mut h = setup(&slapd, &[("alice", None), ("young", Some("young"))]).await;
+    let dir = h.ldap["acme"].clone();
+
+    let t = h.complete_sms_totp().await;
+    // 13 characters pass the tenant's rules (12) but not the directory's (16).
+    let (st, v) = reset(&h, &t, "violet staple").await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "password_policy", "{v}");
+    assert_eq!(
+        v["params"]["violations"],
+        json!(["directory_too_short"]),
+        "{v}"
+    );
+    // Refused, so released: the same verification resets with a good one.
+    let (st, v) = reset(&h, &t, NEW).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(
+        can_bind(&dir, &dn("alice"), NEW).await.unwrap(),
+        "the new password opens it"
+    );
+    assert!(
+        !can_bind(&dir, &dn("alice"), OLD).await.unwrap(),
+        "the old one no longer does"
+    );
+
+    // The old password again, in a new verification: in the directory's history.
+    let t = h.complete_sms_totp().await;
+    let (st, v) = reset(&h, &t, OLD).await;
+    assert_eq!(
+        (st, v["params"]["violations"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(["in_history"])),
+        "{v}"
+    );
+
+    // A password changed less than its policy's minimum age ago.
+    let t = h.complete_sms_totp_as("young").await;
+    let (st, v) = reset(&h, &t, NEW).await;
+    assert_eq!(
+        (st, v["params"]["violations"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(["too_young"])),
+        "{v}"
+    );
+    assert!(
+        can_bind(&dir, &dn("young"), OLD).await.unwrap(),
+        "nothing changed"
+    );
+
+    // Each refusal and the success are audited with the directory's reason.
+    let rows = ea_store::audit::export(h.state.store.db(), None, None)
+        .await
+        .unwrap();
+    let resets: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event == "action_reset_password")
+        .collect();
+    assert_eq!(resets.len(), 4, "{resets:?}");
+    assert_eq!(
+        resets
+            .iter()
+            .filter(|r| r.detail.contains("\"refused\""))
+            .count(),
+        3,
+        "{resets:?}"
+    );
+    h.restart().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_account_is_unblocked_in_the_directory() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    let h = setup(&slapd, &[("alice", None)]).await;
+    let dir = h.ldap["acme"].clone();
+    // Three wrong binds lock it (pwdMaxFailure 3): then even the right password does not open it.
+    for _ in 0..3 {
+        assert!(
+            !can_bind(&dir, &dn("alice"), "wrong-password")
+                .await
+                .unwrap()
+        );
+    }
+    assert!(!can_bind(&dir, &dn("alice"), OLD).await.unwrap(), "locked");
+    let t = h.complete_sms_totp().await;
+    let (st, v) = h.call::<ep::UnblockUser>(Some(&t), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(
+        can_bind(&dir, &dn("alice"), OLD).await.unwrap(),
+        "unblocked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_that_is_down_releases_the_action_for_a_retry() {
+    let Some(mut slapd) = Slapd::start().await else {
+        return;
+    };
+    let h = setup(&slapd, &[("alice", None)]).await;
+    let dir = h.ldap["acme"].clone();
+    let t = h.complete_sms_totp().await;
+    slapd.stop();
+    let (st, v) = reset(&h, &t, NEW).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("directory_unavailable")
+        ),
+        "{v}"
+    );
+    slapd.start_again().await;
+    let (st, v) = reset(&h, &t, NEW).await;
+    assert_eq!(st, StatusCode::OK, "the same verification, retried: {v}");
+    assert!(can_bind(&dir, &dn("alice"), NEW).await.unwrap());
+    let rows = ea_store::audit::export(h.state.store.db(), None, None)
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event == "action_reset_password")
+        .map(|r| r.detail.clone())
+        .collect();
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert!(outcomes[0].contains("\"unavailable\""), "{outcomes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usernames_cannot_inject_into_the_filter() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    slapd
+        .add_person("alice", OLD, Some(PHONE), None, None)
+        .await;
+    let dir = LdapDirectory::new("acme", slapd.config(2)).unwrap();
+    assert_eq!(
+        dir.find("alice").await.unwrap().map(|a| a.dn),
+        Some(dn("alice"))
+    );
+    for evil in [
+        "*",
+        "*)(uid=*",
+        "alice)(|(uid=*",
+        "al*",
+        "alice\0",
+        "*))(|(objectClass=*",
+    ] {
+        assert_eq!(dir.find(evil).await.unwrap(), None, "{evil:?} matched");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_sync_adds_changes_and_disables_and_is_safe_to_run_again() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    let h = Harness::new().await;
+    let store = &h.state.store;
+    let tenant = h.tenant("acme").await;
+    slapd
+        .add_person(
+            "dora",
+            OLD,
+            Some("079 555 12 34"),
+            Some("Dora@Example.org"),
+            None,
+        )
+        .await;
+    slapd
+        .add_person("emil", OLD, Some("+41 79 555 56 78"), None, None)
+        .await;
+    slapd
+        .add_person("fritz", OLD, Some("12"), Some("fritz@example.org"), None)
+        .await;
+    let dir = LdapDirectory::new("acme", slapd.config(5)).unwrap();
+    let mut now = 1_800_000_000;
+    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now)
+        .await
+        .unwrap();
+    // alice came from the JSON import, not from the directory: disabled.
+    assert_eq!(r.added, ["dora", "emil", "fritz"], "{r}");
+    assert_eq!(r.disabled, ["alice"], "{r}");
+    assert_eq!(r.skipped.len(), 1, "fritz's phone is not a number: {r}");
+    let dora = ea_store::users::find(store.db(), tenant.id, "dora")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dora.emails, ["dora@example.org"]);
+    assert!(dora.phones[0].starts_with('+'), "{:?}", dora.phones);
+
+    // Run again: nothing changes.
+    now += 60;
+    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now)
+        .await
+        .unwrap();
+    assert!(
+        r.added.is_empty() && r.changed.is_empty() && r.disabled.is_empty(),
+        "{r}"
+    );
+    assert_eq!(r.unchanged, 3);
+
+    // A changed address, a removed user.
+    slapd.set("dora", "mail", &["dora.new@example.org"]).await;
+    slapd.remove("emil").await;
+    now += 60;
+    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.changed.clone(), r.disabled.clone()),
+        (vec!["dora".to_owned()], vec!["emil".to_owned()]),
+        "{r}"
+    );
+    let dora = ea_store::users::find(store.db(), tenant.id, "dora")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dora.emails, ["dora.new@example.org"]);
+    let emil = ea_store::users::find(store.db(), tenant.id, "emil")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(emil.disabled);
+}
