@@ -1,5 +1,7 @@
 //! Desktop end to end: the built app in a real WebKitGTK window (Xvfb), driven over WebDriver
-//! (tauri-driver + WebKitWebDriver), against a real `ea-server` process with the demo tenant.
+//! (tauri-driver + WebKitWebDriver), against a real `ea-server` process with the demo tenant,
+//! whose accounts live in a throw-away OpenLDAP directory (the password reset is checked there
+//! with a bind).
 //! Codes are read from the server's dev sink; authenticator codes come from the printed secret.
 //!
 //! Runs under `scripts/test.sh` (which sets EA_DESKTOP_E2E=1 and provides Xvfb). Elsewhere, a
@@ -48,6 +50,8 @@ fn missing_prerequisite() -> Option<String> {
 
 struct Demo {
     _server: Running,
+    /// The demo tenant's directory: alice's password is reset there.
+    slapd: ea_testkit::ldap::Slapd,
     url: String,
     sink: PathBuf,
     data: PathBuf,
@@ -71,7 +75,30 @@ fn demo_secret(printed: &str, user: &str) -> Vec<u8> {
         .expect("base32")
 }
 
-fn start_server(dir: &Path) -> Demo {
+/// alice's password in the directory before the test resets it.
+const ALICE_OLD_PASSWORD: &str = "alice-before-the-test";
+const ALICE_NEW_PASSWORD: &str = "violet staple orbit canyon";
+
+async fn start_server(dir: &Path) -> Demo {
+    // The demo tenant's accounts live in a real OpenLDAP directory (slapd with ppolicy, TLS).
+    let slapd = ea_testkit::ldap::Slapd::start()
+        .await
+        .expect("slapd (the README test command installs it)");
+    slapd
+        .add_person(
+            "alice",
+            ALICE_OLD_PASSWORD,
+            Some("+41 79 555 01 01"),
+            None,
+            None,
+        )
+        .await;
+    let config = dir.join("server.toml");
+    std::fs::write(
+        &config,
+        format!("[directories.demo]\n{}", slapd.config_toml(5)),
+    )
+    .expect("config");
     let data = dir.join("data");
     let demo = Command::new(server_binary())
         .env("EA_KEK", KEK)
@@ -92,6 +119,8 @@ fn start_server(dir: &Path) -> Demo {
         .args([
             "--data-dir",
             &data.display().to_string(),
+            "--config",
+            &config.display().to_string(),
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -113,6 +142,7 @@ fn start_server(dir: &Path) -> Demo {
         .to_owned();
     Demo {
         _server: Running(child),
+        slapd,
         url,
         sink,
         data,
@@ -298,10 +328,20 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     ui.fill("#pw1", "alice2024").await;
     ui.fill("#pw2", "alice2024").await;
     ui.shot("password-rules").await;
-    ui.fill("#pw1", "violet staple orbit canyon").await;
-    ui.fill("#pw2", "violet staple orbit canyon").await;
+    ui.fill("#pw1", ALICE_NEW_PASSWORD).await;
+    ui.fill("#pw2", ALICE_NEW_PASSWORD).await;
     ui.click("button[type=submit]").await;
     ui.text_of("[data-testid=password-done]").await;
+    // The directory holds the new password: a bind with it works, with the old one not.
+    let dn = format!("uid=alice,{}", ea_testkit::ldap::PEOPLE);
+    assert!(
+        demo.slapd.can_bind(&dn, ALICE_NEW_PASSWORD).await,
+        "the new password opens the account"
+    );
+    assert!(
+        !demo.slapd.can_bind(&dn, ALICE_OLD_PASSWORD).await,
+        "the old one no longer does"
+    );
 }
 
 /// Verifies alice again (the authenticator's last step is used, so the next one asks for a
@@ -695,7 +735,7 @@ async fn desktop_app_completes_the_flows() {
     }
     emergency_access::client::install_crypto();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let demo = start_server(tmp.path());
+    let demo = start_server(tmp.path()).await;
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desktop-e2e");
     std::fs::create_dir_all(&out).expect("out dir");
 

@@ -28,7 +28,6 @@ pub const PPOLICY_OID: &str = "1.3.6.1.4.1.42.2.27.8.5.1";
 mod rc {
     pub const NO_SUCH_ATTRIBUTE: u32 = 16;
     pub const CONSTRAINT_VIOLATION: u32 = 19;
-    pub const INVALID_CREDENTIALS: u32 = 49;
     pub const UNWILLING_TO_PERFORM: u32 = 53;
 }
 
@@ -487,31 +486,6 @@ impl Directory for LdapDirectory {
                 format!("result {rc}: {}", res.text),
             )),
         }
-    }
-}
-
-/// Whether `password` opens the account `dn` (a simple bind on a connection of its own): for
-/// tests and checks, never for the service account's work.
-pub async fn can_bind(
-    directory: &LdapDirectory,
-    dn: &str,
-    password: &str,
-) -> Result<bool, DirectoryError> {
-    let (conn, mut ldap) =
-        LdapConnAsync::with_settings(directory.settings.clone(), &directory.cfg.url)
-            .await
-            .map_err(|e| unavailable("cannot connect", e))?;
-    ldap3::drive!(conn);
-    let res = ldap
-        .with_timeout(directory.timeout())
-        .simple_bind(dn, password)
-        .await
-        .map_err(|e| unavailable("cannot bind", e))?;
-    let _ = ldap.unbind().await;
-    match res.rc {
-        0 => Ok(true),
-        rc::INVALID_CREDENTIALS => Ok(false),
-        rc => Err(unavailable("bind", format!("result {rc}: {}", res.text))),
     }
 }
 

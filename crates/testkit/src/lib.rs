@@ -5,6 +5,8 @@
 
 #[cfg(feature = "database")]
 pub mod database;
+#[cfg(feature = "ldap")]
+pub mod ldap;
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
