@@ -21,9 +21,10 @@ if [ "$mode" = test ]; then
   # postgresql: the store, two-server and outage tests (pg_dump for the secrets-at-rest test);
   # sqlite3: the same test's dump of SQLite; xvfb, xauth, webkit2gtk-driver: the desktop
   # end-to-end test; chromium: browser tests. dbus and gnome-keyring: a private Secret Service
-  # for the keyring test. slapd and ldap-utils: the throw-away OpenLDAP of the directory tests.
-  packages+=(postgresql sqlite3 slapd ldap-utils xvfb xauth webkit2gtk-driver chromium pcsc-tools dbus
-    gnome-keyring)
+  # for the keyring test. slapd and ldap-utils: the throw-away OpenLDAP of the directory tests;
+  # samba, samba-ad-dc, samba-ad-provision: the throw-away Active Directory domain controller.
+  packages+=(postgresql sqlite3 slapd ldap-utils samba samba-ad-dc samba-ad-provision xvfb xauth
+    webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
 fi
 
 apt_install() {

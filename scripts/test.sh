@@ -51,9 +51,9 @@ as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >"$pg_dir/initdb.l
 as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
   -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 export EA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
-# A test that needs PostgreSQL, or slapd (the directory tests start their own), fails instead of
-# skipping when it cannot find it.
-export EA_POSTGRES_REQUIRED=1 EA_LDAP_REQUIRED=1
+# A test that needs PostgreSQL, slapd or Samba's AD DC (the directory tests start their own),
+# fails instead of skipping when it cannot find it.
+export EA_POSTGRES_REQUIRED=1 EA_LDAP_REQUIRED=1 EA_SAMBA_REQUIRED=1
 
 say "cargo test (in a virtual display for the desktop end-to-end test; pcscd for the card tests)"
 cargo build --workspace --locked
@@ -77,6 +77,7 @@ rm -rf "$keyring_dir"
 say "server tests again on PostgreSQL"
 EA_TEST_STORE=postgres cargo test --workspace --locked --test api --test abuse --test actions \
   --test races --test secrets --test faults --test integrity --test bad_input --test ldap \
+  --test active_directory \
   -- --skip sqlite_
 
 say "API fuzzing: every answer documented, no schema-valid request refused as malformed (SQLite)"

@@ -12,7 +12,7 @@
 use crate::{Running, free_port};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Mod};
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,20 +58,7 @@ impl Slapd {
         let d = dir.path();
         std::fs::create_dir(d.join("db")).expect("db dir");
         // A CA of the test's own, and the server's certificate for 127.0.0.1 and localhost.
-        let ca_key = rcgen::KeyPair::generate().expect("key");
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Emergency Access test CA");
-        let ca = ca_params.self_signed(&ca_key).expect("CA");
-        let key = rcgen::KeyPair::generate().expect("key");
-        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
-            .expect("params");
-        let cert = params.signed_by(&key, &ca, &ca_key).expect("certificate");
-        std::fs::write(d.join("ca.pem"), ca.pem()).expect("write");
-        std::fs::write(d.join("server.pem"), cert.pem()).expect("write");
-        std::fs::write(d.join("server.key"), key.serialize_pem()).expect("write");
+        write_ca_and_server_cert(d);
         let conf = format!(
             "include /etc/ldap/schema/core.schema\n\
              include /etc/ldap/schema/cosine.schema\n\
@@ -195,24 +182,7 @@ impl Slapd {
 
     /// A connection over StartTLS with the test CA, not bound.
     async fn connect(&self) -> Result<Ldap, ldap3::LdapError> {
-        let mut roots = rustls::RootCertStore::empty();
-        let pem = std::fs::read(self.ca_file()).expect("CA");
-        for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-            roots.add(c.expect("cert")).expect("root");
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("tls")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let settings = LdapConnSettings::new()
-            .set_config(Arc::new(tls))
-            .set_starttls(true)
-            .set_conn_timeout(Duration::from_secs(2));
-        let (conn, ldap) = LdapConnAsync::with_settings(settings, &self.ldap_url()).await?;
-        ldap3::drive!(conn);
-        Ok(ldap)
+        connect(&self.ldap_url(), &self.ca_file()).await
     }
 
     /// Adds a person under `ou=people` (online, so the password policy records the password's
@@ -295,14 +265,68 @@ impl Slapd {
 
     /// Whether `password` opens the account `dn` (a simple bind over StartTLS).
     pub async fn can_bind(&self, dn: &str, password: &str) -> bool {
-        let mut ldap = self.connect().await.expect("connect");
-        let res = ldap.simple_bind(dn, password).await.expect("bind");
-        let _ = ldap.unbind().await;
-        match res.rc {
-            0 => true,
-            49 => false,
-            rc => panic!("bind as {dn}: result {rc}: {}", res.text),
-        }
+        can_bind(&self.ldap_url(), &self.ca_file(), dn, password).await
+    }
+}
+
+/// Writes `ca.pem` (a CA made for the test) and `server.pem`, `server.key` (a certificate it
+/// signed for 127.0.0.1 and localhost) into `dir`.
+pub fn write_ca_and_server_cert(dir: &Path) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Emergency Access test CA");
+    let ca = ca_params.self_signed(&ca_key).expect("CA");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("params");
+    let cert = params.signed_by(&key, &ca, &ca_key).expect("certificate");
+    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write");
+    std::fs::write(dir.join("server.pem"), cert.pem()).expect("write");
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(
+            dir.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        );
+    }
+}
+
+/// A connection to `url` trusting the CA in `ca_file` (StartTLS on an `ldap://` URL), not bound.
+pub async fn connect(url: &str, ca_file: &Path) -> Result<Ldap, ldap3::LdapError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca_file).expect("CA");
+    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(c.expect("cert")).expect("root");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("tls")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let settings = LdapConnSettings::new()
+        .set_config(Arc::new(tls))
+        .set_starttls(url.starts_with("ldap://"))
+        .set_conn_timeout(Duration::from_secs(2));
+    let (conn, ldap) = LdapConnAsync::with_settings(settings, url).await?;
+    ldap3::drive!(conn);
+    Ok(ldap)
+}
+
+/// Whether `password` opens the account `who` on the server at `url`.
+pub async fn can_bind(url: &str, ca_file: &Path, who: &str, password: &str) -> bool {
+    let mut ldap = connect(url, ca_file).await.expect("connect");
+    let res = ldap.simple_bind(who, password).await.expect("bind");
+    let _ = ldap.unbind().await;
+    match res.rc {
+        0 => true,
+        49 => false,
+        rc => panic!("bind as {who}: result {rc}: {}", res.text),
     }
 }
 

@@ -7,6 +7,8 @@
 pub mod database;
 #[cfg(feature = "ldap")]
 pub mod ldap;
+#[cfg(feature = "ldap")]
+pub mod samba;
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
