@@ -281,3 +281,35 @@ async fn user_sync_adds_changes_and_disables_and_is_safe_to_run_again() {
         .unwrap();
     assert!(emil.disabled);
 }
+
+/// `ea-server user sync` through the binary, with the directory in the configuration file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_sync_runs_from_the_command_line() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    slapd
+        .add_person(
+            "alice",
+            OLD,
+            Some("+41 79 555 01 01"),
+            Some("alice@demo.example"),
+            None,
+        )
+        .await;
+    slapd
+        .add_person("dora", OLD, Some("+41 79 555 12 34"), None, None)
+        .await;
+    let config = format!("[directories.demo]\n{}", slapd.config_toml(5));
+    let site = common::process::Site::new(&config).await;
+    let out = site.ok(&["user", "sync", "--tenant", "demo"]);
+    assert!(out.contains("added 1: dora"), "{out}");
+    assert!(out.contains("disabled 2: bob, carol"), "{out}");
+    let again = site.ok(&["user", "sync", "--tenant", "demo"]);
+    assert!(
+        again.contains("added 0") && again.contains("disabled 0") && again.contains("unchanged 2"),
+        "{again}"
+    );
+    let out = site.cli(&["user", "sync", "--tenant", "nope"]);
+    assert!(!out.status.success());
+}
