@@ -35,6 +35,11 @@ mod rc {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub dn: String,
+    /// The entry's own identifier (OpenLDAP's entryUUID, Active Directory's objectGUID in hex):
+    /// empty when the directory did not give one.
+    pub id: String,
+    /// Every value of the username attribute.
+    pub usernames: Vec<String>,
     pub username: String,
     pub display_name: Option<String>,
     pub phones: Vec<String>,
@@ -74,12 +79,14 @@ impl LdapDirectory {
         let field = |f: &str| format!("directories.{slug}.{f}");
         let url = url::Url::parse(&cfg.url)
             .map_err(|e| anyhow::anyhow!("{}: not a URL: {e}", field("url")))?;
-        let loopback = match url.host() {
-            Some(url::Host::Ipv4(a)) => a.is_loopback(),
-            Some(url::Host::Ipv6(a)) => a.is_loopback(),
-            Some(url::Host::Domain(d)) => d == "localhost",
-            None => false,
-        };
+        // ldap:// is not a special scheme to the URL parser: its host comes back as text.
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback());
         let starttls = match (url.scheme(), cfg.starttls) {
             ("ldaps", _) => false,
             ("ldap", true) => true,
@@ -90,9 +97,23 @@ impl LdapDirectory {
             ),
             (other, _) => anyhow::bail!("{}: ldaps:// or ldap://, not {other}://", field("url")),
         };
+        if !cfg.user_filter.contains("{username}") {
+            anyhow::bail!(
+                "{}: must contain {{username}}, where the username goes",
+                field("user_filter")
+            );
+        }
+        for (name, filter) in [
+            ("user_filter", &cfg.user_filter),
+            ("sync_filter", &cfg.sync_filter),
+        ] {
+            let probe = filter.replace("{username}", "probe");
+            ldap3::parse_filter(&probe)
+                .map_err(|_| anyhow::anyhow!("{}: not an LDAP filter: {filter}", field(name)))?;
+        }
         let password = match (&cfg.bind_password_file, &cfg.bind_password_env) {
             (Some(file), None) => std::fs::read_to_string(file)
-                .map(|p| SecretString::from(p.trim_end_matches(['\r', '\n']).to_owned()))
+                .map(|p| SecretString::from(p.lines().next().unwrap_or_default().to_owned()))
                 .map_err(|e| {
                     anyhow::anyhow!(
                         "{}: cannot read {}: {e}",
@@ -197,11 +218,13 @@ impl LdapDirectory {
         }
     }
 
-    /// The filter that finds `username`, escaped.
+    /// The filter that finds `username` (escaped) among the accounts the sync reads.
     fn user_filter(&self, username: &str) -> String {
-        self.cfg
+        let user = self
+            .cfg
             .user_filter
-            .replace("{username}", &ldap3::ldap_escape(username))
+            .replace("{username}", &ldap3::ldap_escape(username));
+        format!("(&{user}{})", self.cfg.sync_filter)
     }
 
     fn attributes(&self) -> Vec<String> {
@@ -209,10 +232,15 @@ impl LdapDirectory {
         let mut v = vec![a.username.clone(), a.display_name.clone()];
         v.extend(a.phones.iter().cloned());
         v.extend(a.emails.iter().cloned());
-        v.extend([
-            "userAccountControl".to_owned(),
-            "pwdAccountLockedTime".to_owned(),
-        ]);
+        v.extend(
+            [
+                "userAccountControl",
+                "pwdAccountLockedTime",
+                "entryUUID",
+                "objectGUID",
+            ]
+            .map(str::to_owned),
+        );
         v
     }
 
@@ -225,17 +253,34 @@ impl LdapDirectory {
                 .collect()
         };
         let first = |n: &str| e.attrs.get(n).and_then(|v| v.first()).cloned();
+        let id = first("entryUUID")
+            .or_else(|| {
+                e.bin_attrs
+                    .get("objectGUID")
+                    .and_then(|v| v.first())
+                    .map(hex::encode)
+            })
+            .or_else(|| first("objectGUID"))
+            .unwrap_or_default();
         let disabled = match self.cfg.kind {
+            // Unreadable counts as disabled (fails closed): the service account must read it.
             DirectoryKind::ActiveDirectory => first("userAccountControl")
                 .and_then(|v| v.parse::<u32>().ok())
-                .is_some_and(|uac| uac & UAC_ACCOUNTDISABLE != 0),
+                .is_none_or(|uac| uac & UAC_ACCOUNTDISABLE != 0),
             // ppolicy's "locked by an administrator until unlocked".
             DirectoryKind::Openldap => {
                 first("pwdAccountLockedTime").is_some_and(|t| t == "000001010000Z")
             }
         };
+        // One value only: an entry with several usernames is not one account.
+        let username = match e.attrs.get(&a.username).map(Vec::as_slice) {
+            Some([one]) => one.clone(),
+            _ => String::new(),
+        };
         Account {
-            username: first(&a.username).unwrap_or_default(),
+            id,
+            username,
+            usernames: e.attrs.get(&a.username).cloned().unwrap_or_default(),
             display_name: first(&a.display_name),
             phones: all(&a.phones),
             emails: all(&a.emails),
@@ -268,29 +313,45 @@ impl LdapDirectory {
         })
     }
 
-    /// Every account the sync filter finds.
+    /// Every account the sync filter finds, read page by page (directories cap a plain search's
+    /// answer, e.g. at 500 or 1,000 entries). Entries without exactly one username come back with
+    /// an empty one, for the caller to report.
     pub async fn accounts(&self) -> Result<Vec<Account>, DirectoryError> {
         let filter = self.cfg.sync_filter.clone();
         let attrs = self.attributes();
         let base = self.cfg.base_dn.clone();
-        let timeout = self.timeout() * 6;
-        let (entries, _) = self
+        let timeout = self.timeout();
+        let entries = self
             .run("cannot list the accounts", async |l| {
-                l.with_timeout(timeout)
-                    .search(&base, Scope::Subtree, &filter, attrs)
-                    .await?
-                    .success()
+                let adapters: Vec<Box<dyn ldap3::adapters::Adapter<_, _>>> = vec![
+                    Box::new(ldap3::adapters::EntriesOnly::new()),
+                    Box::new(ldap3::adapters::PagedResults::new(200)),
+                ];
+                let mut stream = l
+                    .with_timeout(timeout)
+                    .streaming_search_with(adapters, &base, Scope::Subtree, &filter, attrs)
+                    .await?;
+                let mut out = Vec::new();
+                while let Some(e) = stream.next().await? {
+                    out.push(e);
+                }
+                stream.finish().await.success()?;
+                Ok(out)
             })
             .await?;
         Ok(entries
             .into_iter()
             .map(|e| self.account(SearchEntry::construct(e)))
-            .filter(|a| !a.username.is_empty())
             .collect())
     }
 
+    /// The user's entry: the one the username finds, and (once synced) the very entry the user
+    /// was read from, not another one given the name since.
     async fn dn_of(&self, user: &UserRecord) -> Result<Account, DirectoryError> {
         match self.find(&user.username).await? {
+            Some(a) if user.directory_id.as_ref().is_some_and(|id| *id != a.id) => {
+                Err(DirectoryError::NoAccount)
+            }
             Some(a) if a.disabled => Err(DirectoryError::Disabled),
             Some(a) => Ok(a),
             None => Err(DirectoryError::NoAccount),

@@ -39,8 +39,14 @@ pub async fn directories(
 pub struct SyncReport {
     pub added: Vec<String>,
     pub changed: Vec<String>,
+    /// Usernames that now belong to another directory entry: the former owner's questions and
+    /// authenticator secret were removed.
+    pub replaced: Vec<String>,
     pub disabled: Vec<String>,
     pub unchanged: usize,
+    /// Entries left out, and why (no or several usernames, no identifier, a name that is not
+    /// a username, one name for two entries).
+    pub refused: Vec<String>,
     /// Contact values that are not a phone number or an address: `(username, value's attribute
     /// kind, why)`, left out.
     pub skipped: Vec<(String, &'static str, String)>,
@@ -59,6 +65,12 @@ impl std::fmt::Display for SyncReport {
         writeln!(f, "changed {}{}", self.changed.len(), list(&self.changed))?;
         writeln!(
             f,
+            "replaced {}{}",
+            self.replaced.len(),
+            list(&self.replaced)
+        )?;
+        writeln!(
+            f,
             "disabled {}{}",
             self.disabled.len(),
             list(&self.disabled)
@@ -67,13 +79,39 @@ impl std::fmt::Display for SyncReport {
         for (user, kind, why) in &self.skipped {
             writeln!(f, "skipped a {kind} of {user}: {why}")?;
         }
+        for why in &self.refused {
+            writeln!(f, "left out an entry: {why}")?;
+        }
         Ok(())
     }
 }
 
-/// The directory's view of one account, contacts normalised for the tenant.
-fn directory_user(tenant: &Tenant, a: &Account, report: &mut SyncReport) -> DirectoryUser {
+/// Shown in reports: printable characters only, at most 80.
+fn shown(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(80).collect()
+}
+
+/// The directory's view of one account, contacts normalised for the tenant; `None` (reported)
+/// for an entry that cannot be a user.
+fn directory_user(tenant: &Tenant, a: &Account, report: &mut SyncReport) -> Option<DirectoryUser> {
     let username = users::normalize_username(&a.username);
+    if username.is_empty()
+        || username.chars().count() > ea_api::limits::USERNAME
+        || username.chars().any(char::is_control)
+    {
+        report.refused.push(format!(
+            "{}: no single username of 1 to 256 printable characters",
+            shown(&a.dn)
+        ));
+        return None;
+    }
+    if a.id.is_empty() {
+        report.refused.push(format!(
+            "{}: no entryUUID or objectGUID (may the service account read it?)",
+            shown(&a.dn)
+        ));
+        return None;
+    }
     let country = tenant.default_country.as_deref();
     let mut phones = Vec::new();
     for p in &a.phones {
@@ -95,30 +133,83 @@ fn directory_user(tenant: &Tenant, a: &Account, report: &mut SyncReport) -> Dire
                 .push((username.clone(), "e-mail", e.to_string())),
         }
     }
-    DirectoryUser {
+    Some(DirectoryUser {
+        directory_id: a.id.clone(),
         display_name: a.display_name.clone().unwrap_or_else(|| username.clone()),
         username,
         phones,
         emails,
         disabled: a.disabled,
-    }
+    })
 }
 
+/// Above this many (and a fifth of the enabled users), a sync that would disable users stops
+/// and asks for `--force`: an answer that lacks most accounts is more likely a wrong filter or
+/// a changed permission than people leaving.
+const DISABLE_WITHOUT_FORCE: usize = 5;
+
 /// Reads the tenant's users from `directory` into the store, in one transaction; safe to run
-/// again (a second run changes nothing). Audited per change.
+/// again (a second run changes nothing). Audited per change. Refuses, changing nothing, when the
+/// directory gives no accounts while the tenant has enabled users, or when it would disable more
+/// than a few and a fifth of them, unless `force`.
 pub async fn sync_tenant(
     store: &Store,
     tenant: &Tenant,
     directory: &LdapDirectory,
     now: i64,
+    force: bool,
 ) -> anyhow::Result<SyncReport> {
     let accounts = directory.accounts().await?;
     let mut report = SyncReport::default();
-    let wanted: Vec<DirectoryUser> = accounts
+    let mut wanted: Vec<DirectoryUser> = accounts
         .iter()
-        .map(|a| directory_user(tenant, a, &mut report))
+        .filter_map(|a| directory_user(tenant, a, &mut report))
         .collect();
-    let names: HashSet<&str> = wanted.iter().map(|u| u.username.as_str()).collect();
+    // One name for two entries: neither is taken, as neither can be told from the other.
+    let mut seen = HashMap::<String, usize>::new();
+    for u in &wanted {
+        *seen.entry(u.username.clone()).or_default() += 1;
+    }
+    wanted.retain(|u| {
+        let twice = seen[&u.username] > 1;
+        if twice {
+            report.refused.push(format!(
+                "{}: the username of more than one entry",
+                shown(&u.username)
+            ));
+        }
+        !twice
+    });
+    // Every name the directory gave counts as present, taken or not: an entry left out is
+    // reported, never a reason to disable the user it may be.
+    let names: HashSet<String> = accounts
+        .iter()
+        .flat_map(|a| a.usernames.iter().map(|n| users::normalize_username(n)))
+        .collect();
+    let current = users::list(store.db(), tenant.id).await?;
+    let enabled = current.iter().filter(|(_, _, off)| !off).count();
+    let leaving: Vec<&(i64, String, bool)> = current
+        .iter()
+        .filter(|(_, name, off)| !off && !names.contains(name))
+        .collect();
+    if !force {
+        if accounts.is_empty() && enabled > 0 {
+            anyhow::bail!(
+                "the directory gave no accounts for {} (check sync_filter and what the service \
+                 account may read); nothing was changed",
+                tenant.slug
+            );
+        }
+        if leaving.len() > DISABLE_WITHOUT_FORCE.max(enabled / 5) {
+            anyhow::bail!(
+                "the sync would disable {} of {enabled} users of {}; nothing was changed. If that \
+                 is right, run `ea-server user sync --tenant {} --force`",
+                leaving.len(),
+                tenant.slug,
+                tenant.slug
+            );
+        }
+    }
     let txn = store.begin().await?;
     for u in &wanted {
         let what = users::sync_from_directory(&txn, tenant.id, u, now).await?;
@@ -131,6 +222,10 @@ pub async fn sync_tenant(
                 report.changed.push(u.username.clone());
                 "user_synced_changed"
             }
+            Synced::Replaced => {
+                report.replaced.push(u.username.clone());
+                "user_synced_replaced"
+            }
             Synced::Unchanged => {
                 report.unchanged += 1;
                 continue;
@@ -141,19 +236,13 @@ pub async fn sync_tenant(
         });
         audit::record(&txn, event_for(tenant, event, &u.username, detail), now).await?;
     }
-    for (username, disabled) in users::list(&txn, tenant.id).await? {
-        if disabled || names.contains(username.as_str()) {
-            continue;
-        }
-        users::set_disabled(&txn, tenant.id, &username, true).await?;
-        let revoked = match users::find(&txn, tenant.id, &username).await? {
-            Some(u) => emergency::revoke_for_user(&txn, tenant.id, u.id, now).await?,
-            None => 0,
-        };
+    for (id, username, _) in leaving {
+        users::set_directory_disabled(&txn, *id).await?;
+        let revoked = emergency::revoke_for_user(&txn, tenant.id, *id, now).await?;
         let detail = serde_json::json!({ "emergency_codes_revoked": revoked });
-        let ev = event_for(tenant, "user_synced_disabled", &username, detail);
+        let ev = event_for(tenant, "user_synced_disabled", username, detail);
         audit::record(&txn, ev, now).await?;
-        report.disabled.push(username);
+        report.disabled.push(username.clone());
     }
     txn.commit().await?;
     Ok(report)
@@ -185,7 +274,7 @@ pub async fn every_interval(state: crate::state::AppState, slug: String, seconds
             Ok(Some(t)) => t,
             _ => continue,
         };
-        match sync_tenant(&state.store, &tenant, &directory, state.now()).await {
+        match sync_tenant(&state.store, &tenant, &directory, state.now(), false).await {
             Ok(r) => tracing::info!(
                 tenant = %slug,
                 added = r.added.len(),

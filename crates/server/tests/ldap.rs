@@ -233,7 +233,7 @@ async fn user_sync_adds_changes_and_disables_and_is_safe_to_run_again() {
         .await;
     let dir = LdapDirectory::new("acme", common::slapd::config(&slapd, 5)).unwrap();
     let mut now = 1_800_000_000;
-    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now)
+    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now, false)
         .await
         .unwrap();
     // alice came from the JSON import, not from the directory: disabled.
@@ -249,7 +249,7 @@ async fn user_sync_adds_changes_and_disables_and_is_safe_to_run_again() {
 
     // Run again: nothing changes.
     now += 60;
-    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now)
+    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now, false)
         .await
         .unwrap();
     assert!(
@@ -262,7 +262,7 @@ async fn user_sync_adds_changes_and_disables_and_is_safe_to_run_again() {
     slapd.set("dora", "mail", &["dora.new@example.org"]).await;
     slapd.remove("emil").await;
     now += 60;
-    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now)
+    let r = ea_server::sync::sync_tenant(store, &tenant, &dir, now, false)
         .await
         .unwrap();
     assert_eq!(
@@ -312,4 +312,128 @@ async fn user_sync_runs_from_the_command_line() {
     );
     let out = site.cli(&["user", "sync", "--tenant", "nope"]);
     assert!(!out.status.success());
+}
+
+/// A name given to someone else (another directory entry) does not inherit the former owner's
+/// factors; entries that cannot be told apart are left out; and an answer that lacks most
+/// accounts (a wrong filter, a changed permission) changes nothing without `--force`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_sync_tells_entries_apart_and_refuses_to_disable_everyone() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    let mut h = Harness::new().await;
+    let store = h.state.store.clone();
+    let tenant = h.tenant("acme").await;
+    for name in [
+        "alice", "dora", "emil", "fritz", "gina", "hugo", "ida", "jan",
+    ] {
+        slapd.add_person(name, OLD, Some(PHONE), None, None).await;
+    }
+    let dir = LdapDirectory::new("acme", common::slapd::config(&slapd, 5)).unwrap();
+    let now = 1_800_000_000;
+    let r = ea_server::sync::sync_tenant(&store, &tenant, &dir, now, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.changed,
+        ["alice"],
+        "alice, imported before, is now the directory's: {r}"
+    );
+    assert_eq!(r.added.len(), 7, "{r}");
+
+    // alice leaves; someone else gets the name "alice": a new entry.
+    slapd.remove("alice").await;
+    slapd
+        .add_person("alice", OLD, Some(PHONE), None, None)
+        .await;
+    let r = ea_server::sync::sync_tenant(&store, &tenant, &dir, now + 60, false)
+        .await
+        .unwrap();
+    assert_eq!(r.replaced, ["alice"], "{r}");
+    let alice = ea_store::users::find(store.db(), tenant.id, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        alice.questions.is_empty() && alice.totp.is_none(),
+        "the former owner's factors are gone"
+    );
+
+    // A filter that finds nobody: refused, nothing disabled; then one that finds two of eight.
+    let mut wrong = common::slapd::config(&slapd, 5);
+    wrong.sync_filter = "(objectClass=nothingLikeThis)".into();
+    let empty = LdapDirectory::new("acme", wrong.clone()).unwrap();
+    let err = ea_server::sync::sync_tenant(&store, &tenant, &empty, now + 120, false)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("gave no accounts"), "{err}");
+    wrong.sync_filter = "(|(uid=dora)(uid=emil))".into();
+    let narrow = LdapDirectory::new("acme", wrong).unwrap();
+    let err = ea_server::sync::sync_tenant(&store, &tenant, &narrow, now + 120, false)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("would disable 6 of 8"), "{err}");
+    let gina = ea_store::users::find(store.db(), tenant.id, "gina")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!gina.disabled, "nothing was changed");
+    let r = ea_server::sync::sync_tenant(&store, &tenant, &narrow, now + 120, true)
+        .await
+        .unwrap();
+    assert_eq!(r.disabled.len(), 6, "with --force: {r}");
+
+    // An entry with two usernames is not one account: left out, and not taken for gone.
+    slapd.set("jan", "uid", &["jan", "zed"]).await;
+    let r = ea_server::sync::sync_tenant(&store, &tenant, &dir, now + 180, true)
+        .await
+        .unwrap();
+    assert!(
+        r.refused.iter().any(|w| w.contains("no single username")),
+        "{r}"
+    );
+    assert!(!r.disabled.contains(&"jan".to_owned()), "{r}");
+    let zed = ea_store::users::find(store.db(), tenant.id, "zed")
+        .await
+        .unwrap();
+    assert!(zed.is_none());
+
+    // A reset for a user whose entry was replaced in the directory since the last sync (the
+    // old owner's factors still here, for instance): refused, nothing set in the new entry.
+    slapd.remove("dora").await;
+    slapd.add_person("dora", OLD, Some(PHONE), None, None).await;
+    let dora =
+        json!({"users": [{"username": "dora", "phones": [PHONE], "totp": {"secret": SECRET_B32}}]});
+    ea_server::admin::import_users_text(
+        &store,
+        &tenant,
+        &ea_server::keys::Keys::new(h.kek.clone()),
+        ea_core::answers::HashCost::TEST,
+        "users",
+        &dora.to_string(),
+    )
+    .await
+    .unwrap();
+    h.use_ldap(
+        "acme",
+        LdapDirectory::new("acme", common::slapd::config(&slapd, 2)).unwrap(),
+    )
+    .await;
+    let t = h.complete_sms_totp_as("dora").await;
+    let (st, v) = reset(&h, &t, NEW).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(
+        slapd.can_bind(&dn("dora"), OLD).await,
+        "the new entry is untouched"
+    );
+    let rows = ea_store::audit::export(h.state.store.db(), None, None)
+        .await
+        .unwrap();
+    let last = rows
+        .iter()
+        .rev()
+        .find(|r| r.event == "action_reset_password")
+        .unwrap();
+    assert!(last.detail.contains("no_account"), "{last:?}");
 }

@@ -75,6 +75,10 @@ pub mod user {
         /// Built-in directory: failed logins and the blocked flag that `unblock_user` clears.
         pub login_failures: i32,
         pub blocked: bool,
+        /// The directory entry this user was read from (entryUUID or objectGUID), once synced.
+        pub directory_id: Option<String>,
+        /// Disabled in the directory, or gone from it (an administrator's own is `disabled`).
+        pub directory_disabled: bool,
     }
     no_relations!();
 }

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(Limits),
             Box::new(Abuse),
             Box::new(Integrity),
+            Box::new(DirectoryUsers),
         ]
     }
 }
@@ -556,6 +557,42 @@ impl MigrationTrait for Integrity {
         drop_columns(
             m,
             &[("audit_log", "chain_link"), ("audit_log", "chain_seq")],
+        )
+        .await
+    }
+}
+
+/// Users read from a directory: which entry they are (its entryUUID or objectGUID), and whether
+/// the directory disabled them (apart from an administrator's own `disabled`).
+#[derive(Debug)]
+struct DirectoryUsers;
+
+impl MigrationName for DirectoryUsers {
+    fn name(&self) -> &str {
+        "m20261204_000006_directory_users"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for DirectoryUsers {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(
+            m,
+            [
+                ("users", string_len_null("directory_id", 128)),
+                (
+                    "users",
+                    boolean("directory_disabled").default(false).to_owned(),
+                ),
+            ],
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_columns(
+            m,
+            &[("users", "directory_disabled"), ("users", "directory_id")],
         )
         .await
     }

@@ -26,7 +26,10 @@ pub struct UserRecord {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    /// Disabled by an administrator or by the directory (or gone from it).
     pub disabled: bool,
+    /// The directory entry the user was read from, once synced.
+    pub directory_id: Option<String>,
     /// Built-in directory state.
     pub password_hash: Option<String>,
     pub login_failures: i32,
@@ -198,7 +201,8 @@ pub async fn find(conn: &impl Conn, tenant_id: i64, username: &str) -> Result<Op
         id: u.id,
         username: u.username,
         display_name: u.display_name,
-        disabled: u.disabled,
+        disabled: u.disabled || u.directory_disabled,
+        directory_id: u.directory_id,
         password_hash: u.password_hash,
         login_failures: u.login_failures,
         blocked: u.blocked,
@@ -376,9 +380,13 @@ pub async fn find_by_id(conn: &impl Conn, id: i64) -> Result<Option<user::Model>
 }
 
 /// A user as a directory holds them: what `ea-server user sync` keeps in step. Questions and
-/// authenticator secrets are ours and are left as they are.
+/// authenticator secrets are ours and are left as they are, as long as the directory entry is
+/// the same one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
+    /// The entry's own identifier (entryUUID, objectGUID): a username given to someone else
+    /// later is another entry.
+    pub directory_id: String,
     pub username: String,
     pub display_name: String,
     /// Normalised (E.164, lower-cased addresses), in the directory's order.
@@ -392,11 +400,15 @@ pub struct DirectoryUser {
 pub enum Synced {
     Added,
     Changed,
+    /// The username now belongs to another directory entry (another person): the old one's
+    /// questions and authenticator secret were removed, their emergency codes revoked.
+    Replaced,
     Unchanged,
 }
 
 /// Brings one user in line with the directory (inside a transaction): created when new; display
-/// name, disabled flag and contacts replaced when they differ.
+/// name, the directory's disabled flag and contacts replaced when they differ. An
+/// administrator's own `disabled` is left alone.
 pub async fn sync_from_directory(
     conn: &impl Conn,
     tenant_id: i64,
@@ -409,14 +421,17 @@ pub async fn sync_from_directory(
         .filter(user::Column::Username.eq(&username))
         .one(conn)
         .await?;
+    let want = contact_rows(&d.phones, &d.emails);
     let (user_id, outcome) = match existing {
         None => {
             let id = user::ActiveModel {
                 tenant_id: Set(tenant_id),
                 username: Set(username),
                 display_name: Set(d.display_name.clone()),
-                disabled: Set(d.disabled),
+                disabled: Set(false),
                 created_at: Set(now),
+                directory_id: Set(Some(d.directory_id.clone())),
+                directory_disabled: Set(d.disabled),
                 ..Default::default()
             }
             .insert(conn)
@@ -425,6 +440,10 @@ pub async fn sync_from_directory(
             (id, Synced::Added)
         }
         Some(m) => {
+            let replaced = m
+                .directory_id
+                .as_ref()
+                .is_some_and(|id| *id != d.directory_id);
             let contacts: Vec<(String, String)> = contact::Entity::find()
                 .filter(contact::Column::UserId.eq(m.id))
                 .order_by_asc(contact::Column::Position)
@@ -433,23 +452,41 @@ pub async fn sync_from_directory(
                 .into_iter()
                 .map(|c| (c.kind, c.value))
                 .collect();
-            let want = contact_rows(&d.phones, &d.emails);
-            if contacts == want && m.display_name == d.display_name && m.disabled == d.disabled {
+            if !replaced
+                && contacts == want
+                && m.display_name == d.display_name
+                && m.directory_disabled == d.disabled
+                && m.directory_id.as_deref() == Some(d.directory_id.as_str())
+            {
                 return Ok(Synced::Unchanged);
             }
             let id = m.id;
             let mut a: user::ActiveModel = m.into();
             a.display_name = Set(d.display_name.clone());
-            a.disabled = Set(d.disabled);
+            a.directory_disabled = Set(d.disabled);
+            a.directory_id = Set(Some(d.directory_id.clone()));
             a.update(conn).await?;
             contact::Entity::delete_many()
                 .filter(contact::Column::UserId.eq(id))
                 .exec(conn)
                 .await?;
-            (id, Synced::Changed)
+            if replaced {
+                question::Entity::delete_many()
+                    .filter(question::Column::UserId.eq(id))
+                    .exec(conn)
+                    .await?;
+                totp_seed::Entity::delete_many()
+                    .filter(totp_seed::Column::UserId.eq(id))
+                    .exec(conn)
+                    .await?;
+                crate::emergency::revoke_for_user(conn, tenant_id, id, now).await?;
+                (id, Synced::Replaced)
+            } else {
+                (id, Synced::Changed)
+            }
         }
     };
-    insert_contacts(conn, user_id, contact_rows(&d.phones, &d.emails)).await?;
+    insert_contacts(conn, user_id, want).await?;
     Ok(outcome)
 }
 
@@ -481,14 +518,24 @@ async fn insert_contacts(
     Ok(())
 }
 
-/// Every user of the tenant: username and whether disabled.
-pub async fn list(conn: &impl Conn, tenant_id: i64) -> Result<Vec<(String, bool)>> {
+/// Marks a user as gone from the directory (disabled until it has them again).
+pub async fn set_directory_disabled(conn: &impl Conn, user_id: i64) -> Result<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::DirectoryDisabled, true.into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every user of the tenant: id, username, and whether the directory has disabled them.
+pub async fn list(conn: &impl Conn, tenant_id: i64) -> Result<Vec<(i64, String, bool)>> {
     Ok(user::Entity::find()
         .filter(user::Column::TenantId.eq(tenant_id))
         .order_by_asc(user::Column::Username)
         .all(conn)
         .await?
         .into_iter()
-        .map(|u| (u.username, u.disabled))
+        .map(|u| (u.id, u.username, u.directory_disabled))
         .collect())
 }

@@ -38,6 +38,10 @@ pub enum UserCmd {
     Sync {
         #[command(flatten)]
         tenant: TenantArg,
+        /// Disable every user the directory lacks, however many (a sync that would disable more
+        /// than a few and a fifth of the users, or finds no accounts at all, stops otherwise).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -52,7 +56,7 @@ impl UserCmd {
                 println!("{n} user(s) imported into {}", t.slug);
                 return Ok(());
             }
-            UserCmd::Sync { tenant } => {
+            UserCmd::Sync { tenant, force } => {
                 let (store, t) = ctx.tenant(&tenant.slug).await?;
                 let Some(cfg) = ctx.config.directories.get(&t.slug) else {
                     anyhow::bail!(
@@ -63,7 +67,8 @@ impl UserCmd {
                 };
                 let directory = ea_server::ldap::LdapDirectory::new(&t.slug, cfg.clone())?;
                 let now = ea_server::admin::now();
-                let report = ea_server::sync::sync_tenant(&store, &t, &directory, now).await?;
+                let report =
+                    ea_server::sync::sync_tenant(&store, &t, &directory, now, force).await?;
                 print!("{report}");
                 return Ok(());
             }
