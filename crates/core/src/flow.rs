@@ -126,6 +126,26 @@ impl fmt::Display for FlowError {
 
 impl std::error::Error for FlowError {}
 
+/// A TOML file that does not parse into what it should: the field it names (an unknown or
+/// missing one), else the line, with the parser's reason.
+pub(crate) fn parse_error(file: &str, text: &str, e: &toml::de::Error) -> FlowError {
+    let reason = e.message().to_owned();
+    let line = e.span().map(|sp| {
+        format!(
+            "line {}",
+            text[..sp.start.min(text.len())].lines().count().max(1)
+        )
+    });
+    let field = unknown_field_name(&reason)
+        .or(line)
+        .unwrap_or_else(|| "(file)".to_owned());
+    FlowError {
+        file: file.to_owned(),
+        field,
+        reason,
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFlow {
@@ -143,19 +163,7 @@ impl FlowDefinition {
             field: field.to_owned(),
             reason,
         };
-        let raw: RawFlow = toml::from_str(text).map_err(|e| {
-            let reason = e.message().to_owned();
-            let line = e.span().map(|sp| {
-                format!(
-                    "line {}",
-                    text[..sp.start.min(text.len())].lines().count().max(1)
-                )
-            });
-            let field = unknown_field_name(&reason)
-                .or(line)
-                .unwrap_or_else(|| "(file)".to_owned());
-            err(&field, reason)
-        })?;
+        let raw: RawFlow = toml::from_str(text).map_err(|e| parse_error(file, text, &e))?;
 
         let id = raw.id.ok_or_else(|| err("id", "is missing".into()))?;
         if id.is_empty()

@@ -12,6 +12,7 @@ pub mod contact;
 pub mod cryptogram;
 pub mod ct;
 pub mod emergency;
+pub mod enrolment;
 pub mod error;
 pub mod flow;
 pub mod guard;

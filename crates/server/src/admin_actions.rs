@@ -422,3 +422,100 @@ pub async fn list_cards(store: &Store, tenant: &Tenant) -> anyhow::Result<Vec<St
         })
         .collect())
 }
+
+/// Validates an enrolment profile (TOML; errors name the file, field and reason) and makes it the
+/// tenant's. Audited.
+pub async fn set_enrolment_profile(
+    store: &Store,
+    tenant: &Tenant,
+    name: &str,
+    text: &str,
+) -> anyhow::Result<ea_core::enrolment::EnrolmentProfile> {
+    let p = ea_core::enrolment::EnrolmentProfile::from_toml(name, text)?;
+    tenants::set_enrolment_profile(store.db(), tenant.id, &p).await?;
+    let detail = serde_json::json!({
+        "phones": p.phones.required,
+        "emails": p.emails.required,
+        "authenticator": p.authenticator.required,
+        "questions": p.questions.required,
+        "catalogue": p.questions.catalogue.len(),
+    });
+    record(store, tenant, "enrolment_profile_set", None, detail).await?;
+    Ok(p)
+}
+
+/// What a user has enrolled (counts, never the values), and what they lack against the tenant's
+/// enrolment profile (`None` when it has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserStatus {
+    pub username: String,
+    pub display_name: String,
+    pub enrolled: ea_core::enrolment::Enrolled,
+    pub disabled: bool,
+    pub blocked: bool,
+    pub from_directory: bool,
+    pub missing: Option<Vec<ea_core::enrolment::Missing>>,
+}
+
+impl std::fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use ea_core::enrolment::Missing;
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let e = &self.enrolled;
+        writeln!(f, "{} ({})", self.username, self.display_name)?;
+        writeln!(f, "  phones:               {}", e.phones)?;
+        writeln!(f, "  e-mail addresses:     {}", e.emails)?;
+        writeln!(f, "  authenticator:        {}", yes(e.authenticator))?;
+        writeln!(f, "  questions answered:   {}", e.questions)?;
+        writeln!(f, "  disabled:             {}", yes(self.disabled))?;
+        writeln!(f, "  blocked:              {}", yes(self.blocked))?;
+        writeln!(f, "  from the directory:   {}", yes(self.from_directory))?;
+        let plural =
+            |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let against = match &self.missing {
+            None => "the tenant has no enrolment profile".to_owned(),
+            Some(m) if m.is_empty() => "complete".to_owned(),
+            Some(m) => {
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|x| match *x {
+                        Missing::Phones { needed } => plural(needed, "phone", "phones"),
+                        Missing::Emails { needed } => {
+                            plural(needed, "e-mail address", "e-mail addresses")
+                        }
+                        Missing::Authenticator => "the authenticator".to_owned(),
+                        Missing::Questions { needed } => plural(needed, "answer", "answers"),
+                    })
+                    .collect();
+                format!("missing {}", parts.join(", "))
+            }
+        };
+        writeln!(f, "  enrolment profile:    {against}")
+    }
+}
+
+/// The enrolment status of `username` in `tenant`.
+pub async fn user_status(
+    store: &Store,
+    tenant: &Tenant,
+    username: &str,
+) -> anyhow::Result<UserStatus> {
+    let u = users::find(store.db(), tenant.id, username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {username:?} in tenant {}", tenant.slug))?;
+    let enrolled = ea_core::enrolment::Enrolled {
+        phones: u.phones.len(),
+        emails: u.emails.len(),
+        authenticator: u.totp.is_some(),
+        questions: u.questions.len(),
+    };
+    Ok(UserStatus {
+        missing: tenant.enrolment.as_ref().map(|p| p.missing(&enrolled)),
+        username: u.username,
+        display_name: u.display_name,
+        enrolled,
+        disabled: u.disabled,
+        blocked: u.blocked,
+        from_directory: u.directory_id.is_some(),
+    })
+}

@@ -32,6 +32,8 @@ pub mod tenant {
         pub card_master_key: Option<Vec<u8>>,
         /// JSON of [`ea_core::limits::SendLimits`].
         pub limits: String,
+        /// JSON of [`ea_core::enrolment::EnrolmentProfile`], once set.
+        pub enrolment_profile: Option<String>,
     }
     no_relations!();
 }

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(Abuse),
             Box::new(Integrity),
             Box::new(DirectoryUsers),
+            Box::new(Enrolment),
         ]
     }
 }
@@ -595,6 +596,27 @@ impl MigrationTrait for DirectoryUsers {
             &[("users", "directory_disabled"), ("users", "directory_id")],
         )
         .await
+    }
+}
+
+/// A tenant's enrolment profile: what its users register.
+#[derive(Debug)]
+struct Enrolment;
+
+impl MigrationName for Enrolment {
+    fn name(&self) -> &str {
+        "m20261204_000007_enrolment"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Enrolment {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(m, [("tenants", text_null("enrolment_profile"))]).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_columns(m, &[("tenants", "enrolment_profile")]).await
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Tenant {
     pub limits: TenantLimits,
     /// Sealed master key for diversified card keys.
     pub card_master_key: Option<Vec<u8>>,
+    /// What users register when they enrol, once the tenant has set it.
+    pub enrolment: Option<ea_core::enrolment::EnrolmentProfile>,
 }
 
 fn decode(m: tenant::Model) -> Result<Tenant> {
@@ -36,6 +38,12 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
     let limits: TenantLimits = serde_json::from_str(&m.limits).map_err(|e| corrupt("limits", e))?;
     let emergency_policy = serde_json::from_str(&m.emergency_policy)
         .map_err(|e| corrupt("emergency code policy", e))?;
+    let enrolment = m
+        .enrolment_profile
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| corrupt("enrolment profile", e))?;
     Ok(Tenant {
         id: m.id,
         slug: m.slug,
@@ -47,6 +55,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         emergency_policy,
         limits,
         card_master_key: m.card_master_key,
+        enrolment,
     })
 }
 
@@ -183,6 +192,21 @@ pub async fn set_policies(
             tenant::Column::Limits,
             enc(serde_json::to_string(limits))?.into(),
         )
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the tenant's enrolment profile.
+pub async fn set_enrolment_profile(
+    conn: &impl Conn,
+    tenant_id: i64,
+    profile: &ea_core::enrolment::EnrolmentProfile,
+) -> Result<()> {
+    let json = serde_json::to_string(profile).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::EnrolmentProfile, Some(json).into())
         .filter(tenant::Column::Id.eq(tenant_id))
         .exec(conn)
         .await?;

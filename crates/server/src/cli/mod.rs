@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod card;
 pub mod code;
+pub mod enrolment;
 pub mod flow;
 pub mod kek;
 pub mod rp;
@@ -91,6 +92,9 @@ pub enum Command {
     /// The key-encryption key.
     #[command(subcommand)]
     Kek(kek::KekCmd),
+    /// What users register when they enrol.
+    #[command(subcommand)]
+    Enrolment(enrolment::EnrolmentCmd),
     /// Make a client key for desktop apps and print the hash to put in the server configuration.
     ClientKey,
 }
@@ -240,6 +244,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Code(c) => c.run(&ctx).await,
         Command::Card(c) => c.run(&ctx).await,
         Command::Kek(c) => c.run(&ctx).await,
+        Command::Enrolment(c) => c.run(&ctx).await,
         Command::ClientKey => print_client_key(),
     }
 }

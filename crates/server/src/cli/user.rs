@@ -32,6 +32,13 @@ pub enum UserCmd {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// What a user has enrolled (how many phones, addresses, answers; whether an authenticator),
+    /// never the values, and what the tenant's enrolment profile still asks of them.
+    Status {
+        username: String,
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
     /// Read the tenant's users, their phones and addresses and the disabled flag from its LDAP
     /// directory (`[directories.SLUG]` in the configuration): adds, changes, and disables users
     /// the directory no longer has (revoking their emergency codes). Safe to run again.
@@ -54,6 +61,14 @@ impl UserCmd {
                 let n =
                     admin::import_users(&store, &t, &keys, HashCost::RECOMMENDED, &file).await?;
                 println!("{n} user(s) imported into {}", t.slug);
+                return Ok(());
+            }
+            UserCmd::Status { username, tenant } => {
+                let (store, t) = ctx.tenant(&tenant.slug).await?;
+                print!(
+                    "{}",
+                    admin_actions::user_status(&store, &t, &username).await?
+                );
                 return Ok(());
             }
             UserCmd::Sync { tenant, force } => {
