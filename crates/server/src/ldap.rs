@@ -363,11 +363,9 @@ impl LdapDirectory {
 const UAC_ACCOUNTDISABLE: u32 = 0x2;
 
 /// Active Directory's `unicodePwd` value: the password in double quotes, UTF-16LE.
-pub fn unicode_pwd(password: &str) -> Vec<u8> {
-    format!("\"{password}\"")
-        .encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .collect()
+pub fn unicode_pwd(password: &str) -> zeroize::Zeroizing<Vec<u8>> {
+    let quoted = zeroize::Zeroizing::new(format!("\"{password}\""));
+    zeroize::Zeroizing::new(quoted.encode_utf16().flat_map(u16::to_le_bytes).collect())
 }
 
 /// The error of a ppolicy response control's value, if it carries one (`None` for a missing,
@@ -498,7 +496,7 @@ impl Directory for LdapDirectory {
                 }
             }
             DirectoryKind::ActiveDirectory => {
-                let value = zeroize::Zeroizing::new(unicode_pwd(password));
+                let value = unicode_pwd(password);
                 let res = self
                     .run("cannot set the password", async |l| {
                         let values = HashSet::from([value.to_vec()]);
@@ -631,7 +629,7 @@ mod tests {
     #[test]
     fn unicode_pwd_is_quoted_utf16le() {
         assert_eq!(
-            unicode_pwd("Ab1"),
+            *unicode_pwd("Ab1"),
             vec![b'"', 0, b'A', 0, b'b', 0, b'1', 0, b'"', 0]
         );
         assert_eq!(unicode_pwd("Zürich").len(), (6 + 2) * 2);

@@ -60,6 +60,14 @@ fn questions_needed(flows: &[ea_core::FlowDefinition]) -> usize {
         .unwrap_or(1)
 }
 
+/// Whether this is the first time (in this process) that user `id`'s damaged secret is seen.
+fn warned_once(id: i64) -> bool {
+    static SEEN: std::sync::Mutex<Option<std::collections::HashSet<i64>>> =
+        std::sync::Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    seen.get_or_insert_with(Default::default).insert(id)
+}
+
 /// The associated data that binds a sealed TOTP seed to its owner.
 pub fn totp_aad(tenant: &str, username: &str) -> String {
     format!("totp:{tenant}:{username}")
@@ -92,7 +100,10 @@ fn build(
                 counters: t.counters,
             }),
             Err(e) => {
-                tracing::error!(tenant = %tenant.slug, user_id = u.id, error = %e, "an authenticator secret cannot be unsealed; the authenticator is refused");
+                // Once per user and process: anyone can start sessions for the name.
+                if warned_once(u.id) {
+                    tracing::error!(tenant = %tenant.slug, user_id = u.id, error = %e, "an authenticator secret cannot be unsealed; the authenticator is refused");
+                }
                 None
             }
         }
