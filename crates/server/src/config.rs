@@ -132,18 +132,23 @@ fn default_lease_seconds() -> i64 {
     60
 }
 
-/// The longest a delivery attempt may take (the SMTP timeout; the gateway's is shorter).
-const DELIVERY_SECONDS: i64 = 20;
-
 impl DispatchConfig {
     /// A worker's lease must outlast a delivery attempt, or a second worker sends the message
     /// again while the first is still sending it.
     pub fn validate(&self) -> Result<(), String> {
-        let remote = self.sms.is_some() || self.email.is_some();
-        if self.lease_seconds < 1 || (remote && self.lease_seconds <= DELIVERY_SECONDS) {
+        // The longest a delivery attempt may take, over the transports configured.
+        let attempt = [
+            self.sms.as_ref().map(|_| crate::dispatch::sms::TIMEOUT),
+            self.email.as_ref().map(|_| crate::dispatch::email::TIMEOUT),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .map_or(0, |d| d.as_secs() as i64);
+        if self.lease_seconds < 1 || self.lease_seconds <= attempt {
             return Err(format!(
                 "dispatch.lease_seconds: must be longer than a delivery attempt may take \
-                 ({DELIVERY_SECONDS} s) when a gateway or SMTP server is configured, and at least 1"
+                 ({attempt} s with the transports configured), and at least 1"
             ));
         }
         Ok(())
@@ -277,5 +282,27 @@ mod tests {
             shown.contains("AC0123") && shown.contains("smtp.example"),
             "{shown}"
         );
+    }
+
+    /// A worker's lease must outlast the longest delivery attempt of the transports configured.
+    #[test]
+    fn the_lease_outlasts_a_delivery_attempt() {
+        let parse = |t: &str| toml::from_str::<ServerConfig>(t).expect("config").dispatch;
+        let sms = "[dispatch]\nlease_seconds = 15\n[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms\"\n";
+        let err = parse(sms)
+            .validate()
+            .expect_err("15 s is the gateway's own timeout");
+        assert!(err.contains("15 s"), "{err}");
+        assert!(parse(&sms.replace("15", "16")).validate().is_ok());
+        let smtp = "[dispatch]\nlease_seconds = 16\n[dispatch.email]\nhost = \"smtp.example\"\nfrom = \"it@example.org\"\n";
+        assert!(
+            parse(smtp)
+                .validate()
+                .expect_err("SMTP may take 20 s")
+                .contains("20 s")
+        );
+        // The dev sink alone writes a file: any lease of a second or more.
+        assert!(parse("[dispatch]\nlease_seconds = 2\n").validate().is_ok());
+        assert!(parse("[dispatch]\nlease_seconds = 0\n").validate().is_err());
     }
 }

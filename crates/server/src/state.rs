@@ -115,14 +115,7 @@ impl AppState {
     pub fn with_limits(mut self, config: ServerLimits) -> AppState {
         if let Some(inner) = Arc::get_mut(&mut self.0) {
             inner.limiters = Limiters::new(config);
-            inner.directory = Arc::new(Directories::new(
-                BuiltinDirectory::new(
-                    inner.store.clone(),
-                    inner.hash_cost,
-                    inner.limiters.hashing.clone(),
-                ),
-                inner.ldap.clone(),
-            ));
+            inner.directory = directories(inner);
         }
         self
     }
@@ -132,14 +125,7 @@ impl AppState {
     pub fn with_ldap(mut self, ldap: HashMap<String, Arc<LdapDirectory>>) -> AppState {
         if let Some(inner) = Arc::get_mut(&mut self.0) {
             inner.ldap = ldap;
-            inner.directory = Arc::new(Directories::new(
-                BuiltinDirectory::new(
-                    inner.store.clone(),
-                    inner.hash_cost,
-                    inner.limiters.hashing.clone(),
-                ),
-                inner.ldap.clone(),
-            ));
+            inner.directory = directories(inner);
         }
         self
     }
@@ -180,4 +166,17 @@ impl AppState {
             ContactKind::Email => self.dispatch.email.is_some(),
         }
     }
+}
+
+/// Each tenant's directory: its LDAP directory, else the built-in one (with the state's hashing
+/// limit and cost).
+fn directories(inner: &Inner) -> Arc<dyn Directory> {
+    Arc::new(Directories::new(
+        BuiltinDirectory::new(
+            inner.store.clone(),
+            inner.hash_cost,
+            inner.limiters.hashing.clone(),
+        ),
+        inner.ldap.clone(),
+    ))
 }

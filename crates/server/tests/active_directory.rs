@@ -18,11 +18,6 @@ const OLD: &str = "Old-Pass-1234!";
 const NEW: &str = "Violet-Staple-Orbit-7";
 const PHONE: &str = "+41791234567";
 
-async fn reset(h: &Harness, t: &str, password: &str) -> (StatusCode, serde_json::Value) {
-    h.call::<ep::ResetPassword>(Some(t), Some(json!({"new_password": password})))
-        .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn active_directory_resets_refuses_unblocks_and_keeps_disabled_accounts_out() {
     let Some(dc) = SambaDc::start().await else {
@@ -53,19 +48,8 @@ async fn active_directory_resets_refuses_unblocks_and_keeps_disabled_accounts_ou
         "[send_limits]\nper_destination_per_hour = 50\nper_user_per_hour = 50\n",
     )
     .await;
-    let acme = h.tenant("acme").await;
-    let bob =
-        json!({"users": [{"username": "bob", "phones": [PHONE], "totp": {"secret": SECRET_B32}}]});
-    ea_server::admin::import_users_text(
-        &h.state.store,
-        &acme,
-        &ea_server::keys::Keys::new(h.kek.clone()),
-        ea_core::answers::HashCost::TEST,
-        "users",
-        &bob.to_string(),
-    )
-    .await
-    .unwrap();
+    let bob = json!([{"username": "bob", "phones": [PHONE], "totp": {"secret": SECRET_B32}}]);
+    h.import_users("acme", bob).await;
     let config: ea_server::config::LdapConfig = toml::from_str(&dc.config_toml(5)).unwrap();
     h.use_ldap("acme", LdapDirectory::new("acme", config).unwrap())
         .await;
@@ -73,7 +57,7 @@ async fn active_directory_resets_refuses_unblocks_and_keeps_disabled_accounts_ou
 
     // Too short for the domain (14), though long enough for the tenant (12); then not complex.
     let t = h.complete_sms_totp().await;
-    let (st, v) = reset(&h, &t, "Quartz-Lamp-9").await;
+    let (st, v) = h.reset_password(&t, "Quartz-Lamp-9").await;
     assert_eq!(
         (st, v["params"]["violations"].clone()),
         (
@@ -82,7 +66,7 @@ async fn active_directory_resets_refuses_unblocks_and_keeps_disabled_accounts_ou
         ),
         "{v}"
     );
-    let (st, v) = reset(&h, &t, "violet staple orbit canyon").await;
+    let (st, v) = h.reset_password(&t, "violet staple orbit canyon").await;
     assert_eq!(
         (st, v["params"]["violations"].clone()),
         (
@@ -92,7 +76,7 @@ async fn active_directory_resets_refuses_unblocks_and_keeps_disabled_accounts_ou
         "{v}"
     );
     // A good one: set through unicodePwd, proven by a bind.
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert!(
         dc.can_bind(&upn("alice"), NEW).await,
@@ -115,7 +99,7 @@ async fn active_directory_resets_refuses_unblocks_and_keeps_disabled_accounts_ou
 
     // Disabled in the domain (userAccountControl): cannot recover.
     let t = h.complete_sms_totp_as("bob").await;
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(
         (st, v["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("account_disabled")),

@@ -830,18 +830,9 @@ async fn codes_are_limited_per_user_and_per_tenant() {
         .await
         .unwrap()
         .unwrap();
-    let bob = json!({"users": [{"username": "bob", "emails": ["bob@example.org"],
-        "questions": [{"question": "Q1?", "answer": "a1"}, {"question": "Q2?", "answer": "a2"}]}]});
-    ea_server::admin::import_users_text(
-        store,
-        &acme,
-        &ea_server::keys::Keys::new(h.kek.clone()),
-        ea_core::answers::HashCost::TEST,
-        "u",
-        &bob.to_string(),
-    )
-    .await
-    .unwrap();
+    let bob = json!([{"username": "bob", "emails": ["bob@example.org"],
+        "questions": [{"question": "Q1?", "answer": "a1"}, {"question": "Q2?", "answer": "a2"}]}]);
+    h.import_users("acme", bob).await;
     let policy = "[send_limits]\nper_destination_per_hour = 2\nper_user_per_hour = 2\nper_tenant_per_hour = 3\n";
     ea_server::admin_actions::set_policies(store, &acme, "p.toml", policy)
         .await

@@ -33,17 +33,7 @@ async fn setup(slapd: &Slapd, names: &[(&str, Option<&str>)]) -> Harness {
         .filter(|(n, _)| *n != "alice")
         .map(|(n, _)| json!({"username": n, "phones": [PHONE], "totp": {"secret": SECRET_B32}}))
         .collect();
-    let acme = h.tenant("acme").await;
-    ea_server::admin::import_users_text(
-        &h.state.store,
-        &acme,
-        &ea_server::keys::Keys::new(h.kek.clone()),
-        ea_core::answers::HashCost::TEST,
-        "users",
-        &json!({ "users": users }).to_string(),
-    )
-    .await
-    .unwrap();
+    h.import_users("acme", json!(users)).await;
     for (name, policy) in names {
         slapd
             .add_person(name, OLD, Some(PHONE), None, *policy)
@@ -61,11 +51,6 @@ fn dn(uid: &str) -> String {
     format!("uid={uid},{PEOPLE}")
 }
 
-async fn reset(h: &Harness, t: &str, password: &str) -> (StatusCode, serde_json::Value) {
-    h.call::<ep::ResetPassword>(Some(t), Some(json!({"new_password": password})))
-        .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_reaches_the_directory_and_its_policy_refusals_come_back_as_codes() {
     let Some(slapd) = Slapd::start().await else {
@@ -75,7 +60,7 @@ async fn a_reset_reaches_the_directory_and_its_policy_refusals_come_back_as_code
 
     let t = h.complete_sms_totp().await;
     // 13 characters pass the tenant's rules (12) but not the directory's (16).
-    let (st, v) = reset(&h, &t, "violet staple").await;
+    let (st, v) = h.reset_password(&t, "violet staple").await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["code"], "password_policy", "{v}");
     assert_eq!(
@@ -84,7 +69,7 @@ async fn a_reset_reaches_the_directory_and_its_policy_refusals_come_back_as_code
         "{v}"
     );
     // Refused, so released: the same verification resets with a good one.
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert!(
         slapd.can_bind(&dn("alice"), NEW).await,
@@ -97,7 +82,7 @@ async fn a_reset_reaches_the_directory_and_its_policy_refusals_come_back_as_code
 
     // The old password again, in a new verification: in the directory's history.
     let t = h.complete_sms_totp().await;
-    let (st, v) = reset(&h, &t, OLD).await;
+    let (st, v) = h.reset_password(&t, OLD).await;
     assert_eq!(
         (st, v["params"]["violations"].clone()),
         (StatusCode::UNPROCESSABLE_ENTITY, json!(["in_history"])),
@@ -106,7 +91,7 @@ async fn a_reset_reaches_the_directory_and_its_policy_refusals_come_back_as_code
 
     // A password changed less than its policy's minimum age ago.
     let t = h.complete_sms_totp_as("young").await;
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(
         (st, v["params"]["violations"].clone()),
         (StatusCode::UNPROCESSABLE_ENTITY, json!(["too_young"])),
@@ -158,7 +143,7 @@ async fn a_directory_that_is_down_releases_the_action_for_a_retry() {
     let h = setup(&slapd, &[("alice", None)]).await;
     let t = h.complete_sms_totp().await;
     slapd.stop();
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(
         (st, v["code"].as_str()),
         (
@@ -168,7 +153,7 @@ async fn a_directory_that_is_down_releases_the_action_for_a_retry() {
         "{v}"
     );
     slapd.start_again().await;
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(st, StatusCode::OK, "the same verification, retried: {v}");
     assert!(slapd.can_bind(&dn("alice"), NEW).await);
     let rows = ea_store::audit::export(h.state.store.db(), None, None)
@@ -403,25 +388,15 @@ async fn user_sync_tells_entries_apart_and_refuses_to_disable_everyone() {
     // old owner's factors still here, for instance): refused, nothing set in the new entry.
     slapd.remove("dora").await;
     slapd.add_person("dora", OLD, Some(PHONE), None, None).await;
-    let dora =
-        json!({"users": [{"username": "dora", "phones": [PHONE], "totp": {"secret": SECRET_B32}}]});
-    ea_server::admin::import_users_text(
-        &store,
-        &tenant,
-        &ea_server::keys::Keys::new(h.kek.clone()),
-        ea_core::answers::HashCost::TEST,
-        "users",
-        &dora.to_string(),
-    )
-    .await
-    .unwrap();
+    let dora = json!([{"username": "dora", "phones": [PHONE], "totp": {"secret": SECRET_B32}}]);
+    h.import_users("acme", dora).await;
     h.use_ldap(
         "acme",
         LdapDirectory::new("acme", common::slapd::config(&slapd, 2)).unwrap(),
     )
     .await;
     let t = h.complete_sms_totp_as("dora").await;
-    let (st, v) = reset(&h, &t, NEW).await;
+    let (st, v) = h.reset_password(&t, NEW).await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     assert!(
         slapd.can_bind(&dn("dora"), OLD).await,

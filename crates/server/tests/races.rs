@@ -159,17 +159,7 @@ async fn fifty_sessions_sending_to_one_number_at_once_stop_at_its_limit() {
     let users: Vec<_> = (0..10)
         .map(|i| json!({"username": format!("desk{i}"), "phones": [PHONE]}))
         .collect();
-    let acme = h.tenant("acme").await;
-    ea_server::admin::import_users_text(
-        &h.state.store,
-        &acme,
-        &ea_server::keys::Keys::new(h.kek.clone()),
-        ea_core::answers::HashCost::TEST,
-        "users",
-        &json!({"users": users}).to_string(),
-    )
-    .await
-    .unwrap();
+    h.import_users("acme", json!(users)).await;
     let mut reqs = Vec::new();
     for i in 0..CONCURRENCY {
         let (t, _) = h.start("acme", &format!("desk{}", i % 10)).await;

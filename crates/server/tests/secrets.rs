@@ -23,25 +23,18 @@ const ANSWERS: [&str; 3] = ["Rex", "Zürich", "Hillside"];
 
 /// The database as its own dump tool writes it out.
 fn dump(db_url: &str) -> String {
-    let out = if let Some(path) = db_url.strip_prefix("sqlite:") {
+    let mut cmd = if let Some(path) = db_url.strip_prefix("sqlite:") {
         let tool = ea_testkit::which("sqlite3")
             .expect("sqlite3 on PATH (the README test command installs it)");
-        std::process::Command::new(tool)
-            .args([path, ".dump"])
-            .output()
+        let mut c = std::process::Command::new(tool);
+        c.args([path, ".dump"]);
+        c
     } else {
-        let tool = ea_testkit::database::postgres_tool("pg_dump");
-        std::process::Command::new(tool)
-            .args(["--data-only", "--dbname", db_url])
-            .output()
-    }
-    .expect("run the dump tool");
-    assert!(
-        out.status.success(),
-        "dump failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("a text dump")
+        let mut c = std::process::Command::new(ea_testkit::database::postgres_tool("pg_dump"));
+        c.args(["--data-only", "--dbname", db_url]);
+        c
+    };
+    ea_testkit::run_ok(&mut cmd)
 }
 
 /// Where `needle` occurs in `haystack` (both lower case) as a whole word: not inside a longer

@@ -85,18 +85,8 @@ pub async fn put(conn: &impl Conn, tenant_id: i64, u: NewUser, now: i64) -> Resu
             let mut a: user::ActiveModel = m.into();
             a.display_name = Set(u.display_name);
             a.update(conn).await?;
-            contact::Entity::delete_many()
-                .filter(contact::Column::UserId.eq(id))
-                .exec(conn)
-                .await?;
-            question::Entity::delete_many()
-                .filter(question::Column::UserId.eq(id))
-                .exec(conn)
-                .await?;
-            totp_seed::Entity::delete_many()
-                .filter(totp_seed::Column::UserId.eq(id))
-                .exec(conn)
-                .await?;
+            delete_contacts(conn, id).await?;
+            delete_factors(conn, id).await?;
             id
         }
         None => {
@@ -466,19 +456,9 @@ pub async fn sync_from_directory(
             a.directory_disabled = Set(d.disabled);
             a.directory_id = Set(Some(d.directory_id.clone()));
             a.update(conn).await?;
-            contact::Entity::delete_many()
-                .filter(contact::Column::UserId.eq(id))
-                .exec(conn)
-                .await?;
+            delete_contacts(conn, id).await?;
             if replaced {
-                question::Entity::delete_many()
-                    .filter(question::Column::UserId.eq(id))
-                    .exec(conn)
-                    .await?;
-                totp_seed::Entity::delete_many()
-                    .filter(totp_seed::Column::UserId.eq(id))
-                    .exec(conn)
-                    .await?;
+                delete_factors(conn, id).await?;
                 crate::emergency::revoke_for_user(conn, tenant_id, id, now).await?;
                 (id, Synced::Replaced)
             } else {
@@ -488,6 +468,27 @@ pub async fn sync_from_directory(
     };
     insert_contacts(conn, user_id, want).await?;
     Ok(outcome)
+}
+
+async fn delete_contacts(conn: &impl Conn, user_id: i64) -> Result<()> {
+    contact::Entity::delete_many()
+        .filter(contact::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the user's verification answers and authenticator secret.
+async fn delete_factors(conn: &impl Conn, user_id: i64) -> Result<()> {
+    question::Entity::delete_many()
+        .filter(question::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    totp_seed::Entity::delete_many()
+        .filter(totp_seed::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Contacts as rows: `(kind, value)`, phones first, in the order given.

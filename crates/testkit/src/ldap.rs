@@ -99,15 +99,10 @@ impl Slapd {
              cn: ea-service\nuserPassword: {SERVICE_PW}\n"
         );
         std::fs::write(d.join("base.ldif"), base).expect("write");
-        let out = Command::new(bin.with_file_name("slapadd"))
-            .args(["-f", &d.join("slapd.conf").display().to_string()])
-            .args(["-l", &d.join("base.ldif").display().to_string()])
-            .output()
-            .expect("run slapadd");
-        assert!(
-            out.status.success(),
-            "slapadd: {}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::run_ok(
+            Command::new(bin.with_file_name("slapadd"))
+                .args(["-f", &d.join("slapd.conf").display().to_string()])
+                .args(["-l", &d.join("base.ldif").display().to_string()]),
         );
         let mut s = Slapd {
             dir,

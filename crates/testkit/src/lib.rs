@@ -51,6 +51,20 @@ impl Drop for Running {
     }
 }
 
+/// Runs `cmd`, which must succeed (else the test fails with the command and what it printed);
+/// its standard output.
+#[allow(clippy::panic)]
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A loopback TCP port nobody listens on right now.
 #[allow(clippy::expect_used)]
 pub fn free_port() -> u16 {

@@ -7,7 +7,7 @@
 // Test support: a failure to set the server up fails the test that asked, with what failed.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use crate::Running;
+use crate::{Running, run_ok as run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -23,17 +23,6 @@ pub const ADMIN_PW: &str = "Admin-Pass-1234!";
 pub struct SambaDc {
     pub dir: tempfile::TempDir,
     child: Option<Running>,
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl SambaDc {

@@ -9,6 +9,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long one SMTP exchange may take.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
 pub fn build(cfg: &EmailConfig) -> anyhow::Result<Arc<dyn Transport>> {
     let mut tls = TlsParameters::builder(cfg.host.clone());
     if let Some(path) = &cfg.ca_cert {
@@ -25,7 +28,7 @@ pub fn build(cfg: &EmailConfig) -> anyhow::Result<Arc<dyn Transport>> {
     let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
         .port(cfg.port)
         .tls(Tls::Required(tls))
-        .timeout(Some(Duration::from_secs(20)));
+        .timeout(Some(TIMEOUT));
     if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
         b = b.credentials(Credentials::new(
             u.clone(),

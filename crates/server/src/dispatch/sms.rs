@@ -9,6 +9,9 @@ use std::time::Duration;
 
 const TWILIO_API: &str = "https://api.twilio.com";
 
+/// How long one request to the gateway may take.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
 pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
     Ok(match cfg {
         SmsConfig::Webhook {
@@ -54,7 +57,7 @@ fn https_url(url: &str) -> anyhow::Result<String> {
 /// An HTTPS client; `ca_cert` adds a trusted root for private gateways.
 pub fn client(ca_cert: Option<&PathBuf>) -> anyhow::Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
+        .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
         .https_only(true);
     if let Some(path) = ca_cert {

@@ -298,6 +298,27 @@ impl Harness {
             .expect("policy");
     }
 
+    /// Imports `users` (the list of a user file's `users`) into the tenant `slug`.
+    pub async fn import_users(&self, slug: &str, users: Value) {
+        let t = self.tenant(slug).await;
+        admin::import_users_text(
+            &self.state.store,
+            &t,
+            &Keys::new(self.kek.clone()),
+            HashCost::TEST,
+            "users",
+            &json!({ "users": users }).to_string(),
+        )
+        .await
+        .expect("users");
+    }
+
+    /// `POST /v1/session/actions/reset-password` on session `t`.
+    pub async fn reset_password(&self, t: &str, password: &str) -> (StatusCode, Value) {
+        self.call::<ep::ResetPassword>(Some(t), Some(json!({"new_password": password})))
+            .await
+    }
+
     /// A new relying party of the tenant `slug`: its API key.
     pub async fn relying_party(&self, slug: &str) -> String {
         let t = self.tenant(slug).await;

@@ -106,14 +106,7 @@ impl Site {
 
     /// Runs an admin command that must succeed; its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.cli(args);
-        assert!(
-            out.status.success(),
-            "ea-server {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        ea_testkit::run_ok(self.command().args(args))
     }
 
     /// Starts a server process, with `env` added to its environment; returns once it listens.
