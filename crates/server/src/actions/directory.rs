@@ -98,7 +98,9 @@ async fn end(
     result: Result<(), DirectoryError>,
     detail: serde_json::Value,
 ) -> ServiceResult<ActionDone> {
-    let tenant_policy = claimed.0.tenant.password_policy.clone();
+    // The tenant's length bounds, told with a directory's refusal (the claim moves on below).
+    let policy = &claimed.0.tenant.password_policy;
+    let (min_length, max_length) = (policy.min_length, policy.max_length);
     match result {
         Ok(()) => {
             let notice = Notice::Done {
@@ -128,15 +130,12 @@ async fn end(
             // Released, not spent: the user can try again in the same verification.
             finish(state, token, claimed, action, outcome).await?;
             Err(match e {
-                DirectoryError::Refused(violations) => {
-                    let policy = &tenant_policy;
-                    ErrorCode::PasswordPolicy {
-                        violations,
-                        min_length: policy.min_length,
-                        max_length: policy.max_length,
-                    }
-                    .into()
+                DirectoryError::Refused(violations) => ErrorCode::PasswordPolicy {
+                    violations,
+                    min_length,
+                    max_length,
                 }
+                .into(),
                 DirectoryError::Disabled => ErrorCode::AccountDisabled {}.into(),
                 DirectoryError::Unavailable(_) | DirectoryError::NoAccount => {
                     ErrorCode::DirectoryUnavailable {}.into()
