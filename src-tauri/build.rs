@@ -37,6 +37,19 @@ fn main() {
         "scan_image",
         "scan_watch_links",
         "scan_take_link",
+        "enrol_start",
+        "enrol_after_verification",
+        "enrol_get",
+        "enrol_confirm_address",
+        "enrol_resend",
+        "enrol_add_contact",
+        "enrol_confirm_contact",
+        "enrol_remove_contact",
+        "enrol_begin_authenticator",
+        "enrol_confirm_authenticator",
+        "enrol_remove_authenticator",
+        "enrol_set_answers",
+        "enrol_end",
     ];
     let attrs = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

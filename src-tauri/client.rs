@@ -20,6 +20,8 @@ pub struct ServerClient {
     tenant: String,
     client_key: Option<Zeroizing<String>>,
     token: Mutex<Option<Zeroizing<String>>>,
+    /// The enrolment's bearer token, while one is open.
+    enrolment: Mutex<Option<Zeroizing<String>>>,
 }
 
 /// Installs rustls' ring provider once per process.
@@ -53,6 +55,7 @@ impl ServerClient {
             tenant: settings.tenant.clone(),
             client_key,
             token: Mutex::new(None),
+            enrolment: Mutex::new(None),
         })
     }
 
@@ -67,7 +70,11 @@ impl ServerClient {
             HttpMethod::Get => Method::GET,
             HttpMethod::Post => Method::POST,
         };
-        let session = info.auth == Auth::Session;
+        let holder = match info.auth {
+            Auth::Session => Some(&self.token),
+            Auth::Enrolment => Some(&self.enrolment),
+            _ => None,
+        };
         // Relative to the configured URL, so a server behind a path prefix works.
         let path = info.path.trim_start_matches('/');
         let url = self.base.join(path).map_err(|_| ErrorCode::Internal {})?;
@@ -75,8 +82,8 @@ impl ServerClient {
         if let Some(k) = &self.client_key {
             req = req.header(CLIENT_KEY_HEADER, k.as_str());
         }
-        if session {
-            let token = self.token.lock().await;
+        if let Some(holder) = holder {
+            let token = holder.lock().await;
             let t = token.as_ref().ok_or(ErrorCode::SessionUnknown {})?;
             req = req.bearer_auth(t.as_str());
         }
@@ -126,6 +133,24 @@ impl ServerClient {
         let started = self.send::<endpoints::StartSession>(Some(&req)).await?;
         *self.token.lock().await = Some(Zeroizing::new(started.token));
         Ok(started.session)
+    }
+
+    /// Starts an enrolment (with an invitation's code, or after a completed verification) and
+    /// keeps its token here.
+    pub async fn start_enrolment<E: Endpoint<Response = EnrolmentStarted>>(
+        &self,
+        body: Option<&E::Request>,
+    ) -> Result<EnrolmentView, ErrorCode>
+    where
+        E::Request: Sync,
+    {
+        let started = self.send::<E>(body).await?;
+        *self.enrolment.lock().await = Some(Zeroizing::new(started.token));
+        Ok(started.enrolment)
+    }
+
+    pub async fn end_enrolment(&self) {
+        *self.enrolment.lock().await = None;
     }
 
     pub async fn end_session(&self) {

@@ -4,6 +4,7 @@
 pub mod card;
 pub mod client;
 pub mod commands;
+pub mod enrol;
 pub mod error;
 pub mod rules;
 pub mod scan;
@@ -125,6 +126,19 @@ pub fn run() {
             scan::scan_image,
             scan::scan_watch_links,
             scan::scan_take_link,
+            enrol::enrol_start,
+            enrol::enrol_after_verification,
+            enrol::enrol_get,
+            enrol::enrol_confirm_address,
+            enrol::enrol_resend,
+            enrol::enrol_add_contact,
+            enrol::enrol_confirm_contact,
+            enrol::enrol_remove_contact,
+            enrol::enrol_begin_authenticator,
+            enrol::enrol_confirm_authenticator,
+            enrol::enrol_remove_authenticator,
+            enrol::enrol_set_answers,
+            enrol::enrol_end,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

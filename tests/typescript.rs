@@ -8,6 +8,7 @@ use ea_scan::url::{CardRequest, ChallengeAlgorithm};
 use emergency_access::card::{
     CardStatusView, CardSupport, CardUnblocked, PinRulesView, PinState, ReaderView, ShownCryptogram,
 };
+use emergency_access::enrol::AuthenticatorQr;
 use emergency_access::scan::{CameraView, CamerasView, ScanEvent};
 use emergency_access::settings::Settings;
 
@@ -17,7 +18,7 @@ fn render() -> String {
          import type { CardAlgorithm, ErrorCode } from './types';\n\n";
         Settings, CardSupport, ReaderView, PinRulesView, PinState, CardStatusView,
         CardUnblocked, ShownCryptogram, CameraView, CamerasView, ScanEvent, CardRequest,
-        ChallengeAlgorithm,
+        ChallengeAlgorithm, AuthenticatorQr,
     )
 }
 

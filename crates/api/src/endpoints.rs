@@ -36,6 +36,8 @@ pub enum Auth {
     Session,
     /// `Authorization: Bearer ea_rp_...`, a relying party's API key.
     RelyingParty,
+    /// `Authorization: Bearer <enrolment token>` (and the client key, when required).
+    Enrolment,
 }
 
 /// The body of a request that has none.
@@ -108,7 +110,7 @@ pub fn common_errors(e: &EndpointInfo) -> Vec<ErrorKind> {
     match e.auth {
         Auth::Public => {}
         Auth::Client => v.push(K::ClientKeyRequired),
-        Auth::Session => v.extend([
+        Auth::Session | Auth::Enrolment => v.extend([
             K::ClientKeyRequired,
             K::Unauthorized,
             K::SessionUnknown,
@@ -278,4 +280,66 @@ endpoints! {
     /// Validate an emergency code and count one use.
     ValidateEmergencyCode = "validate_emergency_code": Post "/v1/emergency-codes/validate",
         RelyingParty, 200, ValidateCodeRequest => ValidateCodeResponse, errors [InvalidField];
+
+    /// Start enrolling with an invitation's code; a code goes to the invited address.
+    StartEnrolment = "start_enrolment": Post "/v1/enrolments", Client, 201,
+        StartEnrolmentRequest => EnrolmentStarted,
+        errors [InvalidField, TenantUnknown, EnrolmentUnavailable, EnrolmentCodeInvalid,
+            AccountDisabled, SendLimitReached, DeliveryUnavailable];
+
+    /// Change one's recovery factors after a completed verification.
+    EnrolAfterVerification = "enrol_after_verification": Post "/v1/session/enrolment", Session,
+        201, NoBody => EnrolmentStarted,
+        errors [VerificationIncomplete, AccountDisabled, EnrolmentUnavailable];
+
+    /// The enrolment as it stands.
+    GetEnrolment = "get_enrolment": Get "/v1/enrolment", Enrolment, 200, NoBody => EnrolmentView,
+        errors [];
+
+    /// Type the code sent to the invited address.
+    ConfirmEnrolmentAddress = "confirm_enrolment_address": Post "/v1/enrolment/address",
+        Enrolment, 200, EnrolmentCodeRequest => EnrolmentView,
+        errors [InvalidField, CodeInvalid, CodeExpired, CodeNotSent, EnrolmentStepOutOfOrder];
+
+    /// Send the code of the address or contact being proven again.
+    ResendEnrolmentCode = "resend_enrolment_code": Post "/v1/enrolment/resend", Enrolment, 200,
+        NoBody => EnrolmentView,
+        errors [CodeNotSent, ResendTooSoon, ResendLimitReached, SendLimitReached,
+            DeliveryUnavailable];
+
+    /// Add a phone number or address: a code is sent to it, and it is kept once typed.
+    AddContact = "add_contact": Post "/v1/enrolment/contacts", Enrolment, 200,
+        AddContactRequest => EnrolmentView,
+        errors [InvalidField, ContactMalformed, ContactLimitReached, ContactAlreadyEnrolled,
+            SendLimitReached, DeliveryUnavailable, EnrolmentStepOutOfOrder];
+
+    /// Type the code sent to the new contact; it is kept.
+    ConfirmNewContact = "confirm_new_contact": Post "/v1/enrolment/contacts/confirm", Enrolment,
+        200, EnrolmentCodeRequest => EnrolmentView,
+        errors [InvalidField, CodeInvalid, CodeExpired, CodeNotSent, EnrolmentStepOutOfOrder,
+            ContactLimitReached, ContactAlreadyEnrolled];
+
+    /// Remove a phone number or address (refused when a flow still needs it).
+    RemoveContact = "remove_contact": Post "/v1/enrolment/contacts/remove", Enrolment, 200,
+        RemoveContactRequest => EnrolmentView,
+        errors [ContactUnknown, FactorStillNeeded, EnrolmentStepOutOfOrder];
+
+    /// A new authenticator secret, kept only once a code from it is typed.
+    BeginAuthenticator = "begin_authenticator": Post "/v1/enrolment/authenticator", Enrolment,
+        200, NoBody => AuthenticatorSetup, errors [EnrolmentStepOutOfOrder];
+
+    /// Type a current code of the new authenticator; it replaces any earlier one.
+    ConfirmAuthenticator = "confirm_authenticator": Post "/v1/enrolment/authenticator/confirm",
+        Enrolment, 200, EnrolmentCodeRequest => EnrolmentView,
+        errors [InvalidField, TotpInvalid, CodeNotSent, CodeExpired, EnrolmentStepOutOfOrder];
+
+    /// Remove the authenticator (refused when a flow still needs it).
+    RemoveAuthenticator = "remove_authenticator": Post "/v1/enrolment/authenticator/remove",
+        Enrolment, 200, NoBody => EnrolmentView,
+        errors [FactorStillNeeded, EnrolmentStepOutOfOrder];
+
+    /// Replace the answers to verification questions.
+    SetAnswers = "set_answers": Post "/v1/enrolment/answers", Enrolment, 200,
+        SetAnswersRequest => EnrolmentView,
+        errors [InvalidField, AnswersRefused, FactorStillNeeded, EnrolmentStepOutOfOrder];
 }

@@ -6,7 +6,10 @@
 //! No parameter is ever a secret. Values that come from outside (a scanned link's parameter
 //! names) are shortened by whoever builds the error.
 
-use crate::vocab::{ContactKind, ExpectedRequest, FieldProblem, LimitViolation, PasswordViolation};
+use crate::vocab::{
+    AnswerIssue, ContactKind, ExpectedRequest, Factor, FieldProblem, LimitViolation,
+    PasswordViolation,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -118,6 +121,35 @@ pub enum ErrorCode {
     CardKeyUnavailable {},
     CardProfileRefused {
         reason: String,
+    },
+
+    // --- Enrolment ---
+    /// The enrolment code is wrong, used, replaced or expired (which, is not told).
+    EnrolmentCodeInvalid {},
+    /// The organisation has not set up enrolment.
+    EnrolmentUnavailable {},
+    /// A code must be typed first (the invited address, or the contact being proven).
+    EnrolmentStepOutOfOrder {},
+    /// No more contacts of this kind may be registered.
+    ContactLimitReached {
+        kind: ContactKind,
+        max: u32,
+    },
+    /// This phone number or address is registered already.
+    ContactAlreadyEnrolled {},
+    /// Removing this factor would leave a recovery flow (`flow`, by its name) or the
+    /// organisation's enrolment requirements (no `flow`) without what they need.
+    FactorStillNeeded {
+        factor: Factor,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        flow: Option<String>,
+    },
+    /// Answers that do not meet the rules, each with its position and why.
+    AnswersRefused {
+        issues: Vec<AnswerIssue>,
+        /// Answers the organisation asks for.
+        required: u32,
     },
 
     // --- The smart card (PC/SC) ---

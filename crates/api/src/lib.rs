@@ -25,6 +25,7 @@ pub mod limits {
     pub const CODE: usize = 16;
     pub const ANSWER: usize = 256;
     pub const ANSWERS: usize = 10;
+    pub const QUESTION: usize = 200;
     pub const PASSWORD: usize = 1024;
     pub const SERIAL_HEX: usize = 64;
     pub const EMERGENCY_CODE: usize = 64;
@@ -367,4 +368,147 @@ pub struct ValidateCodeResponse {
     /// With `locked`: seconds until codes for this username are checked again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<i64>,
+}
+
+// --- Enrolment: users register their own recovery factors ---
+
+/// `POST /v1/enrolments`: an invited user starts enrolling with the code of their invitation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct StartEnrolmentRequest {
+    #[schema(schema_with = text::tenant)]
+    pub tenant: String,
+    #[schema(schema_with = text::username)]
+    pub username: String,
+    /// The invitation's enrolment code (`XXXX-XXXX-XXXX`; case, spaces and dashes do not matter).
+    #[schema(schema_with = text::code)]
+    pub code: String,
+}
+
+/// The answer to starting an enrolment: its bearer token (shown once) and the enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct EnrolmentStarted {
+    /// Opaque token of 256 bits; send it as `Authorization: Bearer <token>` to `/v1/enrolment`.
+    pub token: String,
+    pub enrolment: EnrolmentView,
+}
+
+/// Where an enrolment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentStage {
+    /// A code went to the invited address; nothing can be changed before it is typed.
+    ConfirmAddress,
+    /// The user is known: factors can be added, changed and removed.
+    Open,
+}
+
+/// A phone number or address being proven: a code went to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct PendingContactView {
+    pub kind: ContactKind,
+    pub masked: String,
+    pub code_length: u8,
+    pub code_expires_at: i64,
+    pub attempts_left: u32,
+    /// When another code may be sent (Unix seconds).
+    pub resend_available_at: i64,
+}
+
+/// How many of one kind of contact a user registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct ContactRule {
+    pub required: u32,
+    pub max: u32,
+}
+
+/// What the tenant asks its users to register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct EnrolmentProfileView {
+    pub phones: ContactRule,
+    pub emails: ContactRule,
+    pub authenticator_required: bool,
+    pub questions_required: u32,
+    /// The tenant's questions to choose from.
+    pub catalogue: Vec<String>,
+    /// Whether users may write questions of their own.
+    pub own_questions: bool,
+    pub min_answer_length: u32,
+}
+
+/// What a user has registered (contacts masked, answers never shown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct EnrolmentView {
+    pub stage: EnrolmentStage,
+    pub username: String,
+    /// The invited address, masked, while it is being confirmed.
+    pub address: Option<String>,
+    pub pending: Option<PendingContactView>,
+    pub phones: Vec<MaskedContact>,
+    pub emails: Vec<MaskedContact>,
+    pub authenticator: bool,
+    /// The texts of the questions the user answered.
+    pub questions: Vec<String>,
+    pub profile: EnrolmentProfileView,
+    /// What the user still lacks against the profile.
+    pub missing: Vec<MissingFactor>,
+    /// When this enrolment ends (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// `POST /v1/enrolment/address`, `/v1/enrolment/contacts/confirm`, `/v1/enrolment/authenticator/confirm`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentCodeRequest {
+    #[schema(schema_with = text::code)]
+    pub code: String,
+}
+
+/// `POST /v1/enrolment/contacts`: a code is sent to the new phone number or address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct AddContactRequest {
+    pub kind: ContactKind,
+    #[schema(schema_with = text::contact)]
+    pub value: String,
+}
+
+/// `POST /v1/enrolment/contacts/remove`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveContactRequest {
+    pub kind: ContactKind,
+    /// The contact's `id` in the enrolment view.
+    pub id: u32,
+}
+
+/// `POST /v1/enrolment/authenticator`: a new secret, to be confirmed with a code before it is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct AuthenticatorSetup {
+    /// The secret in base32, for typing into an authenticator app.
+    pub secret: String,
+    /// `otpauth://totp/...`, for a QR code an authenticator app reads.
+    pub uri: String,
+    pub digits: u32,
+    pub period: u64,
+    pub algorithm: String,
+}
+
+/// One answer to register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct NewAnswer {
+    /// A question of the tenant's catalogue, or the user's own where the tenant allows it.
+    #[schema(schema_with = text::question)]
+    pub question: String,
+    #[schema(schema_with = text::answer)]
+    pub answer: String,
+}
+
+/// `POST /v1/enrolment/answers`: replaces all of the user's answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SetAnswersRequest {
+    #[schema(max_items = 10)]
+    pub answers: Vec<NewAnswer>,
 }

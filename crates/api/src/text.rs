@@ -34,6 +34,9 @@ pub fn contact() -> Object {
 pub fn code() -> Object {
     of(limits::CODE)
 }
+pub fn question() -> Object {
+    of(limits::QUESTION)
+}
 pub fn answer() -> Object {
     of(limits::ANSWER)
 }

@@ -212,3 +212,49 @@ vocabulary! {
         Unreachable,
     }
 }
+
+vocabulary! {
+    /// A kind of recovery factor a user enrols.
+    pub enum Factor {
+        Phone,
+        Email,
+        Authenticator,
+        Questions,
+    }
+}
+
+/// What a user still lacks against their tenant's enrolment profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(tag = "factor", rename_all = "snake_case")]
+pub enum MissingFactor {
+    Phones { needed: u32 },
+    Emails { needed: u32 },
+    Authenticator,
+    Questions { needed: u32 },
+}
+
+/// Why an answer to a verification question is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum AnswerProblem {
+    /// Shorter than `min` characters.
+    TooShort { min: u32 },
+    /// The username, which anyone may know.
+    EqualsUsername,
+    /// One of the user's own phone numbers or addresses, which a caller can see masked.
+    EqualsContact,
+    /// The same as the answer at `other`.
+    SameAs { other: usize },
+    /// The same question twice.
+    SameQuestion { other: usize },
+    /// Not one of the tenant's questions, and the tenant does not allow users' own.
+    NotInCatalogue,
+}
+
+/// One refused answer: its position in the request and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct AnswerIssue {
+    pub index: usize,
+    #[serde(flatten)]
+    pub problem: AnswerProblem,
+}

@@ -16,6 +16,10 @@ fn render() -> String {
         ResetPasswordRequest, ActionDone, EmergencyCodeLimitsView,
         IssueEmergencyCodeRequest, EmergencyCodeIssued, CardCryptogramRequest, CardDelivery,
         CardCryptogram, CardResultRequest, ValidateCodeRequest, ValidateCodeResponse,
+        Factor, MissingFactor, AnswerProblem, AnswerIssue, StartEnrolmentRequest,
+        EnrolmentStarted, EnrolmentStage, PendingContactView, ContactRule,
+        EnrolmentProfileView, EnrolmentView, EnrolmentCodeRequest, AddContactRequest,
+        RemoveContactRequest, AuthenticatorSetup, NewAnswer, SetAnswersRequest,
     )
 }
 

@@ -84,14 +84,7 @@ pub struct Enrolled {
 }
 
 /// What a user still lacks against a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "factor", rename_all = "snake_case")]
-pub enum Missing {
-    Phones { needed: u32 },
-    Emails { needed: u32 },
-    Authenticator,
-    Questions { needed: u32 },
-}
+pub use ea_api::MissingFactor as Missing;
 
 impl EnrolmentProfile {
     /// Parses and validates a profile file. `file` is only used to name the file in errors.
@@ -196,18 +189,7 @@ impl EnrolmentProfile {
 }
 
 /// Why an answer is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "problem", rename_all = "snake_case")]
-pub enum AnswerProblem {
-    /// Shorter than `min` characters.
-    TooShort { min: u32 },
-    /// The username, which anyone may know.
-    EqualsUsername,
-    /// One of the user's own phone numbers or addresses, which a caller can see masked.
-    EqualsContact,
-    /// The same as the answer at `other`.
-    SameAs { other: usize },
-}
+pub use ea_api::AnswerProblem;
 
 /// Letters and digits only, for comparing an answer with a contact.
 fn alnum(s: &str) -> String {
@@ -259,6 +241,62 @@ pub fn check_answers(
         }
     }
     problems
+}
+
+impl Enrolled {
+    /// Whether a user with these factors can go through every step of `flow`.
+    pub fn can_complete(&self, flow: &crate::FlowDefinition) -> bool {
+        flow.steps.iter().all(|step| match step {
+            crate::flow::Step::SmsOtp(_) => self.phones > 0,
+            crate::flow::Step::EmailOtp(_) => self.emails > 0,
+            crate::flow::Step::Questions(q) => self.questions >= q.count as usize,
+            crate::flow::Step::Totp(_) => self.authenticator,
+        })
+    }
+
+    /// The count of `factor` (the authenticator as 0 or 1).
+    pub fn count(&self, factor: ea_api::Factor) -> usize {
+        match factor {
+            ea_api::Factor::Phone => self.phones,
+            ea_api::Factor::Email => self.emails,
+            ea_api::Factor::Authenticator => usize::from(self.authenticator),
+            ea_api::Factor::Questions => self.questions,
+        }
+    }
+}
+
+/// Why a change from `before` to `after` that takes away `factor` is refused: the first flow
+/// (by its name in `lang`, else its id) that the user could complete before and no longer
+/// could, or `None` with the profile when it asks for more than is left. `Ok` when nothing
+/// needs what is taken away.
+pub fn check_removal(
+    profile: &EnrolmentProfile,
+    flows: &[crate::FlowDefinition],
+    before: &Enrolled,
+    after: &Enrolled,
+    factor: ea_api::Factor,
+) -> Result<(), Option<String>> {
+    for flow in flows {
+        if before.can_complete(flow) && !after.can_complete(flow) {
+            let name = flow
+                .names
+                .get("en")
+                .cloned()
+                .unwrap_or_else(|| flow.id.clone());
+            return Err(Some(name));
+        }
+    }
+    let required = match factor {
+        ea_api::Factor::Phone => profile.phones.required as usize,
+        ea_api::Factor::Email => profile.emails.required as usize,
+        ea_api::Factor::Authenticator => usize::from(profile.authenticator.required),
+        ea_api::Factor::Questions => profile.questions.required as usize,
+    };
+    let (had, has) = (before.count(factor), after.count(factor));
+    if has < had && has < required {
+        return Err(None);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -388,5 +426,63 @@ mod tests {
         );
         // A short number that merely ends a phone number is an answer like any other.
         assert!(check(&["4567"]).is_empty());
+    }
+
+    #[test]
+    fn removing_what_a_flow_needs_is_refused_with_the_flow() {
+        let flow = |file: &str| {
+            let path = format!("{}/../../flows/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("flow file");
+            crate::FlowDefinition::from_toml(file, &text).expect("valid flow")
+        };
+        let flows = [flow("sms-totp.toml"), flow("email-questions.toml")];
+        let p = EnrolmentProfile::from_toml("p.toml", "[emails]\nrequired = 1\n").expect("valid");
+        let both = Enrolled {
+            phones: 1,
+            emails: 1,
+            authenticator: true,
+            questions: 2,
+        };
+        use ea_api::Factor;
+        // The last phone: the text-message flow could be completed, and no longer could.
+        let no_phone = Enrolled { phones: 0, ..both };
+        assert_eq!(
+            check_removal(&p, &flows, &both, &no_phone, Factor::Phone),
+            Err(Some("Text message and authenticator app".into()))
+        );
+        // A second phone may go.
+        let two = Enrolled { phones: 2, ..both };
+        assert_eq!(
+            check_removal(&p, &flows, &two, &both, Factor::Phone),
+            Ok(())
+        );
+        // Two answers are needed by the questions flow; one left is refused.
+        let one_answer = Enrolled {
+            questions: 1,
+            ..both
+        };
+        assert!(check_removal(&p, &flows, &both, &one_answer, Factor::Questions).is_err());
+        // The authenticator is needed by no flow the user could not complete anyway...
+        let no_phone_no_totp = Enrolled {
+            authenticator: false,
+            ..no_phone
+        };
+        assert_eq!(
+            check_removal(
+                &p,
+                &flows,
+                &no_phone,
+                &no_phone_no_totp,
+                Factor::Authenticator
+            ),
+            Ok(())
+        );
+        // ...but the profile's required address is.
+        let flows_none: [crate::FlowDefinition; 0] = [];
+        let no_email = Enrolled { emails: 0, ..both };
+        assert_eq!(
+            check_removal(&p, &flows_none, &both, &no_email, Factor::Email),
+            Err(None)
+        );
     }
 }

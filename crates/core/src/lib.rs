@@ -13,6 +13,7 @@ pub mod cryptogram;
 pub mod ct;
 pub mod emergency;
 pub mod enrolment;
+pub mod enrolment_session;
 pub mod error;
 pub mod flow;
 pub mod guard;

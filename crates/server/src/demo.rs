@@ -70,6 +70,32 @@ const USERS: [DemoUser; 3] = [
 
 /// The demo card: bound to alice, AES-128, with a published test key. The virtual card of the
 /// card tests and demo answers to this serial and key.
+/// What the demo tenant's users enrol: enough for both of its two-step flows.
+pub const ENROLMENT_PROFILE: &str = r#"
+[phones]
+required = 1
+max = 2
+[emails]
+required = 1
+max = 2
+[authenticator]
+required = true
+[questions]
+required = 2
+own_questions = true
+min_answer_length = 3
+catalogue = [
+  "What was the name of your first pet?",
+  "In which city were you born?",
+  "What was the name of your first school?",
+  "What is the name of the street you grew up on?",
+]
+"#;
+
+/// The fresh user the demo invites to enrol, and where the invitation goes.
+pub const INVITED_USER: &str = "dana";
+pub const INVITED_EMAIL: &str = "dana@demo.example";
+
 pub const CARD_SERIAL: &str = "EA5EC0DE00000001";
 pub const CARD_KEY_HEX: &str = "404142434445464748494A4B4C4D4E4F";
 /// carol's card, for the QR path: it is in no reader; vSEC:CMS (or `ea-scan --make`) shows its
@@ -136,11 +162,39 @@ pub async fn setup(
             .await?;
     }
 
+    admin_actions::set_enrolment_profile(
+        store,
+        &tenant,
+        "demo enrolment profile",
+        ENROLMENT_PROFILE,
+    )
+    .await?;
+    let tenant = admin::tenant_by_slug(store, "demo").await?;
+    let state = crate::state::AppState::production(store.clone(), keys.clone(), Default::default());
+    let invitation = match crate::enrolment::invite(
+        &state,
+        &tenant,
+        false,
+        INVITED_USER,
+        Some(INVITED_EMAIL),
+        crate::enrolment::INVITATION_DAYS,
+    )
+    .await
+    {
+        Ok(i) => format!(
+            "{INVITED_USER} is invited to enrol (\"Set up recovery\" in the app): enrolment code {}, \
+             also sent to {INVITED_EMAIL} (in {codes_file}); further codes go there too.",
+            &*i.code
+        ),
+        Err(e) => format!("{INVITED_USER} could not be invited again just now: {e}"),
+    };
+
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Demo tenant \"demo\" is ready with flows: sms-totp, email-questions, totp-only."
     );
+    let _ = writeln!(out, "{invitation}");
     let _ = writeln!(
         out,
         "Codes sent by SMS or email are written to {codes_file}."

@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod dispatch;
+pub mod enrolment;
 pub mod error;
 pub mod faults;
 pub mod http;

@@ -34,6 +34,10 @@ impl SessionToken {
     }
 }
 
+/// An enrolment's bearer token, already hashed (the same form as a session's, another table).
+#[derive(Debug, Clone)]
+pub struct EnrolmentToken(pub SessionToken);
+
 /// The calling relying party, identified by the hash of its API key.
 #[derive(Debug, Clone)]
 pub struct RelyingPartyKey {

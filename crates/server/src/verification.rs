@@ -384,11 +384,6 @@ async fn check_send_limits(
     out: &OutgoingCode,
     now: i64,
 ) -> ServiceResult<()> {
-    use ea_core::limits::{WINDOW_SECONDS, check};
-    let limits = l.tenant.limits.send;
-    let since = now - WINDOW_SECONDS;
-    let tenant = l.tenant.id;
-    let destination = std::slice::from_ref(&out.destination);
     // Destinations are the subject's contacts as stored, so the user's are exactly these.
     let everyone: Vec<String> = l
         .subject
@@ -397,18 +392,49 @@ async fn check_send_limits(
         .chain(&l.subject.emails)
         .cloned()
         .collect();
+    check_code_limits(db, &l.tenant, &out.destination, &everyone, now).await
+}
+
+/// Refuses a code to `destination` over any of `tenant`'s send limits: to this destination, to
+/// all of the user's `destinations`, to the whole tenant, within the last hour. Run under the
+/// tenant's sending lock ([`send_lock`]) in the transaction that queues the code.
+pub async fn check_code_limits(
+    db: &impl ea_store::Conn,
+    tenant: &Tenant,
+    destination: &str,
+    destinations: &[String],
+    now: i64,
+) -> ServiceResult<()> {
+    use ea_core::limits::{WINDOW_SECONDS, check};
+    let limits = tenant.limits.send;
+    let since = now - WINDOW_SECONDS;
+    let one = [destination.to_owned()];
+    let mut user: Vec<String> = destinations.to_vec();
+    user.push(destination.to_owned());
     let checks = [
-        (limits.per_destination_per_hour, Some(destination)),
-        (limits.per_user_per_hour, Some(everyone.as_slice())),
+        (limits.per_destination_per_hour, Some(one.as_slice())),
+        (limits.per_user_per_hour, Some(user.as_slice())),
         (limits.per_tenant_per_hour, None),
     ];
     for (limit, destinations) in checks {
-        let sent = outbox::codes_since(db, tenant, destinations, since).await?;
+        let sent = outbox::codes_since(db, tenant.id, destinations, since).await?;
         if let Err(retry_after) = check(limit, sent, now) {
             tracing::info!(limit, retry_after, "send limit reached");
             return Err(ErrorCode::SendLimitReached { retry_after }.into());
         }
     }
+    Ok(())
+}
+
+/// Takes the tenant's sending lock in `txn`, held until it ends: another instance counts the
+/// tenant's codes only once this transaction's code is committed (or rolled back).
+pub async fn send_lock(
+    state: &AppState,
+    txn: &ea_store::DatabaseTransaction,
+    tenant: &Tenant,
+) -> ServiceResult<()> {
+    let wait = std::time::Duration::from_secs(state.limiters.config.request_timeout_seconds);
+    ea_store::lock_in(txn, &format!("send:{}", tenant.id), wait).await?;
     Ok(())
 }
 
@@ -484,10 +510,7 @@ async fn persist(
     } = c;
     let txn = state.store.begin().await?;
     if let Some(out) = &outgoing {
-        // Counted under the tenant's sending lock, held until this transaction ends: another
-        // instance counts only once this code is committed (or rolled back).
-        let wait = std::time::Duration::from_secs(state.limiters.config.request_timeout_seconds);
-        ea_store::lock_in(&txn, &format!("send:{}", l.tenant.id), wait).await?;
+        send_lock(state, &txn, &l.tenant).await?;
         check_send_limits(&txn, l, out, now).await?;
         crate::faults::point("send_counted").await;
     }
@@ -525,20 +548,16 @@ async fn persist(
     });
     if let Some(out) = &outgoing {
         let text = message::render(out.kind, &l.tenant.name, &out.code, out.expires_at - now);
-        let sealed = state.keys.kek.seal(
-            &message::aad(&out.destination),
-            text.as_bytes(),
-            &mut rand::rng(),
-        );
-        let id = outbox::enqueue(
+        let id = message::enqueue(
             &txn,
-            outbox::NewMessage {
+            &state.keys.kek,
+            message::To {
                 tenant_id: l.tenant.id,
-                channel: message::channel(out.kind).to_owned(),
-                destination: out.destination.clone(),
-                sealed_body: sealed,
+                kind: out.kind,
+                destination: &out.destination,
                 purpose: outbox::Purpose::Code,
             },
+            &text,
             now,
         )
         .await?;

@@ -85,6 +85,15 @@ fn valid_body(info: &EndpointInfo) -> Value {
         }
         "card_result" => json!({"serial": "EA5EC0DE00000001", "outcome": "unblocked"}),
         "validate_emergency_code" => json!({"username": "alice", "code": "ABCD-EFGH-JKLM"}),
+        "start_enrolment" => {
+            json!({"tenant": "acme", "username": "dana", "code": "ABCD-EFGH-JKLM"})
+        }
+        "confirm_enrolment_address" | "confirm_new_contact" | "confirm_authenticator" => {
+            json!({"code": "123456"})
+        }
+        "add_contact" => json!({"kind": "phone", "value": "+41 79 111 22 33"}),
+        "remove_contact" => json!({"kind": "phone", "id": 0}),
+        "set_answers" => json!({"answers": [{"question": "Q?", "answer": "an answer"}]}),
         _ => json!({}),
     }
 }
@@ -92,7 +101,7 @@ fn valid_body(info: &EndpointInfo) -> Value {
 #[test]
 fn generated_bodies_never_get_a_server_error() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (h, session, rp) = rt.block_on(async {
+    let (h, (session, enrolment), rp) = rt.block_on(async {
         let mut h = Harness::new().await;
         // One client address sends all of it: its budget is raised so the bodies reach the
         // handlers.
@@ -102,7 +111,10 @@ fn generated_bodies_never_get_a_server_error() {
         h.restart_with(limits).await;
         let (session, _) = h.start("acme", "alice").await;
         let rp = h.relying_party("acme").await;
-        (h, session, rp)
+        h.enrolment_profile("acme", "[phones]\nrequired = 1\n")
+            .await;
+        let (enrolment, _) = h.enrol("acme", "dana", "dana@example.org").await;
+        (h, (session, enrolment), rp)
     });
     let tried = AtomicUsize::new(0);
     let endpoints: Vec<&EndpointInfo> = ALL.iter().filter(|e| e.request.is_some()).collect();
@@ -110,6 +122,7 @@ fn generated_bodies_never_get_a_server_error() {
     for info in endpoints {
         let token = match info.auth {
             Auth::Session => Some(session.as_str()),
+            Auth::Enrolment => Some(enrolment.as_str()),
             Auth::RelyingParty => Some(rp.as_str()),
             Auth::Client | Auth::Public => None,
         };

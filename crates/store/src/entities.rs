@@ -346,3 +346,47 @@ pub mod familiar_source {
     }
     no_relations!();
 }
+
+pub mod invitation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "invitations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub user_id: i64,
+        /// Keyed hash of the enrolment code; the code itself is never stored.
+        pub code_hash: String,
+        /// Where the invitation (and the first enrolment code) goes.
+        pub address: String,
+        pub failures: i32,
+        pub created_at: i64,
+        pub expires_at: i64,
+        /// Used, replaced by a newer invitation, or spent by wrong codes.
+        pub ended_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod enrolment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "enrolments")]
+    pub struct Model {
+        /// SHA-256 of the bearer token, hex; the token itself is never stored.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub tenant_id: i64,
+        pub user_id: i64,
+        /// JSON of [`ea_core::enrolment_session::EnrolmentSession`] (codes as keyed hashes, a
+        /// new authenticator secret sealed).
+        pub state: String,
+        pub version: i64,
+        pub created_at: i64,
+        pub expires_at: i64,
+    }
+    no_relations!();
+}

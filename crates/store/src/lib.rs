@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cards;
 pub mod counters;
 pub mod emergency;
+pub mod enrolments;
 pub mod entities;
 pub mod familiar;
 pub mod guards;
@@ -23,13 +24,12 @@ pub mod tenants;
 pub mod users;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
-pub use sea_orm::{ConnectionTrait as Connection, DbBackend};
+pub use sea_orm::{ConnectionTrait as Connection, DatabaseTransaction, DbBackend};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(Integrity),
             Box::new(DirectoryUsers),
             Box::new(Enrolment),
+            Box::new(Invitations),
         ]
     }
 }
@@ -617,6 +618,76 @@ impl MigrationTrait for Enrolment {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         drop_columns(m, &[("tenants", "enrolment_profile")]).await
+    }
+}
+
+/// Invitations to enrol and enrolments in progress.
+#[derive(Debug)]
+struct Invitations;
+
+impl MigrationName for Invitations {
+    fn name(&self) -> &str {
+        "m20261205_000008_invitations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Invitations {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("invitations")
+                .col(id())
+                .col(big_integer("tenant_id"))
+                .col(big_integer("user_id"))
+                .col(string_len("code_hash", 64))
+                .col(string_len("address", 254))
+                .col(integer("failures"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .col(big_integer_null("ended_at"))
+                .foreign_key(&mut fk("invitations", "tenant_id", "tenants"))
+                .foreign_key(&mut fk_cascade("invitations", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_invitations_user",
+            "invitations",
+            &["user_id"],
+            false,
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("enrolments")
+                .col(string_len("token_hash", 64).primary_key())
+                .col(big_integer("tenant_id"))
+                .col(big_integer("user_id"))
+                .col(text("state"))
+                .col(big_integer("version"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .foreign_key(&mut fk("enrolments", "tenant_id", "tenants"))
+                .foreign_key(&mut fk_cascade("enrolments", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_enrolments_expires",
+            "enrolments",
+            &["expires_at"],
+            false,
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["enrolments", "invitations"] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -540,3 +540,102 @@ pub async fn list(conn: &impl Conn, tenant_id: i64) -> Result<Vec<(i64, String, 
         .map(|u| (u.id, u.username, u.directory_disabled))
         .collect())
 }
+
+/// Adds a phone number or address after the user's others of any kind.
+pub async fn add_contact(conn: &impl Conn, user_id: i64, kind: &str, value: &str) -> Result<()> {
+    let last = contact::Entity::find()
+        .filter(contact::Column::UserId.eq(user_id))
+        .order_by_desc(contact::Column::Position)
+        .one(conn)
+        .await?
+        .map_or(-1, |c| c.position);
+    contact::ActiveModel {
+        user_id: Set(user_id),
+        kind: Set(kind.to_owned()),
+        value: Set(value.to_owned()),
+        position: Set(last + 1),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes one phone number or address; `NotFound` when the user has no such contact.
+pub async fn remove_contact(conn: &impl Conn, user_id: i64, kind: &str, value: &str) -> Result<()> {
+    let res = contact::Entity::delete_many()
+        .filter(contact::Column::UserId.eq(user_id))
+        .filter(contact::Column::Kind.eq(kind))
+        .filter(contact::Column::Value.eq(value))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound("contact".into()));
+    }
+    Ok(())
+}
+
+/// Sets (or replaces) the user's authenticator secret, sealed, with fresh counters.
+pub async fn set_totp(
+    conn: &impl Conn,
+    user_id: i64,
+    sealed: Vec<u8>,
+    params: TotpParams,
+    accepted_step: Option<u64>,
+) -> Result<()> {
+    remove_totp(conn, user_id).await?;
+    totp_seed::ActiveModel {
+        user_id: Set(user_id),
+        sealed_secret: Set(sealed),
+        algorithm: Set(alg_str(params.algorithm).to_owned()),
+        digits: Set(params.digits as i32),
+        period: Set(params.period as i64),
+        // The code that confirmed it is not accepted again.
+        last_step: Set(accepted_step.map(|s| s as i64)),
+        drift: Set(0),
+        version: Set(0),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes the user's authenticator secret.
+pub async fn remove_totp(conn: &impl Conn, user_id: i64) -> Result<()> {
+    totp_seed::Entity::delete_many()
+        .filter(totp_seed::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the user's verification answers: `(question text, Argon2id hash of the answer)`.
+pub async fn set_questions(
+    conn: &impl Conn,
+    user_id: i64,
+    questions: Vec<(String, String)>,
+) -> Result<()> {
+    question::Entity::delete_many()
+        .filter(question::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    for (text, answer_hash) in questions {
+        question::ActiveModel {
+            user_id: Set(user_id),
+            text: Set(text),
+            answer_hash: Set(answer_hash),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Loads a user by id.
+pub async fn by_id(conn: &impl Conn, user_id: i64) -> Result<Option<UserRecord>> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(conn).await? else {
+        return Ok(None);
+    };
+    find(conn, u.tenant_id, &u.username).await
+}

@@ -64,3 +64,5 @@ tenant: string | null,
 host: string | null, };
 
 export type ChallengeAlgorithm = "3des" | "aes";
+
+export type AuthenticatorQr = { secret: string, qr_svg: string, digits: number, period: number, };

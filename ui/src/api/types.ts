@@ -4,7 +4,11 @@ export type ErrorCode = { "code": "session_expired", "params": Record<symbol, ne
 /**
  * serde's description with the field and the expected type; the value sent is left out.
  */
-reason: string, } } | { "code": "unsupported_media_type", "params": Record<symbol, never> } | { "code": "body_too_large", "params": Record<symbol, never> } | { "code": "invalid_field", "params": { field: string, reason: FieldProblem, max?: number, } } | { "code": "unauthorized", "params": Record<symbol, never> } | { "code": "client_key_required", "params": Record<symbol, never> } | { "code": "session_unknown", "params": Record<symbol, never> } | { "code": "tenant_unknown", "params": Record<symbol, never> } | { "code": "delivery_unavailable", "params": { channel: ContactKind, } } | { "code": "busy", "params": Record<symbol, never> } | { "code": "database_unavailable", "params": Record<symbol, never> } | { "code": "not_found", "params": Record<symbol, never> } | { "code": "internal", "params": Record<symbol, never> } | { "code": "password_policy", "params": { violations: Array<PasswordViolation>, min_length: number, max_length: number, } } | { "code": "emergency_code_limits", "params": { violations: Array<LimitViolation>, max_uses: number, max_validity_seconds: number, } } | { "code": "account_disabled", "params": Record<symbol, never> } | { "code": "directory_unavailable", "params": Record<symbol, never> } | { "code": "card_unknown", "params": Record<symbol, never> } | { "code": "card_result_mismatch", "params": Record<symbol, never> } | { "code": "challenge_length", "params": { expected: number, } } | { "code": "card_key_unavailable", "params": Record<symbol, never> } | { "code": "card_profile_refused", "params": { reason: string, } } | { "code": "card_wrong_pin", "params": { tries_left: number, } } | { "code": "card_pin_blocked", "params": Record<symbol, never> } | { "code": "card_auth_failed", "params": { tries_left: number, } } | { "code": "card_auth_blocked", "params": Record<symbol, never> } | { "code": "card_refused", "params": Record<symbol, never> } | { "code": "card_not_supported", "params": Record<symbol, never> } | { "code": "card_pin_invalid", "params": Record<symbol, never> } | { "code": "card_error", "params": Record<symbol, never> } | { "code": "card_removed", "params": Record<symbol, never> } | { "code": "card_absent", "params": Record<symbol, never> } | { "code": "card_no_reader", "params": Record<symbol, never> } | { "code": "card_no_service", "params": Record<symbol, never> } | { "code": "card_timeout", "params": Record<symbol, never> } | { "code": "card_busy", "params": Record<symbol, never> } | { "code": "server_unreachable", "params": Record<symbol, never> } | { "code": "server_error", "params": { status: number, } } | { "code": "not_configured", "params": Record<symbol, never> } | { "code": "keyring_unavailable", "params": Record<symbol, never> } | { "code": "settings_invalid", "params": { field: string, } } | { "code": "settings_insecure_url", "params": { field: string, } } | { "code": "settings_not_saved", "params": { reason?: string, } } | { "code": "qr_empty", "params": Record<symbol, never> } | { "code": "qr_too_long", "params": { max: number, } } | { "code": "qr_control_character", "params": Record<symbol, never> } | { "code": "qr_not_ascii", "params": Record<symbol, never> } | { "code": "qr_not_a_link", "params": Record<symbol, never> } | { "code": "qr_wrong_scheme", "params": Record<symbol, never> } | { "code": "qr_wrong_path", "params": Record<symbol, never> } | { "code": "qr_credentials", "params": Record<symbol, never> } | { "code": "qr_fragment", "params": Record<symbol, never> } | { "code": "qr_host_invalid", "params": Record<symbol, never> } | { "code": "qr_percent_encoding", "params": Record<symbol, never> } | { "code": "qr_malformed_query", "params": Record<symbol, never> } | { "code": "qr_missing_parameter", "params": { name: string, } } | { "code": "qr_duplicate_parameter", "params": { name: string, } } | { "code": "qr_unknown_parameter", "params": { name: string, } } | { "code": "qr_empty_value", "params": { name: string, } } | { "code": "qr_not_hex", "params": { name: string, } } | { "code": "qr_odd_length", "params": { name: string, } } | { "code": "qr_serial_too_long", "params": { max: number, } } | { "code": "qr_challenge_length", "params": Record<symbol, never> } | { "code": "qr_unknown_algorithm", "params": { value: string, } } | { "code": "qr_challenge_algorithm_mismatch", "params": { alg: string, expected: number, actual: number, } } | { "code": "qr_tenant_invalid", "params": Record<symbol, never> } | { "code": "qr_other_tenant", "params": { tenant: string, configured: string, } } | { "code": "qr_none", "params": Record<symbol, never> } | { "code": "image_unreadable", "params": Record<symbol, never> } | { "code": "camera_none", "params": Record<symbol, never> } | { "code": "camera_busy", "params": Record<symbol, never> } | { "code": "camera_denied", "params": Record<symbol, never> } | { "code": "camera_resolution", "params": Record<symbol, never> } | { "code": "camera_failed", "params": Record<symbol, never> } | { "code": "camera_ended", "params": Record<symbol, never> };
+reason: string, } } | { "code": "unsupported_media_type", "params": Record<symbol, never> } | { "code": "body_too_large", "params": Record<symbol, never> } | { "code": "invalid_field", "params": { field: string, reason: FieldProblem, max?: number, } } | { "code": "unauthorized", "params": Record<symbol, never> } | { "code": "client_key_required", "params": Record<symbol, never> } | { "code": "session_unknown", "params": Record<symbol, never> } | { "code": "tenant_unknown", "params": Record<symbol, never> } | { "code": "delivery_unavailable", "params": { channel: ContactKind, } } | { "code": "busy", "params": Record<symbol, never> } | { "code": "database_unavailable", "params": Record<symbol, never> } | { "code": "not_found", "params": Record<symbol, never> } | { "code": "internal", "params": Record<symbol, never> } | { "code": "password_policy", "params": { violations: Array<PasswordViolation>, min_length: number, max_length: number, } } | { "code": "emergency_code_limits", "params": { violations: Array<LimitViolation>, max_uses: number, max_validity_seconds: number, } } | { "code": "account_disabled", "params": Record<symbol, never> } | { "code": "directory_unavailable", "params": Record<symbol, never> } | { "code": "card_unknown", "params": Record<symbol, never> } | { "code": "card_result_mismatch", "params": Record<symbol, never> } | { "code": "challenge_length", "params": { expected: number, } } | { "code": "card_key_unavailable", "params": Record<symbol, never> } | { "code": "card_profile_refused", "params": { reason: string, } } | { "code": "enrolment_code_invalid", "params": Record<symbol, never> } | { "code": "enrolment_unavailable", "params": Record<symbol, never> } | { "code": "enrolment_step_out_of_order", "params": Record<symbol, never> } | { "code": "contact_limit_reached", "params": { kind: ContactKind, max: number, } } | { "code": "contact_already_enrolled", "params": Record<symbol, never> } | { "code": "factor_still_needed", "params": { factor: Factor, flow?: string, } } | { "code": "answers_refused", "params": { issues: Array<AnswerIssue>, 
+/**
+ * Answers the organisation asks for.
+ */
+required: number, } } | { "code": "card_wrong_pin", "params": { tries_left: number, } } | { "code": "card_pin_blocked", "params": Record<symbol, never> } | { "code": "card_auth_failed", "params": { tries_left: number, } } | { "code": "card_auth_blocked", "params": Record<symbol, never> } | { "code": "card_refused", "params": Record<symbol, never> } | { "code": "card_not_supported", "params": Record<symbol, never> } | { "code": "card_pin_invalid", "params": Record<symbol, never> } | { "code": "card_error", "params": Record<symbol, never> } | { "code": "card_removed", "params": Record<symbol, never> } | { "code": "card_absent", "params": Record<symbol, never> } | { "code": "card_no_reader", "params": Record<symbol, never> } | { "code": "card_no_service", "params": Record<symbol, never> } | { "code": "card_timeout", "params": Record<symbol, never> } | { "code": "card_busy", "params": Record<symbol, never> } | { "code": "server_unreachable", "params": Record<symbol, never> } | { "code": "server_error", "params": { status: number, } } | { "code": "not_configured", "params": Record<symbol, never> } | { "code": "keyring_unavailable", "params": Record<symbol, never> } | { "code": "settings_invalid", "params": { field: string, } } | { "code": "settings_insecure_url", "params": { field: string, } } | { "code": "settings_not_saved", "params": { reason?: string, } } | { "code": "qr_empty", "params": Record<symbol, never> } | { "code": "qr_too_long", "params": { max: number, } } | { "code": "qr_control_character", "params": Record<symbol, never> } | { "code": "qr_not_ascii", "params": Record<symbol, never> } | { "code": "qr_not_a_link", "params": Record<symbol, never> } | { "code": "qr_wrong_scheme", "params": Record<symbol, never> } | { "code": "qr_wrong_path", "params": Record<symbol, never> } | { "code": "qr_credentials", "params": Record<symbol, never> } | { "code": "qr_fragment", "params": Record<symbol, never> } | { "code": "qr_host_invalid", "params": Record<symbol, never> } | { "code": "qr_percent_encoding", "params": Record<symbol, never> } | { "code": "qr_malformed_query", "params": Record<symbol, never> } | { "code": "qr_missing_parameter", "params": { name: string, } } | { "code": "qr_duplicate_parameter", "params": { name: string, } } | { "code": "qr_unknown_parameter", "params": { name: string, } } | { "code": "qr_empty_value", "params": { name: string, } } | { "code": "qr_not_hex", "params": { name: string, } } | { "code": "qr_odd_length", "params": { name: string, } } | { "code": "qr_serial_too_long", "params": { max: number, } } | { "code": "qr_challenge_length", "params": Record<symbol, never> } | { "code": "qr_unknown_algorithm", "params": { value: string, } } | { "code": "qr_challenge_algorithm_mismatch", "params": { alg: string, expected: number, actual: number, } } | { "code": "qr_tenant_invalid", "params": Record<symbol, never> } | { "code": "qr_other_tenant", "params": { tenant: string, configured: string, } } | { "code": "qr_none", "params": Record<symbol, never> } | { "code": "image_unreadable", "params": Record<symbol, never> } | { "code": "camera_none", "params": Record<symbol, never> } | { "code": "camera_busy", "params": Record<symbol, never> } | { "code": "camera_denied", "params": Record<symbol, never> } | { "code": "camera_resolution", "params": Record<symbol, never> } | { "code": "camera_failed", "params": Record<symbol, never> } | { "code": "camera_ended", "params": Record<symbol, never> };
 
 export type Action = "reset_password" | "card_pin_unblock" | "unblock_user" | "emergency_code";
 
@@ -208,3 +212,89 @@ reason: InvalidReason | null,
  * With `locked`: seconds until codes for this username are checked again.
  */
 retry_after?: number | null, };
+
+export type Factor = "phone" | "email" | "authenticator" | "questions";
+
+export type MissingFactor = { "factor": "phones", needed: number, } | { "factor": "emails", needed: number, } | { "factor": "authenticator" } | { "factor": "questions", needed: number, };
+
+export type AnswerProblem = { "problem": "too_short", min: number, } | { "problem": "equals_username" } | { "problem": "equals_contact" } | { "problem": "same_as", other: number, } | { "problem": "same_question", other: number, } | { "problem": "not_in_catalogue" };
+
+export type AnswerIssue = { index: number, } & ({ "problem": "too_short", min: number, } | { "problem": "equals_username" } | { "problem": "equals_contact" } | { "problem": "same_as", other: number, } | { "problem": "same_question", other: number, } | { "problem": "not_in_catalogue" });
+
+export type StartEnrolmentRequest = { tenant: string, username: string, 
+/**
+ * The invitation's enrolment code (`XXXX-XXXX-XXXX`; case, spaces and dashes do not matter).
+ */
+code: string, };
+
+export type EnrolmentStarted = { 
+/**
+ * Opaque token of 256 bits; send it as `Authorization: Bearer <token>` to `/v1/enrolment`.
+ */
+token: string, enrolment: EnrolmentView, };
+
+export type EnrolmentStage = "confirm_address" | "open";
+
+export type PendingContactView = { kind: ContactKind, masked: string, code_length: number, code_expires_at: number, attempts_left: number, 
+/**
+ * When another code may be sent (Unix seconds).
+ */
+resend_available_at: number, };
+
+export type ContactRule = { required: number, max: number, };
+
+export type EnrolmentProfileView = { phones: ContactRule, emails: ContactRule, authenticator_required: boolean, questions_required: number, 
+/**
+ * The tenant's questions to choose from.
+ */
+catalogue: Array<string>, 
+/**
+ * Whether users may write questions of their own.
+ */
+own_questions: boolean, min_answer_length: number, };
+
+export type EnrolmentView = { stage: EnrolmentStage, username: string, 
+/**
+ * The invited address, masked, while it is being confirmed.
+ */
+address: string | null, pending: PendingContactView | null, phones: Array<MaskedContact>, emails: Array<MaskedContact>, authenticator: boolean, 
+/**
+ * The texts of the questions the user answered.
+ */
+questions: Array<string>, profile: EnrolmentProfileView, 
+/**
+ * What the user still lacks against the profile.
+ */
+missing: Array<MissingFactor>, 
+/**
+ * When this enrolment ends (Unix seconds).
+ */
+expires_at: number, };
+
+export type EnrolmentCodeRequest = { code: string, };
+
+export type AddContactRequest = { kind: ContactKind, value: string, };
+
+export type RemoveContactRequest = { kind: ContactKind, 
+/**
+ * The contact's `id` in the enrolment view.
+ */
+id: number, };
+
+export type AuthenticatorSetup = { 
+/**
+ * The secret in base32, for typing into an authenticator app.
+ */
+secret: string, 
+/**
+ * `otpauth://totp/...`, for a QR code an authenticator app reads.
+ */
+uri: string, digits: number, period: number, algorithm: string, };
+
+export type NewAnswer = { 
+/**
+ * A question of the tenant's catalogue, or the user's own where the tenant allows it.
+ */
+question: string, answer: string, };
+
+export type SetAnswersRequest = { answers: Array<NewAnswer>, };

@@ -5,6 +5,7 @@
 import type {
   Action,
   EmergencyCodeIssued,
+  EnrolmentView,
   ErrorCode,
   ExpectedRequest,
   PasswordPolicyView,
@@ -205,6 +206,55 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     if (s.status !== 'completed') throw fail('verification_incomplete');
     if (!s.actions.includes(action)) throw fail('action_not_permitted');
     if (actionsUsed.has(action)) throw fail('action_already_used');
+  }
+
+  let enrolment: EnrolmentView | null = null;
+
+  function newEnrolment(username: string, stage: EnrolmentView['stage']): EnrolmentView {
+    return {
+      stage,
+      username,
+      address: stage === 'confirm_address' ? 'd•••@e•••.org' : null,
+      pending: null,
+      phones: [],
+      emails: [],
+      authenticator: false,
+      questions: [],
+      profile: {
+        phones: { required: 1, max: 2 },
+        emails: { required: 1, max: 2 },
+        authenticator_required: true,
+        questions_required: 2,
+        catalogue: QUESTIONS.map((q) => q.text),
+        own_questions: true,
+        min_answer_length: 3,
+      },
+      missing: [],
+      expires_at: now() + 1800,
+    };
+  }
+
+  function currentEnrolment(): EnrolmentView {
+    if (!enrolment) throw fail('session_unknown');
+    return enrolment;
+  }
+
+  function open(): EnrolmentView {
+    const e = currentEnrolment();
+    if (e.stage !== 'open') throw fail('enrolment_step_out_of_order');
+    return e;
+  }
+
+  /** The enrolment with what it still lacks worked out, as the server does. */
+  function refreshed(): EnrolmentView {
+    const e = currentEnrolment();
+    const p = e.profile;
+    e.missing = [];
+    if (e.phones.length < p.phones.required) e.missing.push({ factor: 'phones', needed: p.phones.required - e.phones.length });
+    if (e.emails.length < p.emails.required) e.missing.push({ factor: 'emails', needed: p.emails.required - e.emails.length });
+    if (p.authenticator_required && !e.authenticator) e.missing.push({ factor: 'authenticator' });
+    if (e.questions.length < p.questions_required) e.missing.push({ factor: 'questions', needed: p.questions_required - e.questions.length });
+    return structuredClone(e);
   }
 
   const host: Host & { control: FakeControl } = {
@@ -443,6 +493,88 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         const l = pendingLink;
         pendingLink = null;
         return l ? fakeParse(l) : null;
+      }),
+    enrolStart: (username, code) =>
+      call('enrolStart', () => {
+        if (username.trim().toLowerCase() !== 'dana' || code.replace(/[\s-]/g, '').toUpperCase() !== 'ABCDEFGHJKLM') throw fail('enrolment_code_invalid');
+        enrolment = newEnrolment(username.trim().toLowerCase(), 'confirm_address');
+        return structuredClone(enrolment);
+      }),
+    enrolAfterVerification: () =>
+      call('enrolAfterVerification', () => {
+        if (current().status !== 'completed') throw fail('verification_incomplete');
+        enrolment = newEnrolment('alice', 'open');
+        enrolment.phones = [{ id: 0, masked: '+41 ••••••• 67' }];
+        enrolment.emails = [{ id: 0, masked: 'a•••@e•••.org' }];
+        enrolment.authenticator = true;
+        enrolment.questions = QUESTIONS.map((q) => q.text);
+        return refreshed();
+      }),
+    enrolGet: () => call('enrolGet', () => structuredClone(currentEnrolment())),
+    enrolEnd: () => call('enrolEnd', () => void (enrolment = null)),
+    enrolConfirmAddress: (code) =>
+      call('enrolConfirmAddress', () => {
+        const e = currentEnrolment();
+        if (e.stage !== 'confirm_address') throw fail('enrolment_step_out_of_order');
+        if (code.trim() !== '12345678') throw fail('code_invalid', { attempts_left: 2 });
+        e.stage = 'open';
+        e.address = null;
+        e.emails = [{ id: 0, masked: 'd•••@e•••.org' }];
+        return refreshed();
+      }),
+    enrolResend: () => call('enrolResend', () => structuredClone(currentEnrolment())),
+    enrolAddContact: (kind, value) =>
+      call('enrolAddContact', () => {
+        const e = open();
+        if (value.replace(/\D/g, '').length < 6 && kind === 'phone') throw fail('contact_malformed');
+        if (kind === 'email' && !value.includes('@')) throw fail('contact_malformed');
+        const masked = kind === 'phone' ? `+41 ••••••• ${value.replace(/\D/g, '').slice(-2)}` : `${value[0]}•••@e•••.org`;
+        e.pending = { kind, masked, code_length: kind === 'phone' ? 6 : 8, code_expires_at: now() + 600, attempts_left: 3, resend_available_at: now() + 30 };
+        return refreshed();
+      }),
+    enrolConfirmContact: (code) =>
+      call('enrolConfirmContact', () => {
+        const e = open();
+        const p = e.pending;
+        if (!p) throw fail('code_not_sent');
+        if (code.trim() !== (p.kind === 'phone' ? '123456' : '12345678')) throw fail('code_invalid', { attempts_left: 2 });
+        const list = p.kind === 'phone' ? e.phones : e.emails;
+        list.push({ id: list.length, masked: p.masked });
+        e.pending = null;
+        return refreshed();
+      }),
+    enrolRemoveContact: (kind, id) =>
+      call('enrolRemoveContact', () => {
+        const e = open();
+        const list = kind === 'phone' ? e.phones : e.emails;
+        if (list.length <= 1) throw fail('factor_still_needed', { factor: kind, flow: kind === 'phone' ? 'Text message and authenticator app' : 'Email and security questions' });
+        list.splice(id, 1);
+        list.forEach((c, i) => (c.id = i));
+        return refreshed();
+      }),
+    enrolBeginAuthenticator: () =>
+      call('enrolBeginAuthenticator', () => {
+        open();
+        return { secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', qr_svg: FAKE_QR, digits: 6, period: 30 };
+      }),
+    enrolConfirmAuthenticator: (code) =>
+      call('enrolConfirmAuthenticator', () => {
+        const e = open();
+        if (code.trim() !== '123456') throw fail('totp_invalid');
+        e.authenticator = true;
+        return refreshed();
+      }),
+    enrolRemoveAuthenticator: () =>
+      call('enrolRemoveAuthenticator', () => {
+        throw fail('factor_still_needed', { factor: 'authenticator', flow: 'Text message and authenticator app' });
+      }),
+    enrolSetAnswers: (answers) =>
+      call('enrolSetAnswers', () => {
+        const e = open();
+        const issues = answers.flatMap((a, index) => (a.answer.trim().length < 3 ? [{ index, problem: 'too_short' as const, min: 3 }] : []));
+        if (issues.length || answers.length < 2) throw fail('answers_refused', { issues, required: 2 });
+        e.questions = answers.map((a) => a.question);
+        return refreshed();
       }),
   };
   if (typeof window !== 'undefined') (window as unknown as { __eaFake: FakeControl }).__eaFake = control;

@@ -5,6 +5,9 @@
 import { isErrorCode } from '../i18n';
 import type {
   ActionDone,
+  ContactKind,
+  EnrolmentView,
+  NewAnswer,
   CardAlgorithm,
   CardCryptogram,
   CardOutcome,
@@ -24,8 +27,8 @@ export type CommandError = ErrorCode;
 export type { CardOutcome };
 
 // The shell's own types are generated from src-tauri (ui/src/api/shell.ts), like the wire types.
-export type { CardRequest, CardStatusView as CardStatus, CardSupport, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
-import type { CardRequest, CardStatusView, CardSupport, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+export type { AuthenticatorQr, CardRequest, CardStatusView as CardStatus, CardSupport, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+import type { AuthenticatorQr, CardRequest, CardStatusView, CardSupport, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
 
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
@@ -73,6 +76,21 @@ export interface Host {
   /** Calls `onLink` whenever a `vsec-ea://` link was opened from outside (also one at start). */
   watchLinks(onLink: () => void): Promise<void>;
   takeLink(): Promise<CardRequest | null>;
+  /** Enrolment: opened with an invitation's code (a code then goes to the invited address). */
+  enrolStart(username: string, code: string): Promise<EnrolmentView>;
+  /** Enrolment opened by the completed verification, to change one's factors. */
+  enrolAfterVerification(): Promise<EnrolmentView>;
+  enrolGet(): Promise<EnrolmentView>;
+  enrolEnd(): Promise<void>;
+  enrolConfirmAddress(code: string): Promise<EnrolmentView>;
+  enrolResend(): Promise<EnrolmentView>;
+  enrolAddContact(kind: ContactKind, value: string): Promise<EnrolmentView>;
+  enrolConfirmContact(code: string): Promise<EnrolmentView>;
+  enrolRemoveContact(kind: ContactKind, id: number): Promise<EnrolmentView>;
+  enrolBeginAuthenticator(): Promise<AuthenticatorQr>;
+  enrolConfirmAuthenticator(code: string): Promise<EnrolmentView>;
+  enrolRemoveAuthenticator(): Promise<EnrolmentView>;
+  enrolSetAnswers(answers: NewAnswer[]): Promise<EnrolmentView>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {

@@ -50,4 +50,17 @@ export const tauriHost: Host = {
     return invoke('scan_watch_links', { onLink: links });
   },
   takeLink: () => invoke('scan_take_link'),
+  enrolStart: (username, code) => invoke('enrol_start', { username, code }),
+  enrolAfterVerification: () => invoke('enrol_after_verification'),
+  enrolGet: () => invoke('enrol_get'),
+  enrolEnd: () => invoke('enrol_end'),
+  enrolConfirmAddress: (code) => invoke('enrol_confirm_address', { code }),
+  enrolResend: () => invoke('enrol_resend'),
+  enrolAddContact: (kind, value) => invoke('enrol_add_contact', { kind, value }),
+  enrolConfirmContact: (code) => invoke('enrol_confirm_contact', { code }),
+  enrolRemoveContact: (kind, id) => invoke('enrol_remove_contact', { kind, id }),
+  enrolBeginAuthenticator: () => invoke('enrol_begin_authenticator'),
+  enrolConfirmAuthenticator: (code) => invoke('enrol_confirm_authenticator', { code }),
+  enrolRemoveAuthenticator: () => invoke('enrol_remove_authenticator'),
+  enrolSetAnswers: (answers) => invoke('enrol_set_answers', { answers }),
 };

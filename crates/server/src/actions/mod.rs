@@ -100,6 +100,8 @@ pub enum Notice {
     },
     /// An authenticator code that was already used was entered again.
     TotpReplayed,
+    /// The user's recovery factors changed; `what`, in words (contacts masked).
+    FactorsChanged { what: String },
 }
 
 impl Notice {
@@ -128,6 +130,9 @@ impl Notice {
             Notice::TotpReplayed => {
                 "A code from your authenticator app that was already used was entered again"
                     .to_owned()
+            }
+            Notice::FactorsChanged { what } => {
+                format!("Your account recovery details changed: {what}")
             }
         };
         format!(
@@ -159,19 +164,19 @@ pub async fn notify(
             ContactKind::Email => format!("Subject: {} security notice\n\n{text}\n", tenant.name),
             ContactKind::Phone => text.clone(),
         };
-        let sealed = state.keys.kek.seal(
-            &message::aad(destination),
-            body.as_bytes(),
-            &mut rand::rng(),
-        );
-        let msg = outbox::NewMessage {
-            tenant_id: tenant.id,
-            channel: message::channel(kind).to_owned(),
-            destination: destination.clone(),
-            sealed_body: sealed,
-            purpose: outbox::Purpose::Notice,
-        };
-        outbox::enqueue(txn, msg, now).await?;
+        message::enqueue(
+            txn,
+            &state.keys.kek,
+            message::To {
+                tenant_id: tenant.id,
+                kind,
+                destination,
+                purpose: outbox::Purpose::Notice,
+            },
+            &body,
+            now,
+        )
+        .await?;
         queued = true;
     }
     Ok(queued)

@@ -7,6 +7,7 @@ pub mod card;
 pub mod code;
 pub mod enrolment;
 pub mod flow;
+pub mod invite;
 pub mod kek;
 pub mod rp;
 pub mod serve;
@@ -95,6 +96,8 @@ pub enum Command {
     /// What users register when they enrol.
     #[command(subcommand)]
     Enrolment(enrolment::EnrolmentCmd),
+    /// Invite a user to enrol their recovery factors: a single-use enrolment code by e-mail.
+    Invite(invite::InviteArgs),
     /// Make a client key for desktop apps and print the hash to put in the server configuration.
     ClientKey,
 }
@@ -245,6 +248,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Card(c) => c.run(&ctx).await,
         Command::Kek(c) => c.run(&ctx).await,
         Command::Enrolment(c) => c.run(&ctx).await,
+        Command::Invite(c) => c.run(&ctx).await,
         Command::ClientKey => print_client_key(),
     }
 }

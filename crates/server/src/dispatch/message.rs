@@ -14,6 +14,35 @@ pub fn aad(destination: &str) -> String {
     format!("outbox:{destination}")
 }
 
+/// Where a message goes, and what it carries.
+#[derive(Debug, Clone, Copy)]
+pub struct To<'a> {
+    pub tenant_id: i64,
+    pub kind: ContactKind,
+    pub destination: &'a str,
+    pub purpose: ea_store::outbox::Purpose,
+}
+
+/// Seals `text` for `destination` and queues it in `conn` (a transaction that also holds what the
+/// message is about); the outbox row's id.
+pub async fn enqueue(
+    conn: &impl ea_store::Conn,
+    kek: &ea_core::seal::Kek,
+    to: To<'_>,
+    text: &str,
+    now: i64,
+) -> ea_store::Result<i64> {
+    let sealed = kek.seal(&aad(to.destination), text.as_bytes(), &mut rand::rng());
+    let msg = ea_store::outbox::NewMessage {
+        tenant_id: to.tenant_id,
+        channel: channel(to.kind).to_owned(),
+        destination: to.destination.to_owned(),
+        sealed_body: sealed,
+        purpose: to.purpose,
+    };
+    ea_store::outbox::enqueue(conn, msg, now).await
+}
+
 /// The message text. Short enough for one SMS; the code comes first so phones can offer to copy it.
 pub fn render(kind: ContactKind, tenant_name: &str, code: &str, ttl_seconds: i64) -> String {
     let minutes = (ttl_seconds + 59) / 60;

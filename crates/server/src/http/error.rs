@@ -21,13 +21,18 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         | C::StepOutOfOrder
         | C::CodeNotSent
         | C::ActionAlreadyUsed
-        | C::ActionInProgress => StatusCode::CONFLICT,
+        | C::ActionInProgress
+        | C::EnrolmentStepOutOfOrder
+        | C::ContactAlreadyEnrolled
+        | C::FactorStillNeeded => StatusCode::CONFLICT,
         C::FlowUnknown | C::ContactUnknown | C::TenantUnknown | C::NotFound | C::CardUnknown => {
             StatusCode::NOT_FOUND
         }
-        C::VerificationIncomplete | C::ActionNotPermitted | C::AccountDisabled => {
-            StatusCode::FORBIDDEN
-        }
+        C::VerificationIncomplete
+        | C::ActionNotPermitted
+        | C::AccountDisabled
+        | C::EnrolmentCodeInvalid
+        | C::EnrolmentUnavailable => StatusCode::FORBIDDEN,
         C::ResendTooSoon | C::ResendLimitReached | C::SendLimitReached | C::RateLimited => {
             StatusCode::TOO_MANY_REQUESTS
         }
@@ -44,7 +49,9 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         | C::EmergencyCodeLimits
         | C::ChallengeLength
         | C::CardResultMismatch
-        | C::CardProfileRefused => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::CardProfileRefused
+        | C::ContactLimitReached
+        | C::AnswersRefused => StatusCode::UNPROCESSABLE_ENTITY,
         C::InvalidJson | C::InvalidField => StatusCode::BAD_REQUEST,
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -2,7 +2,7 @@
 //! runs: a JSON body (content type, syntax, shape, size) and the bearer credentials.
 
 use crate::error::ServiceError;
-use crate::token::{RelyingPartyKey, SessionToken};
+use crate::token::{EnrolmentToken, RelyingPartyKey, SessionToken};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -85,6 +85,16 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         Ok(SessionToken::parse(bearer(parts)?).ok_or(ErrorCode::SessionUnknown {})?)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for EnrolmentToken {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, ServiceError> {
+        Ok(EnrolmentToken(
+            SessionToken::from_request_parts(parts, s).await?,
+        ))
     }
 }
 

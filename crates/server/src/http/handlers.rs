@@ -5,8 +5,9 @@ use super::Reply;
 use super::extract::JsonBody;
 use crate::abuse::Source;
 use crate::state::AppState;
+use crate::token::EnrolmentToken;
 use crate::token::{RelyingPartyKey, SessionToken};
-use crate::{actions, relying, verification};
+use crate::{actions, enrolment, relying, verification};
 use axum::extract::State;
 use ea_api::endpoints as e;
 use ea_api::*;
@@ -172,4 +173,92 @@ pub async fn validate_emergency_code(
     JsonBody(r): JsonBody<ValidateCodeRequest>,
 ) -> Reply<e::ValidateEmergencyCode> {
     relying::validate(&s, &k, r).await.into()
+}
+
+pub async fn start_enrolment(
+    State(s): S,
+    src: Source,
+    JsonBody(r): JsonBody<StartEnrolmentRequest>,
+) -> Reply<e::StartEnrolment> {
+    enrolment::start(&s, &r, src).await.into()
+}
+
+pub async fn enrol_after_verification(
+    State(s): S,
+    t: SessionToken,
+) -> Reply<e::EnrolAfterVerification> {
+    enrolment::after_verification(&s, &t).await.into()
+}
+
+pub async fn get_enrolment(State(s): S, t: EnrolmentToken) -> Reply<e::GetEnrolment> {
+    enrolment::get(&s, &t.0).await.into()
+}
+
+pub async fn confirm_enrolment_address(
+    State(s): S,
+    t: EnrolmentToken,
+    JsonBody(r): JsonBody<EnrolmentCodeRequest>,
+) -> Reply<e::ConfirmEnrolmentAddress> {
+    enrolment::confirm_address(&s, &t.0, Zeroizing::new(r.code))
+        .await
+        .into()
+}
+
+pub async fn resend_enrolment_code(
+    State(s): S,
+    t: EnrolmentToken,
+) -> Reply<e::ResendEnrolmentCode> {
+    enrolment::resend(&s, &t.0).await.into()
+}
+
+pub async fn add_contact(
+    State(s): S,
+    t: EnrolmentToken,
+    JsonBody(r): JsonBody<AddContactRequest>,
+) -> Reply<e::AddContact> {
+    enrolment::add_contact(&s, &t.0, r).await.into()
+}
+
+pub async fn confirm_new_contact(
+    State(s): S,
+    t: EnrolmentToken,
+    JsonBody(r): JsonBody<EnrolmentCodeRequest>,
+) -> Reply<e::ConfirmNewContact> {
+    enrolment::confirm_contact(&s, &t.0, Zeroizing::new(r.code))
+        .await
+        .into()
+}
+
+pub async fn remove_contact(
+    State(s): S,
+    t: EnrolmentToken,
+    JsonBody(r): JsonBody<RemoveContactRequest>,
+) -> Reply<e::RemoveContact> {
+    enrolment::remove_contact(&s, &t.0, r).await.into()
+}
+
+pub async fn begin_authenticator(State(s): S, t: EnrolmentToken) -> Reply<e::BeginAuthenticator> {
+    enrolment::begin_authenticator(&s, &t.0).await.into()
+}
+
+pub async fn confirm_authenticator(
+    State(s): S,
+    t: EnrolmentToken,
+    JsonBody(r): JsonBody<EnrolmentCodeRequest>,
+) -> Reply<e::ConfirmAuthenticator> {
+    enrolment::confirm_authenticator(&s, &t.0, Zeroizing::new(r.code))
+        .await
+        .into()
+}
+
+pub async fn remove_authenticator(State(s): S, t: EnrolmentToken) -> Reply<e::RemoveAuthenticator> {
+    enrolment::remove_authenticator(&s, &t.0).await.into()
+}
+
+pub async fn set_answers(
+    State(s): S,
+    t: EnrolmentToken,
+    JsonBody(r): JsonBody<SetAnswersRequest>,
+) -> Reply<e::SetAnswers> {
+    enrolment::set_answers(&s, &t.0, r).await.into()
 }

@@ -123,7 +123,7 @@ pub fn with_hsts(app: Router) -> Router {
 
 pub fn app(state: AppState) -> Router {
     use handlers as h;
-    // The desktop app's endpoints (Auth::Client and Auth::Session), behind the client key.
+    // The desktop app's endpoints (Auth::Client, Session and Enrolment), behind the client key.
     let mut desktop = Router::new();
     desktop = at::<e::StartSession, _, _>(desktop, h::start_session);
     desktop = at::<e::GetSession, _, _>(desktop, h::get_session);
@@ -143,6 +143,18 @@ pub fn app(state: AppState) -> Router {
     desktop = at::<e::IssueEmergencyCode, _, _>(desktop, h::issue_emergency_code);
     desktop = at::<e::CardCryptogram, _, _>(desktop, h::card_cryptogram);
     desktop = at::<e::CardResult, _, _>(desktop, h::card_result);
+    desktop = at::<e::StartEnrolment, _, _>(desktop, h::start_enrolment);
+    desktop = at::<e::EnrolAfterVerification, _, _>(desktop, h::enrol_after_verification);
+    desktop = at::<e::GetEnrolment, _, _>(desktop, h::get_enrolment);
+    desktop = at::<e::ConfirmEnrolmentAddress, _, _>(desktop, h::confirm_enrolment_address);
+    desktop = at::<e::ResendEnrolmentCode, _, _>(desktop, h::resend_enrolment_code);
+    desktop = at::<e::AddContact, _, _>(desktop, h::add_contact);
+    desktop = at::<e::ConfirmNewContact, _, _>(desktop, h::confirm_new_contact);
+    desktop = at::<e::RemoveContact, _, _>(desktop, h::remove_contact);
+    desktop = at::<e::BeginAuthenticator, _, _>(desktop, h::begin_authenticator);
+    desktop = at::<e::ConfirmAuthenticator, _, _>(desktop, h::confirm_authenticator);
+    desktop = at::<e::RemoveAuthenticator, _, _>(desktop, h::remove_authenticator);
+    desktop = at::<e::SetAnswers, _, _>(desktop, h::set_answers);
     // Each client source's budget is charged first, in memory, before the client key or anything
     // else; then, on a shared database, across instances (the last layer added runs first).
     let desktop = desktop

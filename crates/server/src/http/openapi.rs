@@ -71,6 +71,7 @@ fn operation(e: &EndpointInfo) -> utoipa::openapi::path::Operation {
         Auth::Public => &[],
         Auth::Client => &["client_key"],
         Auth::Session => &["session", "client_key"],
+        Auth::Enrolment => &["enrolment", "client_key"],
         Auth::RelyingParty => &["relying_party"],
     };
     if let Some((first, more)) = schemes.split_first() {
@@ -111,6 +112,15 @@ pub fn build() -> OpenApi {
         .security_scheme(
             "session",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        )
+        .security_scheme(
+            "enrolment",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An enrolment's token"))
+                    .build(),
+            ),
         )
         .security_scheme(
             "relying_party",

@@ -347,6 +347,40 @@ impl Harness {
             .unwrap_or_else(|| panic!("no message to {destination} in:\n{log}"))
     }
 
+    /// Sets the enrolment profile of tenant `slug` from `text` (TOML).
+    pub async fn enrolment_profile(&self, slug: &str, text: &str) {
+        let t = self.tenant(slug).await;
+        ea_server::admin_actions::set_enrolment_profile(&self.state.store, &t, "profile", text)
+            .await
+            .expect("profile");
+    }
+
+    /// Invites `username` of `slug` to enrol at `email`; the enrolment code.
+    pub async fn invite(&self, slug: &str, username: &str, email: &str) -> String {
+        let t = self.tenant(slug).await;
+        let invited =
+            ea_server::enrolment::invite(&self.state, &t, false, username, Some(email), 7)
+                .await
+                .expect("invited");
+        invited.code.to_string()
+    }
+
+    /// Invites `username` and opens the enrolment with the code and the invited address's code;
+    /// the enrolment token and its view.
+    pub async fn enrol(&self, slug: &str, username: &str, email: &str) -> (String, Value) {
+        let code = self.invite(slug, username, email).await;
+        let body = json!({"tenant": slug, "username": username, "code": code});
+        let (st, v) = self.call::<ep::StartEnrolment>(None, Some(body)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let token = v["token"].as_str().expect("token").to_owned();
+        let code = self.code_for(email).await;
+        let (st, v) = self
+            .call::<ep::ConfirmEnrolmentAddress>(Some(&token), Some(json!({"code": code})))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        (token, v)
+    }
+
     pub fn totp(&self, offset: i64) -> String {
         code_at(
             SECRET,
