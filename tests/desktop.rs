@@ -57,6 +57,8 @@ struct Demo {
     data: PathBuf,
     alice_totp: Vec<u8>,
     carol_totp: Vec<u8>,
+    /// The enrolment code of the demo's invitation for dana.
+    dana_code: String,
 }
 
 /// The authenticator secret of `user` from the demo command's output.
@@ -113,6 +115,12 @@ async fn start_server(dir: &Path) -> Demo {
     let printed = String::from_utf8_lossy(&demo.stdout);
     let alice_totp = demo_secret(&printed, "alice");
     let carol_totp = demo_secret(&printed, "carol");
+    let dana_code = printed
+        .split("enrolment code ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .expect("the demo's invitation for dana")
+        .to_owned();
     let sink = dir.join("messages.log");
     let mut child = Command::new(server_binary())
         .env("EA_KEK", KEK)
@@ -148,6 +156,7 @@ async fn start_server(dir: &Path) -> Demo {
         data,
         alice_totp,
         carol_totp,
+        dana_code,
     }
 }
 
@@ -342,6 +351,146 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
         !demo.slapd.can_bind(&dn, ALICE_OLD_PASSWORD).await,
         "the old one no longer does"
     );
+}
+
+/// The authenticator secret in the QR code on the screen: a screenshot of the window, decoded
+/// as a camera frame would be, the `otpauth://` URI read back.
+async fn secret_from_screen(ui: &Ui) -> Vec<u8> {
+    let decoder = ea_scan::decode::QrDecoder;
+    let uri = wait_until("a QR code on the screen", async || {
+        let png = ui.c.screenshot().await.ok()?;
+        let img = ea_scan::files::decode_gray(&png).ok()?;
+        decoder.decode_image(&img)
+    })
+    .await;
+    assert!(
+        uri.starts_with("otpauth://totp/Emergency%20Access%20Demo:dana?secret="),
+        "{uri}"
+    );
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("secret");
+    data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .expect("base32")
+}
+
+/// dana, invited by the demo, enrols at the keyboard: the invited address's code, a phone proven
+/// by its code, an authenticator read from the QR code on the screen and confirmed with a code
+/// computed from it, two answers (a refused one first); then recovers with the phone and the
+/// authenticator.
+async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
+    ui.heading("Who are you?").await;
+    ui.click("[data-testid=enrol-start]").await;
+    ui.heading("Set up account recovery").await;
+    ui.fill("#enrol-username", "dana").await;
+    ui.fill("#enrol-code", &demo.dana_code.to_lowercase()).await;
+    ui.shot("enrol-start").await;
+    let sent = messages_so_far(&demo.sink);
+    ui.click("button[type=submit]").await;
+    ui.heading("Confirm your email address").await;
+    let code = code_sent_to(&demo.sink, "dana@demo.example", 8, sent).await;
+    ui.fill("#enrol-address-code", &code).await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Your recovery details").await;
+    assert_eq!(
+        ui.text_of("[data-testid=enrol-progress]").await,
+        "1 of 5 required items done",
+        "the invited address counts"
+    );
+
+    ui.click("[data-testid=add-phone]").await;
+    ui.heading("Add a phone number").await;
+    ui.fill("#enrol-contact", "079 555 04 04").await;
+    let sent = messages_so_far(&demo.sink);
+    ui.click("button[type=submit]").await;
+    let code = code_sent_to(&demo.sink, "+41795550404", 6, sent).await;
+    ui.fill("#enrol-contact-code", &code).await;
+    ui.shot("enrol-phone-code").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Your recovery details").await;
+
+    ui.click("[data-testid=set-up-authenticator]").await;
+    ui.heading("Set up your authenticator app").await;
+    ui.shot("enrol-authenticator").await;
+    let secret = secret_from_screen(ui).await;
+    let printed = ui.text_of("[data-testid=authenticator-secret]").await;
+    assert_eq!(
+        data_encoding::BASE32_NOPAD
+            .decode(printed.replace(' ', "").as_bytes())
+            .expect("base32"),
+        secret,
+        "the key for typing is the one in the QR code"
+    );
+    let confirmed_step = totp_step();
+    ui.fill(
+        "#enrol-totp",
+        &code_at(&secret, TotpParams::default(), confirmed_step),
+    )
+    .await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Your recovery details").await;
+
+    ui.click("[data-testid=set-answers]").await;
+    ui.heading("Security questions").await;
+    for (i, q) in [
+        "What was the name of your first pet?",
+        "In which city were you born?",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ui.c.find(Locator::Css(&format!("#enrol-q{i}")))
+            .await
+            .expect("question")
+            .select_by_value(q)
+            .await
+            .expect("select");
+    }
+    ui.fill("#enrol-a0", "dana").await;
+    ui.fill("#enrol-a1", "Lugano").await;
+    ui.click("button[type=submit]").await;
+    let issue = ui.text_of("[data-testid=answer-issue]").await;
+    assert_eq!(issue, "This is your username, which others may know.");
+    ui.shot("enrol-answers-refused").await;
+    ui.fill("#enrol-a0", "Biscuit").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Your recovery details").await;
+    ui.text_of("[data-testid=enrol-complete]").await;
+    ui.shot("enrol-complete").await;
+    ui.click("[data-testid=enrol-finish]").await;
+    ui.heading("Who are you?").await;
+    ui.text_of("[data-testid=enrol-done]").await;
+
+    // Recovery with what dana enrolled: the phone's code, then the authenticator's next code.
+    ui.fill("#username", "dana").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("How do you want to prove it is you?").await;
+    ui.click("[data-flow='sms-totp']").await;
+    ui.heading("Where should we send the code?").await;
+    ui.fill("#contact-value", "079 555 04 04").await;
+    let sent = messages_so_far(&demo.sink);
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code").await;
+    let code = code_sent_to(&demo.sink, "+41795550404", 6, sent).await;
+    ui.fill("#code", &code).await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Enter the code from your authenticator app")
+        .await;
+    // The code that confirmed the authenticator is not accepted again: wait for the next one.
+    wait_until("the next authenticator step", async || {
+        (totp_step() > confirmed_step).then_some(())
+    })
+    .await;
+    ui.fill(
+        "#totp",
+        &code_at(&secret, TotpParams::default(), totp_step()),
+    )
+    .await;
+    ui.click("button[type=submit]").await;
+    ui.heading("You are verified").await;
 }
 
 /// Verifies alice again (the authenticator's last step is used, so the next one asks for a
@@ -794,6 +943,7 @@ async fn desktop_app_completes_the_flows() {
         "qr-camera",
         "sms-totp-reset-password",
         "email-questions-emergency-code",
+        "enrol-then-recover",
     ];
     if card.is_some() {
         scenarios.push("card-pin-unblock");
@@ -819,6 +969,7 @@ async fn desktop_app_completes_the_flows() {
             }
             "qr-deep-link" => qr_deep_link(&ui, &demo, &qr).await,
             "qr-camera" => qr_camera(&ui, &demo, &qr).await,
+            "enrol-then-recover" => enrol_then_recover(&ui, &demo).await,
             _ => email_questions_emergency_code(&ui, &demo).await,
         }
         drop(guard);

@@ -287,10 +287,12 @@ endpoints! {
         errors [InvalidField, TenantUnknown, EnrolmentUnavailable, EnrolmentCodeInvalid,
             AccountDisabled, SendLimitReached, DeliveryUnavailable];
 
-    /// Change one's recovery factors after a completed verification.
+    /// Change one's recovery factors after a completed verification whose flow permits
+    /// `manage_recovery` (once per verification).
     EnrolAfterVerification = "enrol_after_verification": Post "/v1/session/enrolment", Session,
         201, NoBody => EnrolmentStarted,
-        errors [VerificationIncomplete, AccountDisabled, EnrolmentUnavailable];
+        errors [VerificationIncomplete, ActionNotPermitted, ActionAlreadyUsed, ActionInProgress,
+            AccountDisabled, EnrolmentUnavailable, StepOutOfOrder, SessionExpired];
 
     /// The enrolment as it stands.
     GetEnrolment = "get_enrolment": Get "/v1/enrolment", Enrolment, 200, NoBody => EnrolmentView,

@@ -40,6 +40,8 @@ vocabulary! {
         CardPinUnblock,
         UnblockUser,
         EmergencyCode,
+        /// Change one's own recovery factors (phones, addresses, authenticator, answers).
+        ManageRecovery,
     }
 }
 

@@ -18,6 +18,8 @@ pub const CODE_ATTEMPTS: u32 = 3;
 pub const RESEND_COOLDOWN_SECONDS: i64 = 30;
 /// Codes one enrolment may send.
 pub const MAX_SENDS: u32 = 10;
+/// Changes (each told to the user's addresses) one enrolment may make.
+pub const MAX_CHANGES: u32 = 20;
 
 /// Code length by channel: a text message is typed from a phone, an e-mail from a screen.
 pub fn code_length(kind: ContactKind) -> u8 {
@@ -56,18 +58,29 @@ pub struct EnrolmentSession {
     /// Wrong codes typed for the new authenticator; at [`CODE_ATTEMPTS`] it is discarded.
     #[serde(default)]
     pub totp_failures: u32,
+    /// Changes saved so far (each sent a notice).
+    #[serde(default)]
+    pub changes: u32,
     pub sends: u32,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
 /// A code to send, with where it goes.
-#[derive(Debug)]
 pub struct CodeToSend {
     pub kind: ContactKind,
     pub destination: String,
     pub code: Zeroizing<String>,
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for CodeToSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeToSend")
+            .field("kind", &self.kind)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EnrolmentSession {
@@ -84,6 +97,7 @@ impl EnrolmentSession {
             pending: None,
             pending_totp: None,
             totp_failures: 0,
+            changes: 0,
             sends: 0,
             created_at: now,
             expires_at: now + LIFETIME_SECONDS,

@@ -88,10 +88,12 @@ pub struct TenantLimits {
 /// A flow that permits a password reset or an emergency code after codes of one channel only.
 pub fn is_weak(flow: &crate::FlowDefinition) -> bool {
     use crate::{Action, Method};
-    let strong_action = flow
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::ResetPassword | Action::EmergencyCode));
+    let strong_action = flow.actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::ResetPassword | Action::EmergencyCode | Action::ManageRecovery
+        )
+    });
     let methods: Vec<Method> = flow.steps.iter().map(|s| s.method()).collect();
     let one_channel = !methods.is_empty()
         && (methods.iter().all(|m| *m == Method::SmsOtp)

@@ -385,6 +385,11 @@ pub const STARTS: Window = Window {
     scope: "starts_user",
     seconds: 3600,
 };
+/// Codes sent during enrolments per user, to any destination (also to contacts never confirmed).
+pub const ENROL_SENDS: Window = Window {
+    scope: "enrol_sends_user",
+    seconds: 3600,
+};
 /// Verifying requests per username.
 pub const VERIFYING: Window = Window {
     scope: "verifying_user",

@@ -68,8 +68,6 @@ const USERS: [DemoUser; 3] = [
     },
 ];
 
-/// The demo card: bound to alice, AES-128, with a published test key. The virtual card of the
-/// card tests and demo answers to this serial and key.
 /// What the demo tenant's users enrol: enough for both of its two-step flows.
 pub const ENROLMENT_PROFILE: &str = r#"
 [phones]
@@ -96,6 +94,8 @@ catalogue = [
 pub const INVITED_USER: &str = "dana";
 pub const INVITED_EMAIL: &str = "dana@demo.example";
 
+/// The demo card: bound to alice, AES-128, with a published test key. The virtual card of the
+/// card tests and demo answers to this serial and key.
 pub const CARD_SERIAL: &str = "EA5EC0DE00000001";
 pub const CARD_KEY_HEX: &str = "404142434445464748494A4B4C4D4E4F";
 /// carol's card, for the QR path: it is in no reader; vSEC:CMS (or `ea-scan --make`) shows its

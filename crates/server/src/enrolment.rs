@@ -74,7 +74,6 @@ fn invitation_binding(user_id: i64) -> String {
 }
 
 /// What an invitation sent.
-#[derive(Debug)]
 pub struct Invited {
     /// The code (for an administrator who hands it over in person; the message carries it too).
     pub code: Zeroizing<String>,
@@ -229,6 +228,15 @@ pub async fn invite(
     })
 }
 
+impl std::fmt::Debug for Invited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invited")
+            .field("to", &self.to)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A service refusal in words, for the command line.
 fn describe(e: ServiceError) -> anyhow::Error {
     match e.code() {
@@ -309,6 +317,17 @@ async fn queue_code(
     verification::send_lock(state, txn, tenant).await?;
     let mine: Vec<String> = user.phones.iter().chain(&user.emails).cloned().collect();
     verification::check_code_limits(txn, tenant, &out.destination, &mine, now).await?;
+    // Codes to numbers and addresses never confirmed are not the user's contacts, so the
+    // per-user limit above does not see them: enrolment codes are also counted by user, in
+    // this transaction (a refused code takes its count back with it).
+    let key = format!("{}:enrol", abuse::user_key(tenant.id, &user.username));
+    let sent = ea_store::counters::hit(txn, abuse::ENROL_SENDS, &key, now).await?;
+    if sent.count > u64::from(tenant.limits.send.per_user_per_hour) {
+        return Err(ErrorCode::SendLimitReached {
+            retry_after: sent.retry_after(now),
+        }
+        .into());
+    }
     let text = message::render(out.kind, &tenant.name, &out.code, out.expires_at - now);
     Ok(message::enqueue(
         txn,
@@ -355,10 +374,10 @@ pub async fn start(
     .await?;
     let now = state.now();
     let user = users::find(db, tenant.id, &username).await?;
-    let invitation = match &user {
-        Some(u) => enrolments::open_invitation(db, u.id, now).await?,
-        None => None,
-    };
+    // The same queries for a name that does not exist (on an id no row has), so the time taken
+    // does not tell the two apart.
+    let invitation =
+        enrolments::open_invitation(db, user.as_ref().map_or(-1, |u| u.id), now).await?;
     let typed = canonical(&r.code);
     let key = state.keys.code_key.as_ref();
     let (user, invitation) = match (user, invitation) {
@@ -371,9 +390,8 @@ pub async fn start(
             // The same work for every refusal: one keyed hash compared.
             let _ = otp::matches(key, "invite:-", &typed, &"0".repeat(64));
             let txn = state.store.begin().await?;
-            if let Some(inv) = &inv {
-                enrolments::invitation_failed(&txn, inv.id, INVITATION_ATTEMPTS, now).await?;
-            }
+            let id = inv.as_ref().map_or(-1, |i| i.id);
+            enrolments::invitation_failed(&txn, id, INVITATION_ATTEMPTS, now).await?;
             let detail =
                 json!({ "known_user": u.is_some(), "invitation": inv.as_ref().map(|i| i.id) });
             let ev = AuditEvent {
@@ -395,6 +413,8 @@ pub async fn start(
     let mut session = EnrolmentSession::new("invitation", Some(invitation.address.clone()), now);
     let out = session.resend(key, &st.reference(), now, &mut rand::rng())?;
     let txn = state.store.begin().await?;
+    // The sending lock first, as `invite` takes it before the invitation rows.
+    verification::send_lock(state, &txn, &tenant).await?;
     // Used once: of two requests with the same code, one gets here.
     enrolments::end_invitation(&txn, invitation.id, now)
         .await
@@ -429,19 +449,22 @@ pub async fn start(
     })
 }
 
-/// `POST /v1/session/enrolment`: a completed verification opens an enrolment for its user.
+/// `POST /v1/session/enrolment`: a completed verification whose flow permits `manage_recovery`
+/// opens one enrolment for its user (the action is spent), ending when the verification does.
 pub async fn after_verification(
     state: &AppState,
     token: &SessionToken,
 ) -> ServiceResult<EnrolmentStarted> {
-    let (l, user) = crate::actions::verified(state, token).await?;
-    if l.session.status != ea_core::SessionStatus::Completed {
-        return Err(ErrorCode::VerificationIncomplete {}.into());
-    }
+    use crate::actions::{Outcome, claim, finish, precheck, verified};
+    let action = ea_core::Action::ManageRecovery;
+    let (l, user) = verified(state, token).await?;
+    precheck(state, &l, action, state.now())?;
     let profile = profile_of(&l.tenant)?;
+    let (l, user) = claim(state, token, (l, user), action, None).await?;
     let now = state.now();
     let (new, st) = new_token();
-    let session = EnrolmentSession::new("verification", None, now);
+    let mut session = EnrolmentSession::new("verification", None, now);
+    session.expires_at = session.expires_at.min(l.session.expires_at);
     let txn = state.store.begin().await?;
     enrolments::insert(&txn, &st.hash, l.tenant.id, user.id, &session).await?;
     let flow = l.session.flow.as_ref().map(|f| f.id.clone());
@@ -460,12 +483,19 @@ pub async fn after_verification(
     )
     .await?;
     txn.commit().await.map_err(StoreError::from)?;
+    let outcome = Outcome {
+        succeeded: true,
+        notice: None,
+        detail: json!({ "enrolment": st.reference() }),
+    };
+    let (tenant, flows) = (l.tenant.clone(), l.flows.clone());
+    finish(state, token, (l, &user), action, outcome).await?;
     let e = Loaded {
         session,
         version: 0,
-        tenant: l.tenant,
+        tenant,
         profile,
-        flows: l.flows,
+        flows,
         user,
     };
     Ok(EnrolmentStarted {
@@ -581,7 +611,6 @@ struct Effects {
 }
 
 /// One change of an enrolment.
-#[derive(Debug)]
 enum Op {
     ConfirmAddress(Zeroizing<String>),
     Resend,
@@ -593,6 +622,23 @@ enum Op {
     RemoveAuthenticator,
     /// The answers as sent (checked again), and `(question, hash)` to store.
     SetAnswers(SetAnswersRequest, Vec<(String, String)>),
+}
+
+impl std::fmt::Debug for Op {
+    /// The change's name only: codes and answers are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Op::ConfirmAddress(_) => "ConfirmAddress",
+            Op::Resend => "Resend",
+            Op::AddContact(_) => "AddContact",
+            Op::ConfirmContact(_) => "ConfirmContact",
+            Op::RemoveContact(_) => "RemoveContact",
+            Op::BeginAuthenticator(_) => "BeginAuthenticator",
+            Op::ConfirmAuthenticator(_) => "ConfirmAuthenticator",
+            Op::RemoveAuthenticator => "RemoveAuthenticator",
+            Op::SetAnswers(..) => "SetAnswers",
+        })
+    }
 }
 
 /// Applies `op` to the enrolment and user loaded as `l`, in `txn`.
@@ -656,6 +702,16 @@ async fn change(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult
         }
         Err(e) => return Err(e),
     };
+    if effects.notice.is_some() {
+        // Each change tells every address the user has: one enrolment makes only so many.
+        if l.session.changes >= ea_core::enrolment_session::MAX_CHANGES {
+            return Err(ErrorCode::RateLimited {
+                retry_after: (l.session.expires_at - now).max(1),
+            }
+            .into());
+        }
+        l.session.changes += 1;
+    }
     let mut queued = false;
     if let Some(out) = &effects.code {
         let id = queue_code(state, &txn, &l.tenant, &l.user, out, now).await?;
@@ -733,11 +789,13 @@ async fn op_confirm_address(
     if kept {
         users::add_contact(txn, l.user.id, "email", &address).await?;
     }
+    let masked = contact::mask(ContactKind::Email, &address);
     Ok(Effects {
         audit: Some((
             "enrolment_address_confirmed",
             json!({ "kept_as_contact": kept }),
         )),
+        notice: kept.then(|| contact_change(ContactKind::Email, &masked, "added")),
         ..Effects::default()
     })
 }

@@ -95,6 +95,11 @@ async fn purge_sessions(state: AppState) {
         if let Err(e) = ea_store::counters::purge_expired(state.store.db(), state.now()).await {
             tracing::warn!(error = %e, "rate counter purge failed");
         }
+        if let Err(e) =
+            ea_store::enrolments::purge_expired(state.store.db(), state.now() - 86_400).await
+        {
+            tracing::warn!(error = %e, "enrolment purge failed");
+        }
         // Keep expired sessions a day for late requests to get `session_expired`, not `unknown`.
         match ea_store::sessions::purge_expired(state.store.db(), state.now() - 86_400).await {
             Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),

@@ -66,7 +66,8 @@ async fn sms_then_totp_completes_and_permits_actions() {
             "reset_password",
             "card_pin_unblock",
             "unblock_user",
-            "emergency_code"
+            "emergency_code",
+            "manage_recovery"
         ])
     );
 
@@ -164,7 +165,12 @@ async fn email_then_questions_with_retries_and_stop() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         v["actions"],
-        json!(["reset_password", "unblock_user", "emergency_code"])
+        json!([
+            "reset_password",
+            "unblock_user",
+            "emergency_code",
+            "manage_recovery"
+        ])
     );
 
     // A second session: three wrong tries stop the whole verification.
@@ -719,7 +725,10 @@ async fn a_configured_client_key_is_required_on_the_verification_api() {
     // OpenAPI document do not.
     for e in ep::ALL {
         let (_, v) = h.request(e.method.as_str(), e.path, None, None).await;
-        let desktop = matches!(e.auth, ep::Auth::Client | ep::Auth::Session);
+        let desktop = matches!(
+            e.auth,
+            ep::Auth::Client | ep::Auth::Session | ep::Auth::Enrolment
+        );
         assert_eq!(
             v["code"] == "client_key_required",
             desktop,

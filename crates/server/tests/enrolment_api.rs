@@ -10,7 +10,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::Harness;
-use ea_api::endpoints as ep;
+use ea_api::endpoints::{self as ep, Endpoint};
 use ea_core::totp::{TotpParams, code_at};
 use serde_json::{Value, json};
 
@@ -431,6 +431,12 @@ async fn what_a_flow_needs_cannot_be_removed_and_upkeep_follows_a_verification()
     let (st, v) = h.call::<ep::EnrolAfterVerification>(Some(&s), None).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let t = v["token"].as_str().unwrap().to_owned();
+    // Once per verification.
+    let (st, again) = h.call::<ep::EnrolAfterVerification>(Some(&s), None).await;
+    assert_eq!(
+        (st, code_of(&again)),
+        (StatusCode::CONFLICT, "action_already_used")
+    );
     assert_eq!(v["enrolment"]["stage"], "open");
     assert_eq!(v["enrolment"]["authenticator"], true);
     assert_eq!(v["enrolment"]["questions"].as_array().unwrap().len(), 3);
@@ -527,4 +533,122 @@ async fn enrolment_tokens_are_their_own_and_expire() {
         (st, code_of(&v)),
         (StatusCode::UNAUTHORIZED, "session_expired")
     );
+}
+
+/// Ten requests with one invitation's code at once: exactly one opens an enrolment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_invitation_opens_one_enrolment_under_concurrent_requests() {
+    let h = harness().await;
+    let code = h.invite("acme", "dana", DANA_EMAIL).await;
+    let body = json!({"tenant": "acme", "username": "dana", "code": code});
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let state = h.state.clone();
+            let req = common::request(
+                "POST",
+                ep::StartEnrolment::INFO.path,
+                None,
+                Some(body.clone()),
+                Some(&format!("10.0.0.{i}")),
+            );
+            tokio::spawn(common::answer(state, req))
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let (st, v) = t.await.unwrap();
+        match st {
+            StatusCode::CREATED => created += 1,
+            StatusCode::FORBIDDEN => assert_eq!(code_of(&v), "enrolment_code_invalid"),
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert_eq!(created, 1);
+}
+
+/// A flow that does not permit `manage_recovery` (here one authenticator code) opens no
+/// enrolment: it must not become the way to add the factors of a stronger flow.
+#[tokio::test]
+async fn only_flows_that_permit_it_open_an_enrolment() {
+    let h = harness().await;
+    h.enrolment_profile("solo", "[phones]\nrequired = 1\n")
+        .await;
+    h.clock.advance(30);
+    let (s, v) = h.start("solo", "alice").await;
+    assert_eq!(v["status"], "in_progress", "one flow: chosen at once");
+    let (st, v) = h
+        .call::<ep::VerifyTotp>(Some(&s), Some(json!({"code": h.totp(0)})))
+        .await;
+    assert_eq!(
+        (st, v["status"].as_str()),
+        (StatusCode::OK, Some("completed")),
+        "{v}"
+    );
+    let (st, v) = h.call::<ep::EnrolAfterVerification>(Some(&s), None).await;
+    assert_eq!(
+        (st, code_of(&v)),
+        (StatusCode::FORBIDDEN, "action_not_permitted")
+    );
+}
+
+/// A directory sync replaces the directory's contacts and keeps those the user enrolled; when
+/// the directory gives the name to another person, nothing of the former holder's stays, their
+/// enrolment and invitation included.
+#[tokio::test]
+async fn directory_syncs_keep_enrolled_contacts_and_end_a_replaced_holders_enrolment() {
+    let h = harness().await;
+    let (t, _) = h.enrol("acme", "dana", DANA_EMAIL).await;
+    h.call::<ep::AddContact>(
+        Some(&t),
+        Some(json!({"kind": "phone", "value": DANA_PHONE})),
+    )
+    .await;
+    let code = h.code_for(DANA_PHONE).await;
+    h.call::<ep::ConfirmNewContact>(Some(&t), Some(json!({"code": code})))
+        .await;
+    let tenant = h.tenant_id("acme").await;
+    let entry = |id: &str, phone: &str| ea_store::users::DirectoryUser {
+        directory_id: id.into(),
+        username: "dana".into(),
+        display_name: "Dana".into(),
+        phones: vec![phone.into()],
+        emails: vec![],
+        disabled: false,
+    };
+    let db = h.state.store.db();
+    ea_store::users::sync_from_directory(db, tenant, &entry("uuid-1", "+41790000001"), 0)
+        .await
+        .unwrap();
+    let (_, v) = h.call::<ep::GetEnrolment>(Some(&t), None).await;
+    let mut phones: Vec<&str> = v["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["masked"].as_str().unwrap())
+        .collect();
+    phones.sort_unstable();
+    assert_eq!(
+        phones,
+        ["+41 ••••••• 00", "+41 ••••••• 01"],
+        "enrolled kept, directory's added"
+    );
+    assert_eq!(
+        v["emails"].as_array().unwrap().len(),
+        1,
+        "the confirmed address is kept"
+    );
+    ea_store::users::sync_from_directory(db, tenant, &entry("uuid-2", "+41790000002"), 0)
+        .await
+        .unwrap();
+    let (st, v) = h.call::<ep::GetEnrolment>(Some(&t), None).await;
+    assert_eq!(
+        (st, code_of(&v)),
+        (StatusCode::UNAUTHORIZED, "session_unknown")
+    );
+    let user = ea_store::users::find(db, tenant, "dana")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.phones, ["+41790000002"]);
+    assert!(user.emails.is_empty());
 }

@@ -66,19 +66,43 @@ pub async fn end_invitation(conn: &impl Conn, id: i64, now: i64) -> Result<()> {
     crate::swapped(res)
 }
 
-/// Counts a wrong code against an invitation, ending it at `max` wrong codes; the failures so far.
-pub async fn invitation_failed(conn: &impl Conn, id: i64, max: i32, now: i64) -> Result<i32> {
-    let Some(m) = invitation::Entity::find_by_id(id).one(conn).await? else {
-        return Ok(max);
-    };
-    let failures = m.failures + 1;
-    let mut a: invitation::ActiveModel = m.into();
-    a.failures = Set(failures);
-    if failures >= max {
-        a.ended_at = Set(Some(now));
-    }
-    a.update(conn).await?;
-    Ok(failures)
+/// Counts a wrong code against an open invitation (one atomic increment, so concurrent wrong
+/// codes are all counted), ending it at `max` wrong codes.
+pub async fn invitation_failed(conn: &impl Conn, id: i64, max: i32, now: i64) -> Result<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::Failures,
+            Expr::col(invitation::Column::Failures).add(1),
+        )
+        .filter(invitation::Column::Id.eq(id))
+        .filter(invitation::Column::EndedAt.is_null())
+        .exec(conn)
+        .await?;
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::EndedAt, now.into())
+        .filter(invitation::Column::Id.eq(id))
+        .filter(invitation::Column::EndedAt.is_null())
+        .filter(invitation::Column::Failures.gte(max))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends the user's invitations and removes their enrolments in progress (the directory gave the
+/// name to another person, or the account is gone).
+pub async fn end_all_for_user(conn: &impl Conn, user_id: i64, now: i64) -> Result<()> {
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::EndedAt, now.into())
+        .filter(invitation::Column::UserId.eq(user_id))
+        .filter(invitation::Column::EndedAt.is_null())
+        .exec(conn)
+        .await?;
+    enrolment::Entity::delete_many()
+        .filter(enrolment::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 fn encode(s: &EnrolmentSession) -> Result<String> {

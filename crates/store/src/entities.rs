@@ -99,6 +99,8 @@ pub mod contact {
         /// Normalised: E.164 or lower-cased address.
         pub value: String,
         pub position: i32,
+        /// `admin`, `directory` or `enrolment` ([`crate::users::SOURCE_ADMIN`] …).
+        pub source: String,
     }
     no_relations!();
 }

@@ -634,6 +634,14 @@ impl MigrationName for Invitations {
 #[async_trait::async_trait]
 impl MigrationTrait for Invitations {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(
+            m,
+            [(
+                "contacts",
+                string_len("source", 16).default("admin").to_owned(),
+            )],
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("invitations")
@@ -687,7 +695,7 @@ impl MigrationTrait for Invitations {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
                 .await?;
         }
-        Ok(())
+        drop_columns(m, &[("contacts", "source")]).await
     }
 }
 

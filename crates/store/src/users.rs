@@ -49,6 +49,12 @@ pub struct StoredTotp {
     pub version: i64,
 }
 
+/// Where a contact came from: an administrator's import, the directory (replaced by each sync),
+/// or the user's own enrolment (kept by syncs).
+pub const SOURCE_ADMIN: &str = "admin";
+pub const SOURCE_DIRECTORY: &str = "directory";
+pub const SOURCE_ENROLMENT: &str = "enrolment";
+
 /// Usernames are compared trimmed and lower-cased.
 pub fn normalize_username(name: &str) -> String {
     name.trim().to_lowercase()
@@ -85,7 +91,7 @@ pub async fn put(conn: &impl Conn, tenant_id: i64, u: NewUser, now: i64) -> Resu
             let mut a: user::ActiveModel = m.into();
             a.display_name = Set(u.display_name);
             a.update(conn).await?;
-            delete_contacts(conn, id).await?;
+            delete_contacts(conn, id, false).await?;
             delete_factors(conn, id).await?;
             id
         }
@@ -103,7 +109,13 @@ pub async fn put(conn: &impl Conn, tenant_id: i64, u: NewUser, now: i64) -> Resu
             .id
         }
     };
-    insert_contacts(conn, user_id, contact_rows(&u.phones, &u.emails)).await?;
+    insert_contacts(
+        conn,
+        user_id,
+        contact_rows(&u.phones, &u.emails),
+        SOURCE_ADMIN,
+    )
+    .await?;
     for (text, answer_hash) in u.questions {
         question::ActiveModel {
             user_id: Set(user_id),
@@ -434,8 +446,11 @@ pub async fn sync_from_directory(
                 .directory_id
                 .as_ref()
                 .is_some_and(|id| *id != d.directory_id);
+            // The directory's (and an earlier import's) contacts; those the user enrolled are
+            // theirs to keep.
             let contacts: Vec<(String, String)> = contact::Entity::find()
                 .filter(contact::Column::UserId.eq(m.id))
+                .filter(contact::Column::Source.ne(SOURCE_ENROLMENT))
                 .order_by_asc(contact::Column::Position)
                 .all(conn)
                 .await?
@@ -456,25 +471,30 @@ pub async fn sync_from_directory(
             a.directory_disabled = Set(d.disabled);
             a.directory_id = Set(Some(d.directory_id.clone()));
             a.update(conn).await?;
-            delete_contacts(conn, id).await?;
             if replaced {
+                // Another person now holds the name: nothing of the former holder stays.
+                delete_contacts(conn, id, false).await?;
                 delete_factors(conn, id).await?;
+                crate::enrolments::end_all_for_user(conn, id, now).await?;
                 crate::emergency::revoke_for_user(conn, tenant_id, id, now).await?;
                 (id, Synced::Replaced)
             } else {
+                delete_contacts(conn, id, true).await?;
                 (id, Synced::Changed)
             }
         }
     };
-    insert_contacts(conn, user_id, want).await?;
+    insert_contacts(conn, user_id, want, SOURCE_DIRECTORY).await?;
     Ok(outcome)
 }
 
-async fn delete_contacts(conn: &impl Conn, user_id: i64) -> Result<()> {
-    contact::Entity::delete_many()
-        .filter(contact::Column::UserId.eq(user_id))
-        .exec(conn)
-        .await?;
+/// Removes the user's contacts (but those the user enrolled, with `keep_enrolled`).
+async fn delete_contacts(conn: &impl Conn, user_id: i64, keep_enrolled: bool) -> Result<()> {
+    let mut q = contact::Entity::delete_many().filter(contact::Column::UserId.eq(user_id));
+    if keep_enrolled {
+        q = q.filter(contact::Column::Source.ne(SOURCE_ENROLMENT));
+    }
+    q.exec(conn).await?;
     Ok(())
 }
 
@@ -504,6 +524,7 @@ async fn insert_contacts(
     conn: &impl Conn,
     user_id: i64,
     rows: Vec<(String, String)>,
+    source: &str,
 ) -> Result<()> {
     for (position, (kind, value)) in rows.into_iter().enumerate() {
         contact::ActiveModel {
@@ -511,6 +532,7 @@ async fn insert_contacts(
             kind: Set(kind),
             value: Set(value),
             position: Set(position as i32),
+            source: Set(source.to_owned()),
             ..Default::default()
         }
         .insert(conn)
@@ -554,6 +576,7 @@ pub async fn add_contact(conn: &impl Conn, user_id: i64, kind: &str, value: &str
         kind: Set(kind.to_owned()),
         value: Set(value.to_owned()),
         position: Set(last + 1),
+        source: Set(SOURCE_ENROLMENT.to_owned()),
         ..Default::default()
     }
     .insert(conn)
@@ -583,6 +606,12 @@ pub async fn set_totp(
     params: TotpParams,
     accepted_step: Option<u64>,
 ) -> Result<()> {
+    // The version moves on, so a verification that read the old secret's counters cannot save
+    // them over the new one's.
+    let version = totp_seed::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .map_or(0, |t| t.version + 1);
     remove_totp(conn, user_id).await?;
     totp_seed::ActiveModel {
         user_id: Set(user_id),
@@ -593,7 +622,7 @@ pub async fn set_totp(
         // The code that confirmed it is not accepted again.
         last_step: Set(accepted_step.map(|s| s as i64)),
         drift: Set(0),
-        version: Set(0),
+        version: Set(version),
     }
     .insert(conn)
     .await?;

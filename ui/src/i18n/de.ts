@@ -373,7 +373,6 @@ export const de: Messages = {
   'answer.same_as': "Gleich wie Antwort {other}.",
   'answer.same_question': "Dieselbe Frage wie Nummer {other}.",
   'answer.not_in_catalogue': "Wählen Sie eine der angebotenen Fragen.",
-  'actions.manage': "Meine Wiederherstellungsdaten verwalten",
   'errors.enrolment_code_invalid': "Benutzername und Registrierungscode passen zu keiner gültigen Einladung. Der Code ist vielleicht verwendet oder abgelaufen: Bitten Sie Ihren IT-Helpdesk um eine neue Einladung.",
   'errors.enrolment_unavailable': "Ihre Organisation hat die Registrierung nicht eingerichtet.",
   'errors.enrolment_step_out_of_order': "Geben Sie zuerst den zugesandten Code ein.",
@@ -381,4 +380,7 @@ export const de: Messages = {
   'errors.contact_already_enrolled': "Das ist bereits registriert.",
   'errors.factor_still_needed': "Das kann nicht entfernt werden: Es wird für die Wiederherstellung gebraucht. Fügen Sie zuerst einen weiteren Eintrag hinzu.",
   'errors.answers_refused': "Einige Antworten erfüllen die Regeln nicht (mindestens {required} Antworten). Siehe die Hinweise unten.",
+  'action.manage_recovery': "Meine Wiederherstellungsdaten verwalten",
+  'action.manage_recovery.desc': "Telefonnummern und Adressen hinzufügen oder entfernen, die Authenticator-App ersetzen, Antworten ändern.",
+  'enrol.pickQuestion': "Welche Frage",
 };

@@ -374,7 +374,6 @@ export const en = {
   'answer.same_as': "The same as answer {other}.",
   'answer.same_question': "The same question as number {other}.",
   'answer.not_in_catalogue': "Choose one of the offered questions.",
-  'actions.manage': "Manage my recovery details",
   'errors.enrolment_code_invalid': "This username and enrolment code do not match a valid invitation. The code may be used or expired: ask your IT help desk for a new invitation.",
   'errors.enrolment_unavailable': "Your organisation has not set up enrolment.",
   'errors.enrolment_step_out_of_order': "Type the code you were sent first.",
@@ -382,6 +381,9 @@ export const en = {
   'errors.contact_already_enrolled': "This is registered already.",
   'errors.factor_still_needed': "This cannot be removed: it is needed to recover access. Add another one first.",
   'errors.answers_refused': "Some answers do not meet the rules (at least {required} answers). See the notes below.",
+  'action.manage_recovery': "Manage my recovery details",
+  'action.manage_recovery.desc': "Add or remove phone numbers and addresses, replace your authenticator app, change your answers.",
+  'enrol.pickQuestion': "Which question",
 };
 
 export type Messages = Record<keyof typeof en, string>;

@@ -373,7 +373,6 @@ export const fr: Messages = {
   'answer.same_as': "Identique à la réponse {other}.",
   'answer.same_question': "La même question que la numéro {other}.",
   'answer.not_in_catalogue': "Choisissez l’une des questions proposées.",
-  'actions.manage': "Gérer mes informations de récupération",
   'errors.enrolment_code_invalid': "Ce nom d’utilisateur et ce code ne correspondent à aucune invitation valable. Le code a peut-être été utilisé ou a expiré : demandez une nouvelle invitation à votre support informatique.",
   'errors.enrolment_unavailable': "Votre organisation n’a pas configuré l’inscription.",
   'errors.enrolment_step_out_of_order': "Saisissez d’abord le code qui vous a été envoyé.",
@@ -381,4 +380,7 @@ export const fr: Messages = {
   'errors.contact_already_enrolled': "C’est déjà enregistré.",
   'errors.factor_still_needed': "Impossible de le supprimer : il est nécessaire pour récupérer l’accès. Ajoutez-en d’abord un autre.",
   'errors.answers_refused': "Certaines réponses ne respectent pas les règles (au moins {required} réponses). Voir les remarques ci-dessous.",
+  'action.manage_recovery': "Gérer mes informations de récupération",
+  'action.manage_recovery.desc': "Ajouter ou supprimer des numéros et adresses, remplacer votre application d’authentification, modifier vos réponses.",
+  'enrol.pickQuestion': "Quelle question",
 };

@@ -373,7 +373,6 @@ export const it: Messages = {
   'answer.same_as': "Uguale alla risposta {other}.",
   'answer.same_question': "La stessa domanda del numero {other}.",
   'answer.not_in_catalogue': "Scegli una delle domande proposte.",
-  'actions.manage': "Gestisci i miei dati di recupero",
   'errors.enrolment_code_invalid': "Nome utente e codice non corrispondono a un invito valido. Il codice potrebbe essere già usato o scaduto: chiedi un nuovo invito al tuo help desk IT.",
   'errors.enrolment_unavailable': "La tua organizzazione non ha configurato la registrazione.",
   'errors.enrolment_step_out_of_order': "Inserisci prima il codice che ti è stato inviato.",
@@ -381,4 +380,7 @@ export const it: Messages = {
   'errors.contact_already_enrolled': "È già registrato.",
   'errors.factor_still_needed': "Non si può rimuovere: serve per recuperare l’accesso. Aggiungine prima un altro.",
   'errors.answers_refused': "Alcune risposte non rispettano le regole (almeno {required} risposte). Vedi le note qui sotto.",
+  'action.manage_recovery': "Gestisci i miei dati di recupero",
+  'action.manage_recovery.desc': "Aggiungi o rimuovi numeri e indirizzi, sostituisci l’app di autenticazione, modifica le risposte.",
+  'enrol.pickQuestion': "Quale domanda",
 };

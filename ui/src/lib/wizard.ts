@@ -17,7 +17,7 @@ export type Screen =
   | { kind: 'action'; action: ActionName }
   | { kind: 'failed' };
 
-export const ACTIONS: readonly ActionName[] = ['reset_password', 'unblock_user', 'emergency_code', 'card_pin_unblock'];
+export const ACTIONS: readonly ActionName[] = ['reset_password', 'unblock_user', 'emergency_code', 'card_pin_unblock', 'manage_recovery'];
 
 export function isAction(a: string): a is ActionName {
   return (ACTIONS as readonly string[]).includes(a);

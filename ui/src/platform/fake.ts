@@ -27,13 +27,13 @@ const FLOWS: Flow[] = [
     id: 'email-questions',
     names: names('Email and security questions', 'E-Mail und Sicherheitsfragen', 'E-mail et questions de sécurité', 'E-mail e domande di sicurezza'),
     methods: ['email_otp', 'questions'],
-    actions: ['reset_password', 'unblock_user', 'emergency_code'],
+    actions: ['reset_password', 'unblock_user', 'emergency_code', 'manage_recovery'],
   },
   {
     id: 'sms-totp',
     names: names('Text message and authenticator app', 'SMS und Authenticator-App', "SMS et application d'authentification", 'SMS e app di autenticazione'),
     methods: ['sms_otp', 'totp'],
-    actions: ['reset_password', 'card_pin_unblock', 'unblock_user', 'emergency_code'],
+    actions: ['reset_password', 'card_pin_unblock', 'unblock_user', 'emergency_code', 'manage_recovery'],
   },
   {
     id: 'totp-only',
@@ -502,7 +502,8 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       }),
     enrolAfterVerification: () =>
       call('enrolAfterVerification', () => {
-        if (current().status !== 'completed') throw fail('verification_incomplete');
+        requireAction('manage_recovery');
+        actionsUsed.add('manage_recovery');
         enrolment = newEnrolment('alice', 'open');
         enrolment.phones = [{ id: 0, masked: '+41 ••••••• 67' }];
         enrolment.emails = [{ id: 0, masked: 'a•••@e•••.org' }];

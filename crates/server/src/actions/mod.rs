@@ -116,6 +116,7 @@ impl Notice {
                 Action::CardPinUnblock => {
                     format!("The PIN of your smart card {detail} was unblocked")
                 }
+                Action::ManageRecovery => "Your account recovery details were opened".to_owned(),
             },
             Notice::CardResponse {
                 serial_tail,
