@@ -71,13 +71,13 @@ EA_DESKTOP_E2E=1 EA_CARD_E2E=1 EA_KEYRING_E2E=1 dbus-run-session -- sh -c '
 unset XDG_DATA_HOME
 rm -rf "$keyring_dir"
 
-# The server's API, abuse, race, secrets-at-rest, crash, integrity and directory tests once more, on PostgreSQL (the
+# The server's API, enrolment, abuse, race, secrets-at-rest, crash, integrity and directory tests once more, on PostgreSQL (the
 # store tests and the two-server tests in tests/postgres.rs ran on it above already; the SQLite
 # file's own crash test is skipped here).
 say "server tests again on PostgreSQL"
 EA_TEST_STORE=postgres cargo test --workspace --locked --test api --test abuse --test actions \
   --test races --test secrets --test faults --test integrity --test bad_input --test ldap \
-  --test active_directory \
+  --test active_directory --test enrolment_api \
   -- --skip sqlite_
 
 say "API fuzzing: every answer documented, no schema-valid request refused as malformed (SQLite)"

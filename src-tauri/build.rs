@@ -50,6 +50,8 @@ fn main() {
         "enrol_remove_authenticator",
         "enrol_set_answers",
         "enrol_end",
+        "enrol_start_with_password",
+        "enrol_take_link",
     ];
     let attrs = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -27,6 +27,26 @@ pub async fn enrol_start(
     c.start_enrolment::<e::StartEnrolment>(Some(&req)).await
 }
 
+/// Starts an enrolment with the user's directory password (kept only for this request).
+#[tauri::command]
+pub async fn enrol_start_with_password(
+    d: State<'_, Desktop>,
+    username: String,
+    password: String,
+) -> Result<EnrolmentView> {
+    let c = d.client().await?;
+    let mut req = StartEnrolmentWithPasswordRequest {
+        tenant: d.settings().await.tenant,
+        username,
+        password,
+    };
+    let out = c
+        .start_enrolment::<e::StartEnrolmentWithPassword>(Some(&req))
+        .await;
+    zeroize::Zeroize::zeroize(&mut req.password);
+    out
+}
+
 #[tauri::command]
 pub async fn enrol_after_verification(d: State<'_, Desktop>) -> Result<EnrolmentView> {
     let c = d.client().await?;

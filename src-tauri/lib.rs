@@ -67,7 +67,7 @@ pub fn run() {
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |event| {
                 if let Some(url) = event.urls().first() {
-                    tracing::info!("card link opened");
+                    tracing::info!(scheme = url.scheme(), "link opened");
                     handle.state::<scan::ScanState>().link_arrived(url.as_str());
                 }
             });
@@ -77,12 +77,12 @@ pub fn run() {
             if std::env::var_os("EA_REGISTER_SCHEME").is_some()
                 && let Err(e) = app.deep_link().register_all()
             {
-                tracing::warn!(error = %e, "the vsec-ea scheme could not be registered");
+                tracing::warn!(error = %e, "the link schemes could not be registered");
             }
             if let Ok(Some(urls)) = app.deep_link().get_current()
                 && let Some(url) = urls.first()
             {
-                tracing::info!("started with a card link");
+                tracing::info!(scheme = url.scheme(), "started with a link");
                 app.state::<scan::ScanState>().link_arrived(url.as_str());
             }
             app.manage(state::Desktop::new(
@@ -139,6 +139,8 @@ pub fn run() {
             enrol::enrol_remove_authenticator,
             enrol::enrol_set_answers,
             enrol::enrol_end,
+            enrol::enrol_start_with_password,
+            scan::enrol_take_link,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -63,6 +63,8 @@ impl Default for ScanState {
 #[derive(Default)]
 struct LinkInbox {
     pending: Option<String>,
+    /// An `emergency-access://enrol` link (an invitation's).
+    enrol: Option<String>,
     watcher: Option<Channel<()>>,
 }
 
@@ -71,6 +73,7 @@ impl std::fmt::Debug for LinkInbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkInbox")
             .field("pending", &self.pending.is_some())
+            .field("enrol", &self.enrol.is_some())
             .field("watched", &self.watcher.is_some())
             .finish()
     }
@@ -96,7 +99,14 @@ impl ScanState {
     /// is told there is one and asks for it with `scan_take_link`.
     pub fn link_arrived(&self, url: &str) {
         if let Ok(mut inbox) = self.links.lock() {
-            inbox.pending = Some(url.to_owned());
+            let app_link = url
+                .get(..ea_scan::url::APP_SCHEME.len() + 1)
+                .is_some_and(|s| s.eq_ignore_ascii_case(&format!("{}:", ea_scan::url::APP_SCHEME)));
+            if app_link {
+                inbox.enrol = Some(url.to_owned());
+            } else {
+                inbox.pending = Some(url.to_owned());
+            }
             if let Some(w) = &inbox.watcher {
                 let _ = w.send(());
             }
@@ -163,7 +173,7 @@ pub async fn scan_image(
 #[tauri::command]
 pub fn scan_watch_links(s: State<'_, ScanState>, on_link: Channel<()>) -> Result<()> {
     let mut inbox = s.links.lock().map_err(|_| ErrorCode::Internal {})?;
-    if inbox.pending.is_some() {
+    if inbox.pending.is_some() || inbox.enrol.is_some() {
         let _ = on_link.send(());
     }
     inbox.watcher = Some(on_link);
@@ -181,6 +191,31 @@ pub async fn scan_take_link(
         None => Ok(None),
         Some(l) => parse_for_this_app(&d, &l).await.map(Some),
     }
+}
+
+/// The invitation link that arrived from outside, checked (this app's organisation); `None`
+/// when there is none.
+#[tauri::command]
+pub async fn enrol_take_link(
+    d: State<'_, Desktop>,
+    s: State<'_, ScanState>,
+) -> Result<Option<ea_scan::url::EnrolLink>> {
+    let link = s.links.lock().ok().and_then(|mut i| i.enrol.take());
+    let Some(l) = link else {
+        return Ok(None);
+    };
+    let parsed = ea_scan::url::parse_enrol_url(&l).map_err(|e| {
+        tracing::info!(error_code = e.code().as_str(), "enrolment link refused");
+        url_error(&e)
+    })?;
+    let configured = d.settings().await.tenant;
+    if !parsed.tenant.eq_ignore_ascii_case(&configured) {
+        return Err(ErrorCode::QrOtherTenant {
+            tenant: parsed.tenant,
+            configured,
+        });
+    }
+    Ok(Some(parsed))
 }
 
 #[derive(Debug, Serialize, TS)]

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ea_scan::url::{CardRequest, ChallengeAlgorithm};
+use ea_scan::url::{CardRequest, ChallengeAlgorithm, EnrolLink};
 use emergency_access::card::{
     CardStatusView, CardSupport, CardUnblocked, PinRulesView, PinState, ReaderView, ShownCryptogram,
 };
@@ -18,7 +18,7 @@ fn render() -> String {
          import type { CardAlgorithm, ErrorCode } from './types';\n\n";
         Settings, CardSupport, ReaderView, PinRulesView, PinState, CardStatusView,
         CardUnblocked, ShownCryptogram, CameraView, CamerasView, ScanEvent, CardRequest,
-        ChallengeAlgorithm, AuthenticatorQr,
+        ChallengeAlgorithm, AuthenticatorQr, EnrolLink,
     )
 }
 

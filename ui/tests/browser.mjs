@@ -60,6 +60,15 @@ async function ruleIs(page, id, ok) {
   return (await page.locator(`[data-rule="${id}"]`).getAttribute('data-ok')) === ok;
 }
 
+/** Presses Tab until the element with `testid` (or matching `css`) has the focus (30 at most). */
+async function tabTo(page, css) {
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((c) => document.activeElement?.matches(c) ?? false, css)) return;
+  }
+  throw new Error(`Tab never reached ${css}`);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
@@ -455,6 +464,106 @@ const tests = {
     const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert(bg === 'rgb(17, 21, 28)', `dark background (${bg})`);
     await shot(dark, '17-dark');
+  },
+
+  async 'enrolment from an invitation, keyboard only: address, phone, authenticator, answers'() {
+    const page = await open();
+    await expectHeading(page, 'Who are you?');
+    await tabTo(page, '[data-testid=enrol-start]');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Set up account recovery');
+    await tabTo(page, '#enrol-username');
+    await page.keyboard.type('dana');
+    await tabTo(page, '#enrol-code');
+    await page.keyboard.type('abcd efgh jklm');
+    await shot(page, '18-enrol-start');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Confirm your email address');
+    await tabTo(page, '#enrol-address-code');
+    await page.keyboard.type('12345678');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Your recovery details');
+    const progress = await page.getByTestId('enrol-progress').innerText();
+    assert(progress === '1 of 5 required items done', progress);
+    await shot(page, '19-enrol-summary');
+
+    await tabTo(page, '[data-testid=add-phone]');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Add a phone number');
+    await tabTo(page, '#enrol-contact');
+    await page.keyboard.type('079 111 00 00');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#enrol-contact-code');
+    await tabTo(page, '#enrol-contact-code');
+    await page.keyboard.type('999999');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'The code is wrong');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('123456');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Your recovery details');
+
+    await tabTo(page, '[data-testid=set-up-authenticator]');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Set up your authenticator app');
+    assert((await page.getByTestId('authenticator-secret').innerText()).startsWith('JBSW'), 'the key for typing');
+    await page.locator('[data-testid=authenticator-qr] svg').waitFor();
+    await shot(page, '20-enrol-authenticator');
+    await tabTo(page, '#enrol-totp');
+    await page.keyboard.type('123456');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Your recovery details');
+
+    await tabTo(page, '[data-testid=set-answers]');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Security questions');
+    await tabTo(page, '#enrol-q0');
+    await page.keyboard.press('ArrowDown');
+    await tabTo(page, '#enrol-a0');
+    await page.keyboard.type('ab');
+    await tabTo(page, '#enrol-q1');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await tabTo(page, '#enrol-a1');
+    await page.keyboard.type('Lugano');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'Some answers do not meet the rules');
+    const issue = await page.getByTestId('answer-issue').innerText();
+    assert(issue === 'Too short: at least 3 characters.', issue);
+    await shot(page, '21-enrol-answers-refused');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    assert(await page.evaluate(() => document.activeElement?.id === 'enrol-a0'), 'back on the refused answer');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Biscuit');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Your recovery details');
+    await page.getByTestId('enrol-complete').waitFor();
+    await shot(page, '22-enrol-complete');
+    await tabTo(page, '[data-testid=enrol-finish]');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Who are you?');
+    await page.getByTestId('enrol-done').waitFor();
+  },
+
+  async 'an invitation link opens enrolment for its user; upkeep after a verification'() {
+    const page = await open();
+    await expectHeading(page, 'Who are you?');
+    await page.evaluate(() => window.__eaFake.openLink('emergency-access://enrol?tenant=demo&username=dana'));
+    await expectHeading(page, 'Set up account recovery');
+    assert((await page.inputValue('#enrol-username')) === 'dana', 'the link’s user');
+    await page.getByTestId('enrol-with-password').check();
+    await page.fill('#enrol-username', 'alice');
+    await page.fill('#enrol-password', 'wrong');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'The username or password is not right.');
+    await page.getByRole('button', { name: 'Back' }).click();
+    await expectHeading(page, 'Who are you?');
+    await toActions(page);
+    await page.click('[data-action="manage_recovery"]');
+    await expectHeading(page, 'Your recovery details');
+    await page.getByRole('button', { name: 'Remove +41 ••••••• 67' }).click();
+    await expectError(page, 'This cannot be removed');
   },
 };
 

@@ -287,6 +287,14 @@ endpoints! {
         errors [InvalidField, TenantUnknown, EnrolmentUnavailable, EnrolmentCodeInvalid,
             AccountDisabled, SendLimitReached, DeliveryUnavailable];
 
+    /// Start enrolling with one's directory password (organisations whose accounts live in a
+    /// directory).
+    StartEnrolmentWithPassword = "start_enrolment_with_password":
+        Post "/v1/enrolments/directory", Client, 201,
+        StartEnrolmentWithPasswordRequest => EnrolmentStarted,
+        errors [InvalidField, TenantUnknown, EnrolmentUnavailable, DirectoryPasswordWrong,
+            AccountDisabled, DirectoryUnavailable];
+
     /// Change one's recovery factors after a completed verification whose flow permits
     /// `manage_recovery` (once per verification).
     EnrolAfterVerification = "enrol_after_verification": Post "/v1/session/enrolment", Session,

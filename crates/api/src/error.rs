@@ -126,8 +126,10 @@ pub enum ErrorCode {
     // --- Enrolment ---
     /// The enrolment code is wrong, used, replaced or expired (which, is not told).
     EnrolmentCodeInvalid {},
-    /// The organisation has not set up enrolment.
+    /// The organisation has not set up enrolment (or not this way into it).
     EnrolmentUnavailable {},
+    /// The username and directory password do not match (which of the two, is not told).
+    DirectoryPasswordWrong {},
     /// A code must be typed first (the invited address, or the contact being proven).
     EnrolmentStepOutOfOrder {},
     /// No more contacts of this kind may be registered.

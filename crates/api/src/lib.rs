@@ -385,6 +385,28 @@ pub struct StartEnrolmentRequest {
     pub code: String,
 }
 
+/// `POST /v1/enrolments/directory`: a user of an organisation whose accounts live in a directory
+/// opens an enrolment with their directory password.
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct StartEnrolmentWithPasswordRequest {
+    #[schema(schema_with = text::tenant)]
+    pub tenant: String,
+    #[schema(schema_with = text::username)]
+    pub username: String,
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for StartEnrolmentWithPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartEnrolmentWithPasswordRequest")
+            .field("tenant", &self.tenant)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The answer to starting an enrolment: its bearer token (shown once) and the enrolment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct EnrolmentStarted {

@@ -331,6 +331,84 @@ pub fn parse_card_url(input: &str) -> Result<CardRequest, UrlError> {
     })
 }
 
+/// The scheme of the app's own links (`emergency-access://enrol?tenant=…&username=…`).
+pub const APP_SCHEME: &str = "emergency-access";
+
+/// An invitation's link: which organisation and which user enrol. The enrolment code is never
+/// part of a link; it is typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct EnrolLink {
+    pub tenant: String,
+    pub username: String,
+}
+
+/// Parses `emergency-access://enrol?tenant=…&username=…` (the username percent-encoded as
+/// needed); any other parameter, a repeated one, a missing one or another path is refused.
+pub fn parse_enrol_url(input: &str) -> Result<EnrolLink, UrlError> {
+    if input.len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong { max: MAX_URL_BYTES });
+    }
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(UrlError::Empty);
+    }
+    if text.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(UrlError::ControlCharacter);
+    }
+    if !text.is_ascii() {
+        return Err(UrlError::NotAscii);
+    }
+    let url = url::Url::parse(text).map_err(|_| UrlError::NotAUrl)?;
+    if url.scheme() != APP_SCHEME {
+        return Err(UrlError::WrongScheme);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError::Credentials);
+    }
+    if url.fragment().is_some() {
+        return Err(UrlError::Fragment);
+    }
+    let host_ok = url.host_str().is_some_and(|h| h.eq_ignore_ascii_case("enrol"));
+    if !host_ok || !(url.path().is_empty() || url.path() == "/") || url.port().is_some() {
+        return Err(UrlError::WrongPath);
+    }
+    let (mut tenant, mut username) = (None, None);
+    for (k, v) in url.query_pairs() {
+        let slot = match k.as_ref() {
+            "tenant" => &mut tenant,
+            "username" => &mut username,
+            other => {
+                return Err(UrlError::UnknownParameter {
+                    name: other.to_owned(),
+                });
+            }
+        };
+        if slot.is_some() {
+            return Err(UrlError::DuplicateParameter {
+                name: k.into_owned(),
+            });
+        }
+        *slot = Some(v.into_owned());
+    }
+    let tenant = tenant.ok_or(UrlError::MissingParameter { name: "tenant" })?;
+    let username = username.ok_or(UrlError::MissingParameter { name: "username" })?;
+    let tenant_ok = !tenant.is_empty()
+        && tenant.len() <= MAX_TENANT
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if !tenant_ok {
+        return Err(UrlError::TenantInvalid);
+    }
+    if username.trim().is_empty() {
+        return Err(UrlError::EmptyValue { name: "username" });
+    }
+    if username.chars().count() > 256 || username.chars().any(char::is_control) {
+        return Err(UrlError::MalformedQuery);
+    }
+    Ok(EnrolLink { tenant, username })
+}
+
 /// The text up to `?` must be `vsec-ea://card-unblock[/]` or `https://<name>[:port]/card-unblock`
 /// with a DNS name (letters, digits, `-`, dots between labels; no IP literal, no trailing dot).
 fn check_canonical(text: &str) -> Result<(), UrlError> {
@@ -423,5 +501,57 @@ impl<'a> Params<'a> {
             return Err(UrlError::OddLength { name });
         }
         Ok(v.to_ascii_uppercase())
+    }
+}
+
+#[cfg(test)]
+mod enrol_tests {
+    use super::*;
+
+    #[test]
+    fn enrol_links_carry_tenant_and_username_only() {
+        let ok = parse_enrol_url("emergency-access://enrol?tenant=demo&username=dana.m%40ex")
+            .expect("valid");
+        assert_eq!(
+            ok,
+            EnrolLink {
+                tenant: "demo".into(),
+                username: "dana.m@ex".into()
+            }
+        );
+        let refused = [
+            ("vsec-ea://enrol?tenant=demo&username=d", UrlError::WrongScheme),
+            (
+                "emergency-access://card-unblock?tenant=demo&username=d",
+                UrlError::WrongPath,
+            ),
+            (
+                "emergency-access://enrol?tenant=demo&username=d&code=ABCD",
+                UrlError::UnknownParameter {
+                    name: "code".into(),
+                },
+            ),
+            (
+                "emergency-access://enrol?tenant=demo&tenant=x&username=d",
+                UrlError::DuplicateParameter {
+                    name: "tenant".into(),
+                },
+            ),
+            (
+                "emergency-access://enrol?tenant=demo",
+                UrlError::MissingParameter { name: "username" },
+            ),
+            (
+                "emergency-access://enrol?tenant=de%20mo&username=d",
+                UrlError::TenantInvalid,
+            ),
+            (
+                "emergency-access://enrol?tenant=demo&username=%0A",
+                UrlError::EmptyValue { name: "username" },
+            ),
+        ];
+        for (link, want) in refused {
+            assert_eq!(parse_enrol_url(link), Err(want), "{link}");
+        }
     }
 }

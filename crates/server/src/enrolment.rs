@@ -449,6 +449,94 @@ pub async fn start(
     })
 }
 
+/// Tries with one's directory password per user and hour (each also counts in the directory's
+/// own lockout policy).
+pub const PASSWORD_TRIES_PER_HOUR: u32 = 10;
+
+/// `POST /v1/enrolments/directory`: where the tenant's accounts live in an LDAP directory, the
+/// user's directory password (checked with a bind as the account) opens an enrolment.
+pub async fn start_with_password(
+    state: &AppState,
+    tenant: &str,
+    username: &str,
+    password: &str,
+    source: Source,
+) -> ServiceResult<EnrolmentStarted> {
+    input::text("tenant", tenant, limits::TENANT)?;
+    input::text("username", username, limits::USERNAME)?;
+    if password.chars().count() > limits::PASSWORD {
+        return Err(
+            ErrorCode::invalid_field("password", FieldProblem::TooLong, Some(limits::PASSWORD))
+                .into(),
+        );
+    }
+    if password.is_empty() {
+        return Err(ErrorCode::invalid_field("password", FieldProblem::Empty, None).into());
+    }
+    let db = state.store.db();
+    let tenant = tenants::by_slug(db, tenant.trim())
+        .await?
+        .ok_or(ErrorCode::TenantUnknown {})?;
+    let profile = profile_of(&tenant)?;
+    let directory = state
+        .ldap(&tenant.slug)
+        .cloned()
+        .ok_or(ErrorCode::EnrolmentUnavailable {})?;
+    let username = users::normalize_username(username);
+    let familiar = crate::lockout::is_familiar(state, tenant.id, &username, source).await?;
+    let key = format!("enrol-password:{username}");
+    abuse::charge_user(state, abuse::STARTS, tenant.id, &key, familiar, PASSWORD_TRIES_PER_HOUR)
+        .await?;
+    let user = users::find(db, tenant.id, &username).await?;
+    let now = state.now();
+    let account = directory
+        .check_password(&username, password)
+        .await
+        .map_err(|e| {
+            tracing::warn!(tenant = %tenant.slug, error = %e, "directory password not checked");
+            ErrorCode::DirectoryUnavailable {}
+        })?;
+    // The account that answered must be the one this user was read from.
+    let user = match (user, account) {
+        (Some(u), Some(a)) if u.directory_id.as_ref().is_none_or(|id| *id == a.id) => u,
+        (u, _) => {
+            let ev = AuditEvent {
+                tenant_id: Some(tenant.id),
+                event: "enrolment_password_refused".into(),
+                username: Some(username.clone()),
+                session_ref: None,
+                detail: json!({ "known_user": u.is_some() }),
+            };
+            audit::record(db, ev, now).await?;
+            return Err(ErrorCode::DirectoryPasswordWrong {}.into());
+        }
+    };
+    if user.disabled {
+        return Err(ErrorCode::AccountDisabled {}.into());
+    }
+    let (token, st) = new_token();
+    let session = EnrolmentSession::new("directory", None, now);
+    let txn = state.store.begin().await?;
+    enrolments::insert(&txn, &st.hash, tenant.id, user.id, &session).await?;
+    let detail = json!({ "entry": "directory" });
+    audit::record(&txn, event(tenant.id, &user.username, &st, "enrolment_started", detail), now)
+        .await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    let flows = tenants::flows(db, tenant.id).await?;
+    let l = Loaded {
+        session,
+        version: 0,
+        tenant,
+        profile,
+        flows,
+        user,
+    };
+    Ok(EnrolmentStarted {
+        token,
+        enrolment: view(&l),
+    })
+}
+
 /// `POST /v1/session/enrolment`: a completed verification whose flow permits `manage_recovery`
 /// opens one enrolment for its user (the action is spent), ending when the verification does.
 pub async fn after_verification(

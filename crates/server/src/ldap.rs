@@ -313,6 +313,44 @@ impl LdapDirectory {
         })
     }
 
+    /// Whether `password` is `username`'s: a simple bind as the account, on a connection of its
+    /// own (never the service account's). A name the directory lacks is bound too, under a
+    /// made-up DN, so both take about as long; an empty password is never sent (a bind without
+    /// one is anonymous and "succeeds"). `Some(account)` when the bind succeeded.
+    pub async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Account>, DirectoryError> {
+        if password.is_empty() {
+            return Ok(None);
+        }
+        let found = self.find(username).await?;
+        let dn = match &found {
+            Some(a) => a.dn.clone(),
+            None => format!("cn=no-such-entry-{:016x},{}", rand::random::<u64>(), self.cfg.base_dn),
+        };
+        let (conn, mut ldap) = LdapConnAsync::with_settings(self.settings.clone(), &self.cfg.url)
+            .await
+            .map_err(|e| unavailable("cannot connect", e))?;
+        ldap3::drive!(conn);
+        let result = ldap
+            .with_timeout(self.timeout())
+            .simple_bind(&dn, password)
+            .await
+            .map_err(|e| unavailable("cannot bind as the user", e))?;
+        let _ = ldap.unbind().await;
+        match result.rc {
+            0 => Ok(found),
+            // invalidCredentials: a wrong password, a name the directory lacks, or (Active
+            // Directory) a disabled or locked account.
+            49 => Ok(None),
+            rc => Err(DirectoryError::Unavailable(format!(
+                "the user's bind answered result code {rc}"
+            ))),
+        }
+    }
+
     /// Every account the sync filter finds, read page by page (directories cap a plain search's
     /// answer, e.g. at 500 or 1,000 entries). Entries without exactly one username come back with
     /// an empty one, for the caller to report.

@@ -92,6 +92,9 @@ fn valid_body(info: &EndpointInfo) -> Value {
             json!({"code": "123456"})
         }
         "add_contact" => json!({"kind": "phone", "value": "+41 79 111 22 33"}),
+        "start_enrolment_with_password" => {
+            json!({"tenant": "acme", "username": "dana", "password": "a password"})
+        }
         "remove_contact" => json!({"kind": "phone", "id": 0}),
         "set_answers" => json!({"answers": [{"question": "Q?", "answer": "an answer"}]}),
         _ => json!({}),

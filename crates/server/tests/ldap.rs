@@ -412,3 +412,40 @@ async fn user_sync_tells_entries_apart_and_refuses_to_disable_everyone() {
         .unwrap();
     assert!(last.detail.contains("no_account"), "{last:?}");
 }
+
+/// Where accounts live in the directory, the directory password opens an enrolment (a bind as
+/// the account proves it); a wrong password and an unknown name are refused alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_password_opens_an_enrolment() {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    let h = setup(&slapd, &[("alice", None)]).await;
+    h.enrolment_profile("acme", "[phones]\nrequired = 1\n").await;
+    let body = |user: &str, pw: &str| json!({"tenant": "acme", "username": user, "password": pw});
+    for (user, pw) in [("alice", "not-her-password"), ("nobody", OLD)] {
+        let (st, v) = h
+            .call::<ep::StartEnrolmentWithPassword>(None, Some(body(user, pw)))
+            .await;
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("directory_password_wrong")),
+            "{user}"
+        );
+    }
+    let (st, v) = h
+        .call::<ep::StartEnrolmentWithPassword>(None, Some(body("alice", "")))
+        .await;
+    assert_eq!((st, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_field")));
+    let (st, v) = h
+        .call::<ep::StartEnrolmentWithPassword>(None, Some(body("alice", OLD)))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["enrolment"]["stage"], "open");
+    assert_eq!(v["enrolment"]["phones"][0]["masked"], "+41 ••••••• 67");
+    // A tenant without a directory has no such way in.
+    h.enrolment_profile("solo", "[phones]\nrequired = 1\n").await;
+    let solo = json!({"tenant": "solo", "username": "alice", "password": OLD});
+    let (st, v) = h.call::<ep::StartEnrolmentWithPassword>(None, Some(solo)).await;
+    assert_eq!((st, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("enrolment_unavailable")));
+}

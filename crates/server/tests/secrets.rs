@@ -1,6 +1,7 @@
 //! Secrets at rest: after every kind of secret has passed through the server (codes sent and
 //! typed, answers, an authenticator secret and its codes, a new password, an emergency code, a
-//! card key and its cryptogram, session tokens, a relying party's key, the key-encryption key), a
+//! card key and its cryptogram, session tokens, a relying party's key, the key-encryption key,
+//! an enrolment code and token, authenticator secrets enrolled and pending, enrolled answers), a
 //! dump of the database made by the database's own tool (`sqlite3 .dump`, `pg_dump`) holds none
 //! of them, in any case, in hex or in base32. And a sealed value with one bit flipped fails
 //! closed. On SQLite, or PostgreSQL with `EA_TEST_STORE=postgres`.
@@ -153,6 +154,47 @@ async fn a_database_dump_holds_no_secret() {
     // A message still waiting holds its code sealed; the delivered ones are erased.
     let t3 = h.send_code("sms-totp", "+41791234567").await;
     secrets.push(("third session token".into(), t3.into()));
+
+    // Enrolment: an invitation (its code), the enrolment token, the invited address's code, a
+    // new authenticator secret still waiting for its code and one confirmed, new answers.
+    h.enrolment_profile("acme", "[phones]\nrequired = 1\n[questions]\nrequired = 2\nown_questions = true\n")
+        .await;
+    let invitation = h.invite("acme", "dana", "dana@example.org").await;
+    secrets.push(("enrolment code".into(), invitation.clone().into()));
+    secrets.push(("enrolment code, bare".into(), invitation.replace('-', "").into()));
+    let (e, _) = h.enrol("acme", "dana", "dana@example.org").await;
+    secrets.push(("enrolment token".into(), e.clone().into()));
+    let (_, setup) = h.call::<ep::BeginAuthenticator>(Some(&e), None).await;
+    let b32 = setup["secret"].as_str().unwrap().to_owned();
+    let first = data_encoding::BASE32_NOPAD.decode(b32.as_bytes()).unwrap();
+    let code = ea_core::totp::code_at(
+        &first,
+        ea_core::totp::TotpParams::default(),
+        (h.clock_now() / 30) as u64,
+    );
+    let (st, v) = h
+        .call::<ep::ConfirmAuthenticator>(Some(&e), Some(json!({"code": code})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    secrets.push(("enrolled authenticator secret".into(), first));
+    secrets.push(("enrolled authenticator secret, base32".into(), b32.into()));
+    let (_, setup) = h.call::<ep::BeginAuthenticator>(Some(&e), None).await;
+    let pending = setup["secret"].as_str().unwrap().to_owned();
+    secrets.push((
+        "pending authenticator secret".into(),
+        data_encoding::BASE32_NOPAD.decode(pending.as_bytes()).unwrap(),
+    ));
+    secrets.push(("pending authenticator secret, base32".into(), pending.into()));
+    let new_answers = ["Marmalade Street", "Oberwil am See"];
+    let body = json!({"answers": [
+        {"question": "Where did you first work?", "answer": new_answers[0]},
+        {"question": "Where did you spend summers?", "answer": new_answers[1]},
+    ]});
+    let (st, v) = h.call::<ep::SetAnswers>(Some(&e), Some(body)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    for a in new_answers {
+        secrets.push((format!("enrolled answer {a}"), a.into()));
+    }
 
     let text = dump(&h.db_url).to_lowercase();
     assert!(text.len() > 1000, "the dump has content: {text}");

@@ -66,3 +66,5 @@ host: string | null, };
 export type ChallengeAlgorithm = "3des" | "aes";
 
 export type AuthenticatorQr = { secret: string, qr_svg: string, digits: number, period: number, };
+
+export type EnrolLink = { tenant: string, username: string, };

@@ -375,7 +375,7 @@ export const en = {
   'answer.same_question': "The same question as number {other}.",
   'answer.not_in_catalogue': "Choose one of the offered questions.",
   'errors.enrolment_code_invalid': "This username and enrolment code do not match a valid invitation. The code may be used or expired: ask your IT help desk for a new invitation.",
-  'errors.enrolment_unavailable': "Your organisation has not set up enrolment.",
+  'errors.enrolment_unavailable': "Your organisation has not set up this way to register recovery details.",
   'errors.enrolment_step_out_of_order': "Type the code you were sent first.",
   'errors.contact_limit_reached': "You cannot register more than {max} of these. Remove one first.",
   'errors.contact_already_enrolled': "This is registered already.",
@@ -384,6 +384,12 @@ export const en = {
   'action.manage_recovery': "Manage my recovery details",
   'action.manage_recovery.desc': "Add or remove phone numbers and addresses, replace your authenticator app, change your answers.",
   'enrol.pickQuestion': "Which question",
+  'enrol.withCode': "With the enrolment code of my invitation",
+  'enrol.withPassword': "With my account password",
+  'enrol.how': "How do you want to start?",
+  'enrol.password': "Account password",
+  'enrol.passwordHint': "The password you log in with. It is checked by your organisation’s directory and not kept.",
+  'errors.directory_password_wrong': "The username or password is not right.",
 };
 
 export type Messages = Record<keyof typeof en, string>;

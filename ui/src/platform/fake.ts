@@ -128,7 +128,10 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     latency: Number(params.get('latency') ?? '150'),
     calls: [],
     openLink: (link) => {
-      pendingLink = link;
+      if (link.startsWith('emergency-access://enrol?')) {
+        const q = new URLSearchParams(link.slice(link.indexOf('?') + 1));
+        pendingEnrolLink = { tenant: q.get('tenant') ?? '', username: q.get('username') ?? '' };
+      } else pendingLink = link;
       linkWatcher?.();
     },
   };
@@ -209,6 +212,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   }
 
   let enrolment: EnrolmentView | null = null;
+  let pendingEnrolLink: { tenant: string; username: string } | null = null;
 
   function newEnrolment(username: string, stage: EnrolmentView['stage']): EnrolmentView {
     return {
@@ -494,11 +498,24 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         pendingLink = null;
         return l ? fakeParse(l) : null;
       }),
+    enrolTakeLink: () =>
+      call('enrolTakeLink', () => {
+        const l = pendingEnrolLink;
+        pendingEnrolLink = null;
+        return l;
+      }),
     enrolStart: (username, code) =>
       call('enrolStart', () => {
         if (username.trim().toLowerCase() !== 'dana' || code.replace(/[\s-]/g, '').toUpperCase() !== 'ABCDEFGHJKLM') throw fail('enrolment_code_invalid');
         enrolment = newEnrolment(username.trim().toLowerCase(), 'confirm_address');
         return structuredClone(enrolment);
+      }),
+    enrolStartWithPassword: (username, password) =>
+      call('enrolStartWithPassword', () => {
+        if (username.trim().toLowerCase() !== 'alice' || password !== 'alice-password') throw fail('directory_password_wrong');
+        enrolment = newEnrolment('alice', 'open');
+        enrolment.phones = [{ id: 0, masked: '+41 ••••••• 67' }];
+        return refreshed();
       }),
     enrolAfterVerification: () =>
       call('enrolAfterVerification', () => {

@@ -27,8 +27,8 @@ export type CommandError = ErrorCode;
 export type { CardOutcome };
 
 // The shell's own types are generated from src-tauri (ui/src/api/shell.ts), like the wire types.
-export type { AuthenticatorQr, CardRequest, CardStatusView as CardStatus, CardSupport, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
-import type { AuthenticatorQr, CardRequest, CardStatusView, CardSupport, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+export type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView as CardStatus, CardSupport, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+import type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView, CardSupport, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
 
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
@@ -78,6 +78,8 @@ export interface Host {
   takeLink(): Promise<CardRequest | null>;
   /** Enrolment: opened with an invitation's code (a code then goes to the invited address). */
   enrolStart(username: string, code: string): Promise<EnrolmentView>;
+  /** Enrolment opened with the user's directory password (organisations with a directory). */
+  enrolStartWithPassword(username: string, password: string): Promise<EnrolmentView>;
   /** Enrolment opened by the completed verification, to change one's factors. */
   enrolAfterVerification(): Promise<EnrolmentView>;
   enrolGet(): Promise<EnrolmentView>;
@@ -91,6 +93,8 @@ export interface Host {
   enrolConfirmAuthenticator(code: string): Promise<EnrolmentView>;
   enrolRemoveAuthenticator(): Promise<EnrolmentView>;
   enrolSetAnswers(answers: NewAnswer[]): Promise<EnrolmentView>;
+  /** An invitation's `emergency-access://enrol` link opened from outside (checked), if any. */
+  enrolTakeLink(): Promise<EnrolLink | null>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {

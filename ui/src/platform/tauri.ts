@@ -51,6 +51,7 @@ export const tauriHost: Host = {
   },
   takeLink: () => invoke('scan_take_link'),
   enrolStart: (username, code) => invoke('enrol_start', { username, code }),
+  enrolStartWithPassword: (username, password) => invoke('enrol_start_with_password', { username, password }),
   enrolAfterVerification: () => invoke('enrol_after_verification'),
   enrolGet: () => invoke('enrol_get'),
   enrolEnd: () => invoke('enrol_end'),
@@ -63,4 +64,5 @@ export const tauriHost: Host = {
   enrolConfirmAuthenticator: (code) => invoke('enrol_confirm_authenticator', { code }),
   enrolRemoveAuthenticator: () => invoke('enrol_remove_authenticator'),
   enrolSetAnswers: (answers) => invoke('enrol_set_answers', { answers }),
+  enrolTakeLink: () => invoke('enrol_take_link'),
 };

@@ -32,7 +32,8 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         | C::ActionNotPermitted
         | C::AccountDisabled
         | C::EnrolmentCodeInvalid
-        | C::EnrolmentUnavailable => StatusCode::FORBIDDEN,
+        | C::EnrolmentUnavailable
+        | C::DirectoryPasswordWrong => StatusCode::FORBIDDEN,
         C::ResendTooSoon | C::ResendLimitReached | C::SendLimitReached | C::RateLimited => {
             StatusCode::TOO_MANY_REQUESTS
         }

@@ -183,6 +183,17 @@ pub async fn start_enrolment(
     enrolment::start(&s, &r, src).await.into()
 }
 
+pub async fn start_enrolment_with_password(
+    State(s): S,
+    src: Source,
+    JsonBody(r): JsonBody<StartEnrolmentWithPasswordRequest>,
+) -> Reply<e::StartEnrolmentWithPassword> {
+    let password = Zeroizing::new(r.password);
+    enrolment::start_with_password(&s, &r.tenant, &r.username, &password, src)
+        .await
+        .into()
+}
+
 pub async fn enrol_after_verification(
     State(s): S,
     t: SessionToken,
