@@ -383,14 +383,13 @@ async fn secret_from_screen(ui: &Ui) -> Vec<u8> {
 /// authenticator.
 async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
     ui.heading("Set up account recovery").await;
-    let username = ui
-        .c
-        .find(Locator::Css("#enrol-username"))
-        .await
-        .expect("username field")
-        .prop("value")
-        .await
-        .expect("value");
+    let username =
+        ui.c.find(Locator::Css("#enrol-username"))
+            .await
+            .expect("username field")
+            .prop("value")
+            .await
+            .expect("value");
     assert_eq!(username.as_deref(), Some("dana"), "the link's user");
     ui.fill("#enrol-code", &demo.dana_code.to_lowercase()).await;
     ui.shot("enrol-start").await;

@@ -368,7 +368,9 @@ pub fn parse_enrol_url(input: &str) -> Result<EnrolLink, UrlError> {
     if url.fragment().is_some() {
         return Err(UrlError::Fragment);
     }
-    let host_ok = url.host_str().is_some_and(|h| h.eq_ignore_ascii_case("enrol"));
+    let host_ok = url
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case("enrol"));
     if !host_ok || !(url.path().is_empty() || url.path() == "/") || url.port().is_some() {
         return Err(UrlError::WrongPath);
     }
@@ -520,7 +522,10 @@ mod enrol_tests {
             }
         );
         let refused = [
-            ("vsec-ea://enrol?tenant=demo&username=d", UrlError::WrongScheme),
+            (
+                "vsec-ea://enrol?tenant=demo&username=d",
+                UrlError::WrongScheme,
+            ),
             (
                 "emergency-access://card-unblock?tenant=demo&username=d",
                 UrlError::WrongPath,

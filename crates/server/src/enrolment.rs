@@ -465,10 +465,12 @@ pub async fn start_with_password(
     input::text("tenant", tenant, limits::TENANT)?;
     input::text("username", username, limits::USERNAME)?;
     if password.chars().count() > limits::PASSWORD {
-        return Err(
-            ErrorCode::invalid_field("password", FieldProblem::TooLong, Some(limits::PASSWORD))
-                .into(),
-        );
+        return Err(ErrorCode::invalid_field(
+            "password",
+            FieldProblem::TooLong,
+            Some(limits::PASSWORD),
+        )
+        .into());
     }
     if password.is_empty() {
         return Err(ErrorCode::invalid_field("password", FieldProblem::Empty, None).into());
@@ -485,8 +487,15 @@ pub async fn start_with_password(
     let username = users::normalize_username(username);
     let familiar = crate::lockout::is_familiar(state, tenant.id, &username, source).await?;
     let key = format!("enrol-password:{username}");
-    abuse::charge_user(state, abuse::STARTS, tenant.id, &key, familiar, PASSWORD_TRIES_PER_HOUR)
-        .await?;
+    abuse::charge_user(
+        state,
+        abuse::STARTS,
+        tenant.id,
+        &key,
+        familiar,
+        PASSWORD_TRIES_PER_HOUR,
+    )
+    .await?;
     let user = users::find(db, tenant.id, &username).await?;
     let now = state.now();
     let account = directory
@@ -519,8 +528,12 @@ pub async fn start_with_password(
     let txn = state.store.begin().await?;
     enrolments::insert(&txn, &st.hash, tenant.id, user.id, &session).await?;
     let detail = json!({ "entry": "directory" });
-    audit::record(&txn, event(tenant.id, &user.username, &st, "enrolment_started", detail), now)
-        .await?;
+    audit::record(
+        &txn,
+        event(tenant.id, &user.username, &st, "enrolment_started", detail),
+        now,
+    )
+    .await?;
     txn.commit().await.map_err(StoreError::from)?;
     let flows = tenants::flows(db, tenant.id).await?;
     let l = Loaded {

@@ -328,7 +328,11 @@ impl LdapDirectory {
         let found = self.find(username).await?;
         let dn = match &found {
             Some(a) => a.dn.clone(),
-            None => format!("cn=no-such-entry-{:016x},{}", rand::random::<u64>(), self.cfg.base_dn),
+            None => format!(
+                "cn=no-such-entry-{:016x},{}",
+                rand::random::<u64>(),
+                self.cfg.base_dn
+            ),
         };
         let (conn, mut ldap) = LdapConnAsync::with_settings(self.settings.clone(), &self.cfg.url)
             .await

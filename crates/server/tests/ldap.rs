@@ -421,7 +421,8 @@ async fn the_directory_password_opens_an_enrolment() {
         return;
     };
     let h = setup(&slapd, &[("alice", None)]).await;
-    h.enrolment_profile("acme", "[phones]\nrequired = 1\n").await;
+    h.enrolment_profile("acme", "[phones]\nrequired = 1\n")
+        .await;
     let body = |user: &str, pw: &str| json!({"tenant": "acme", "username": user, "password": pw});
     for (user, pw) in [("alice", "not-her-password"), ("nobody", OLD)] {
         let (st, v) = h
@@ -436,7 +437,10 @@ async fn the_directory_password_opens_an_enrolment() {
     let (st, v) = h
         .call::<ep::StartEnrolmentWithPassword>(None, Some(body("alice", "")))
         .await;
-    assert_eq!((st, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_field")));
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_field"))
+    );
     let (st, v) = h
         .call::<ep::StartEnrolmentWithPassword>(None, Some(body("alice", OLD)))
         .await;
@@ -444,8 +448,14 @@ async fn the_directory_password_opens_an_enrolment() {
     assert_eq!(v["enrolment"]["stage"], "open");
     assert_eq!(v["enrolment"]["phones"][0]["masked"], "+41 ••••••• 67");
     // A tenant without a directory has no such way in.
-    h.enrolment_profile("solo", "[phones]\nrequired = 1\n").await;
+    h.enrolment_profile("solo", "[phones]\nrequired = 1\n")
+        .await;
     let solo = json!({"tenant": "solo", "username": "alice", "password": OLD});
-    let (st, v) = h.call::<ep::StartEnrolmentWithPassword>(None, Some(solo)).await;
-    assert_eq!((st, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("enrolment_unavailable")));
+    let (st, v) = h
+        .call::<ep::StartEnrolmentWithPassword>(None, Some(solo))
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("enrolment_unavailable"))
+    );
 }

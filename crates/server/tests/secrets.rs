@@ -157,11 +157,17 @@ async fn a_database_dump_holds_no_secret() {
 
     // Enrolment: an invitation (its code), the enrolment token, the invited address's code, a
     // new authenticator secret still waiting for its code and one confirmed, new answers.
-    h.enrolment_profile("acme", "[phones]\nrequired = 1\n[questions]\nrequired = 2\nown_questions = true\n")
-        .await;
+    h.enrolment_profile(
+        "acme",
+        "[phones]\nrequired = 1\n[questions]\nrequired = 2\nown_questions = true\n",
+    )
+    .await;
     let invitation = h.invite("acme", "dana", "dana@example.org").await;
     secrets.push(("enrolment code".into(), invitation.clone().into()));
-    secrets.push(("enrolment code, bare".into(), invitation.replace('-', "").into()));
+    secrets.push((
+        "enrolment code, bare".into(),
+        invitation.replace('-', "").into(),
+    ));
     let (e, _) = h.enrol("acme", "dana", "dana@example.org").await;
     secrets.push(("enrolment token".into(), e.clone().into()));
     let (_, setup) = h.call::<ep::BeginAuthenticator>(Some(&e), None).await;
@@ -182,9 +188,14 @@ async fn a_database_dump_holds_no_secret() {
     let pending = setup["secret"].as_str().unwrap().to_owned();
     secrets.push((
         "pending authenticator secret".into(),
-        data_encoding::BASE32_NOPAD.decode(pending.as_bytes()).unwrap(),
+        data_encoding::BASE32_NOPAD
+            .decode(pending.as_bytes())
+            .unwrap(),
     ));
-    secrets.push(("pending authenticator secret, base32".into(), pending.into()));
+    secrets.push((
+        "pending authenticator secret, base32".into(),
+        pending.into(),
+    ));
     let new_answers = ["Marmalade Street", "Oberwil am See"];
     let body = json!({"answers": [
         {"question": "Where did you first work?", "answer": new_answers[0]},

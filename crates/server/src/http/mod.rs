@@ -144,10 +144,7 @@ pub fn app(state: AppState) -> Router {
     desktop = at::<e::CardCryptogram, _, _>(desktop, h::card_cryptogram);
     desktop = at::<e::CardResult, _, _>(desktop, h::card_result);
     desktop = at::<e::StartEnrolment, _, _>(desktop, h::start_enrolment);
-    desktop = at::<e::StartEnrolmentWithPassword, _, _>(
-        desktop,
-        h::start_enrolment_with_password,
-    );
+    desktop = at::<e::StartEnrolmentWithPassword, _, _>(desktop, h::start_enrolment_with_password);
     desktop = at::<e::EnrolAfterVerification, _, _>(desktop, h::enrol_after_verification);
     desktop = at::<e::GetEnrolment, _, _>(desktop, h::get_enrolment);
     desktop = at::<e::ConfirmEnrolmentAddress, _, _>(desktop, h::confirm_enrolment_address);
