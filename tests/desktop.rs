@@ -469,33 +469,21 @@ async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
     ui.heading("Who are you?").await;
     ui.text_of("[data-testid=enrol-done]").await;
 
-    // Recovery with what dana enrolled: the phone's code, then the authenticator's next code.
-    ui.fill("#username", "dana").await;
-    ui.click("button[type=submit]").await;
-    ui.heading("How do you want to prove it is you?").await;
-    ui.click("[data-flow='sms-totp']").await;
-    ui.heading("Where should we send the code?").await;
-    ui.fill("#contact-value", "079 555 04 04").await;
-    let sent = messages_so_far(&demo.sink);
-    ui.click("button[type=submit]").await;
-    ui.heading("Enter the code").await;
-    let code = code_sent_to(&demo.sink, "+41795550404", 6, sent).await;
-    ui.fill("#code", &code).await;
-    ui.click("button[type=submit]").await;
-    ui.heading("Enter the code from your authenticator app")
-        .await;
-    // The code that confirmed the authenticator is not accepted again: wait for the next one.
-    wait_until("the next authenticator step", async || {
-        (totp_step() > confirmed_step).then_some(())
-    })
-    .await;
-    ui.fill(
-        "#totp",
-        &code_at(&secret, TotpParams::default(), totp_step()),
+    // Recovery with what dana enrolled: the phone's code, then the authenticator's code of a
+    // later step (the one that confirmed it is not accepted again).
+    eventually(
+        "the next authenticator step",
+        Duration::from_secs(40),
+        async || (totp_step() > confirmed_step).then_some(()),
     )
     .await;
-    ui.click("button[type=submit]").await;
-    ui.heading("You are verified").await;
+    let dana = SmsTotpUser {
+        name: "dana",
+        phone_typed: "079 555 04 04",
+        phone: "+41795550404",
+        secret: &secret,
+    };
+    verify_sms_totp(ui, demo, dana, false, None, "You are verified").await;
 }
 
 /// Verifies alice again (the authenticator's last step is used, so the next one asks for a

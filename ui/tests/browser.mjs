@@ -492,6 +492,13 @@ const tests = {
     await expectHeading(page, 'Add a phone number');
     await tabTo(page, '#enrol-contact');
     await page.keyboard.type('079 111 00 00');
+    // The connection drops: what was typed stays, and the retry sends it.
+    await page.evaluate(() => (window.__eaFake.offline = true));
+    await page.keyboard.press('Enter');
+    await expectError(page, 'could not be reached');
+    assert((await page.inputValue('#enrol-contact')) === '079 111 00 00', 'input kept');
+    await page.evaluate(() => (window.__eaFake.offline = false));
+    await tabTo(page, '.alert button');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#enrol-contact-code');
     await tabTo(page, '#enrol-contact-code');

@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let store = Store::connect(&format!("sqlite:{}", dir.path().join("ea.db").display())).await?;
     let keys = Keys::new(Kek::generate(&mut rand::rng()));
-    demo::setup(&store, &keys, HashCost::RECOMMENDED, "messages.log").await?;
+    demo::setup(&store, &keys, HashCost::RECOMMENDED, "messages.log", false).await?;
     let dispatch = DispatchConfig {
         dev_sink: Some(DevSinkConfig {
             path: dir.path().join("messages.log"),

@@ -124,6 +124,7 @@ pub async fn setup(
     keys: &Keys,
     cost: HashCost,
     codes_file: &str,
+    invite: bool,
 ) -> anyhow::Result<String> {
     let tenant = match tenants::by_slug(store.db(), "demo").await? {
         Some(t) => t,
@@ -171,22 +172,29 @@ pub async fn setup(
     .await?;
     let tenant = admin::tenant_by_slug(store, "demo").await?;
     let state = crate::state::AppState::production(store.clone(), keys.clone(), Default::default());
-    let invitation = match crate::enrolment::invite(
-        &state,
-        &tenant,
-        false,
-        INVITED_USER,
-        Some(INVITED_EMAIL),
-        crate::enrolment::INVITATION_DAYS,
-    )
-    .await
-    {
-        Ok(i) => format!(
+    let invited = if invite {
+        let days = crate::enrolment::INVITATION_DAYS;
+        let res = crate::enrolment::invite(
+            &state,
+            &tenant,
+            false,
+            INVITED_USER,
+            Some(INVITED_EMAIL),
+            days,
+        );
+        Some(res.await)
+    } else {
+        None
+    };
+    let invitation = match invited {
+        None => "Enrolment profile set; `ea-server invite USER --tenant demo` invites a user."
+            .to_owned(),
+        Some(Ok(i)) => format!(
             "{INVITED_USER} is invited to enrol (\"Set up recovery\" in the app): enrolment code {}, \
              also sent to {INVITED_EMAIL} (in {codes_file}); further codes go there too.",
             &*i.code
         ),
-        Err(e) => format!("{INVITED_USER} could not be invited again just now: {e}"),
+        Some(Err(e)) => format!("{INVITED_USER} could not be invited again just now: {e}"),
     };
 
     let mut out = String::new();

@@ -68,6 +68,9 @@ pub enum Command {
         /// Where the dev sink writes codes (shown in the printout).
         #[arg(long, default_value = "messages.log")]
         codes_file: String,
+        /// Do not invite the demo's fresh user (dana) to enrol (no invitation is queued).
+        #[arg(long)]
+        no_invitation: bool,
     },
     /// Manage tenants.
     #[command(subcommand)]
@@ -238,7 +241,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx::resolve(&cli.common)?;
     match cli.command {
         Command::Serve(a) => a.run(&ctx).await,
-        Command::Demo { codes_file } => serve::demo(&ctx, &codes_file).await,
+        Command::Demo {
+            codes_file,
+            no_invitation,
+        } => serve::demo(&ctx, &codes_file, !no_invitation).await,
         Command::Tenant(c) => c.run(&ctx).await,
         Command::Flow(c) => c.run(&ctx).await,
         Command::User(c) => c.run(&ctx).await,

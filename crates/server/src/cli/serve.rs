@@ -68,10 +68,10 @@ impl ServeArgs {
 }
 
 /// Creates or refreshes the demo tenant and prints how to log in as its users.
-pub async fn demo(ctx: &Ctx, codes_file: &str) -> anyhow::Result<()> {
+pub async fn demo(ctx: &Ctx, codes_file: &str, invite: bool) -> anyhow::Result<()> {
     let store = ctx.open().await?;
     let keys = ctx.keys(&store, true).await?;
-    let text = demo_data::setup(&store, &keys, HashCost::RECOMMENDED, codes_file).await?;
+    let text = demo_data::setup(&store, &keys, HashCost::RECOMMENDED, codes_file, invite).await?;
     print!("{text}");
     Ok(())
 }

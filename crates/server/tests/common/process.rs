@@ -55,7 +55,7 @@ impl Site {
             rp_key: String::new(),
         };
         let sink = site.sink_path().display().to_string();
-        let out = site.ok(&["demo", "--codes-file", &sink]);
+        let out = site.ok(&["demo", "--codes-file", &sink, "--no-invitation"]);
         for uri in out.lines().filter_map(|l| l.split("otpauth://").nth(1)) {
             let user = uri
                 .split("demo%3A")
