@@ -110,11 +110,20 @@ pub fn common_errors(e: &EndpointInfo) -> Vec<ErrorKind> {
     match e.auth {
         Auth::Public => {}
         Auth::Client => v.push(K::ClientKeyRequired),
-        Auth::Session | Auth::Enrolment => v.extend([
+        Auth::Session => v.extend([
             K::ClientKeyRequired,
             K::Unauthorized,
             K::SessionUnknown,
             K::SessionExpired,
+        ]),
+        // An enrolment ends for a user disabled meanwhile, or a tenant that dropped enrolment.
+        Auth::Enrolment => v.extend([
+            K::ClientKeyRequired,
+            K::Unauthorized,
+            K::SessionUnknown,
+            K::SessionExpired,
+            K::AccountDisabled,
+            K::EnrolmentUnavailable,
         ]),
         Auth::RelyingParty => v.push(K::Unauthorized),
     }

@@ -394,7 +394,7 @@ pub struct StartEnrolmentWithPasswordRequest {
     pub tenant: String,
     #[schema(schema_with = text::username)]
     pub username: String,
-    #[schema(max_length = 1024)]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
