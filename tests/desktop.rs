@@ -310,8 +310,8 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     ui.heading("Enter the code").await;
     let code = code_sent_to(&demo.sink, "+41795550101", 6, sent).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
+    // A complete code goes by itself: no click.
     ui.fill("#code", wrong).await;
-    ui.click("button[type=submit]").await;
     let err = ui.error_text().await;
     assert_eq!(
         err.trim(),
@@ -320,7 +320,6 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
     );
     ui.shot("code-wrong").await;
     ui.fill("#code", &code).await;
-    ui.click("button[type=submit]").await;
     ui.heading("Enter the code from your authenticator app")
         .await;
     ui.shot("totp").await;
@@ -329,7 +328,6 @@ async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
         &code_at(&demo.alice_totp, TotpParams::default(), totp_step()),
     )
     .await;
-    ui.click("button[type=submit]").await;
     ui.heading("You are verified").await;
     ui.shot("actions").await;
     ui.click("[data-action='reset_password']").await;
@@ -397,8 +395,8 @@ async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
     ui.click("button[type=submit]").await;
     ui.heading("Confirm your email address").await;
     let code = code_sent_to(&demo.sink, "dana@demo.example", 8, sent).await;
+    // Complete codes go by themselves.
     ui.fill("#enrol-address-code", &code).await;
-    ui.click("button[type=submit]").await;
     ui.heading("Your recovery details").await;
     assert_eq!(
         ui.text_of("[data-testid=enrol-progress]").await,
@@ -412,9 +410,11 @@ async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
     let sent = messages_so_far(&demo.sink);
     ui.click("button[type=submit]").await;
     let code = code_sent_to(&demo.sink, "+41795550404", 6, sent).await;
-    ui.fill("#enrol-contact-code", &code).await;
+    ui.c.find(Locator::Css("#enrol-contact-code"))
+        .await
+        .expect("the phone's code field");
     ui.shot("enrol-phone-code").await;
-    ui.click("button[type=submit]").await;
+    ui.fill("#enrol-contact-code", &code).await;
     ui.heading("Your recovery details").await;
 
     ui.click("[data-testid=set-up-authenticator]").await;
@@ -435,7 +435,6 @@ async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
         &code_at(&secret, TotpParams::default(), confirmed_step),
     )
     .await;
-    ui.click("button[type=submit]").await;
     ui.heading("Your recovery details").await;
 
     ui.click("[data-testid=set-answers]").await;
@@ -535,7 +534,6 @@ async fn email_questions_emergency_code(ui: &Ui, demo: &Demo) {
     ui.heading("Enter the code").await;
     let code = code_sent_to(&demo.sink, "alice@demo.example", 8, sent).await;
     ui.fill("#code", &code).await;
-    ui.click("button[type=submit]").await;
     ui.heading("Answer your security questions").await;
     let answers = [
         ("first pet", "rex"),
@@ -694,24 +692,23 @@ async fn verify_sms_totp(
     ui.heading("Enter the code").await;
     let code = code_sent_to(&demo.sink, user.phone, 6, sent).await;
     ui.fill("#code", &code).await;
-    ui.click("button[type=submit]").await;
     ui.heading("Enter the code from your authenticator app")
         .await;
     let step = totp_step();
     let at = |s| code_at(user.secret, TotpParams::default(), s);
     if drifted {
         ui.fill("#totp", &at(step + 1)).await;
-        ui.click("button[type=submit]").await;
         ui.heading("Your authenticator’s clock is off").await;
         if let Some(name) = resync_shot {
             ui.shot(name).await;
         }
         ui.fill("#totp-1", &at(step + 1)).await;
         ui.fill("#totp-2", &at(step + 2)).await;
+        ui.click("button[type=submit]").await;
     } else {
+        // A complete authenticator code goes by itself.
         ui.fill("#totp", &at(step)).await;
     }
-    ui.click("button[type=submit]").await;
     ui.heading(then).await;
 }
 

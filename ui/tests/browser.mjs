@@ -62,6 +62,7 @@ async function ruleIs(page, id, ok) {
 
 /** Presses Tab until the element with `testid` (or matching `css`) has the focus (30 at most). */
 async function tabTo(page, css) {
+  if (await page.evaluate((c) => document.activeElement?.matches(c) ?? false, css)) return;
   for (let i = 0; i < 30; i++) {
     await page.keyboard.press('Tab');
     if (await page.evaluate((c) => document.activeElement?.matches(c) ?? false, css)) return;
@@ -82,14 +83,11 @@ async function toActions(page, { flow = 'sms-totp', then = 'You are verified' } 
     await page.fill('#contact-value', '079 123 45 67');
     await page.click('button[type=submit]');
     await page.fill('#code', '123456');
-    await page.click('button[type=submit]');
     await page.fill('#totp', '123456');
-    await page.click('button[type=submit]');
   } else {
     await page.fill('#contact-value', 'alice@example.org');
     await page.click('button[type=submit]');
     await page.fill('#code', '12345678');
-    await page.click('button[type=submit]');
     await page.fill('#q-0', 'Rex');
     await page.fill('#q-1', 'Zürich');
     await page.click('button[type=submit]');
@@ -115,13 +113,16 @@ const tests = {
     const page = await open();
     await expectHeading(page, 'Who are you?');
     await shot(page, '02-username');
-    await page.keyboard.press('Tab'); // from the focused heading to the username
+    // The first field has the focus: typing goes there at once.
+    assert(await page.evaluate(() => document.activeElement?.id === 'username'), 'the username field has the focus');
     await page.keyboard.type('alice');
     await page.keyboard.press('Enter');
     await expectHeading(page, 'How do you want to prove it is you?');
     await shot(page, '03-method-choice');
     const focused = await page.evaluate(() => document.activeElement?.tagName);
-    assert(focused === 'H1', `focus moves to the new screen's heading (was ${focused})`);
+    assert(focused === 'H1', `a screen without fields focuses its heading (was ${focused})`);
+    const announced = await page.getByTestId('announce').innerText();
+    assert(announced === 'How do you want to prove it is you?', `the heading is announced (${announced})`);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
@@ -129,27 +130,31 @@ const tests = {
     await page.keyboard.press('Enter'); // second flow: sms-totp
     await expectHeading(page, 'Where should we send the code?');
     await shot(page, '04-contact');
-    await page.fill('#contact-value', '079 000 00 00');
+    // From here on only typing, Enter and the natural Tab order: each screen's first field has
+    // the focus, and a complete code goes by itself.
+    await page.keyboard.type('079 000 00 00');
     await page.keyboard.press('Enter');
     await expectError(page, 'does not match');
-    await page.fill('#contact-value', '079 123 45 67');
+    assert(await page.evaluate(() => document.querySelector('[role=status]')?.textContent?.trim() === ''), 'no busy text outlives its request');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('079 123 45 67');
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Enter the code');
-    await page.fill('#code', '999999');
-    await page.keyboard.press('Enter');
+    await page.keyboard.type('999 999');
     await expectError(page, 'The code is wrong. Tries left for this code: 2.');
     assert((await page.getByTestId('error').getAttribute('data-code')) === 'code_invalid', 'error code');
+    assert((await page.inputValue('#code')) === '999999', 'the refused code stays for editing');
     await shot(page, '05-code-wrong');
-    await page.fill('#code', '123456');
-    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('123-456');
     await expectHeading(page, 'Enter the code from your authenticator app');
     await shot(page, '06-totp');
-    await page.fill('#totp', '654321');
-    await page.keyboard.press('Enter');
+    await page.keyboard.type('654321');
     await expectHeading(page, 'Your authenticator’s clock is off');
     await shot(page, '07-resync');
-    await page.fill('#totp-1', '111111');
-    await page.fill('#totp-2', '222222');
+    await page.keyboard.type('111111');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('222222');
     await page.keyboard.press('Enter');
     await expectHeading(page, 'You are verified');
     await shot(page, '08-actions');
@@ -193,7 +198,6 @@ const tests = {
     await page.fill('#contact-value', 'ALICE@example.org');
     await page.click('button[type=submit]');
     await page.fill('#code', '12345678');
-    await page.click('button[type=submit]');
     await expectHeading(page, 'Answer your security questions');
     await page.fill('#q-0', 'Rex');
     await page.fill('#q-1', 'Paris');
@@ -320,7 +324,6 @@ const tests = {
     await page3.fill('#contact-value', 'alice@example.org');
     await page3.click('button[type=submit]');
     await page3.fill('#code', '12345678');
-    await page3.click('button[type=submit]');
     for (let i = 0; i < 3; i++) {
       await page3.fill('#q-0', 'no');
       await page3.fill('#q-1', 'no');
@@ -480,8 +483,7 @@ const tests = {
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Confirm your email address');
     await tabTo(page, '#enrol-address-code');
-    await page.keyboard.type('12345678');
-    await page.keyboard.press('Enter');
+    await page.keyboard.type('1234 5678');
     await expectHeading(page, 'Your recovery details');
     const progress = await page.getByTestId('enrol-progress').innerText();
     assert(progress === '1 of 5 required items done', progress);
@@ -503,11 +505,9 @@ const tests = {
     await page.waitForSelector('#enrol-contact-code');
     await tabTo(page, '#enrol-contact-code');
     await page.keyboard.type('999999');
-    await page.keyboard.press('Enter');
     await expectError(page, 'The code is wrong');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('123456');
-    await page.keyboard.press('Enter');
     await expectHeading(page, 'Your recovery details');
 
     await tabTo(page, '[data-testid=set-up-authenticator]');
@@ -518,7 +518,6 @@ const tests = {
     await shot(page, '20-enrol-authenticator');
     await tabTo(page, '#enrol-totp');
     await page.keyboard.type('123456');
-    await page.keyboard.press('Enter');
     await expectHeading(page, 'Your recovery details');
 
     await tabTo(page, '[data-testid=set-answers]');
@@ -571,6 +570,32 @@ const tests = {
     await expectHeading(page, 'Your recovery details');
     await page.getByRole('button', { name: 'Remove +41 ••••••• 67' }).click();
     await expectError(page, 'This cannot be removed');
+  },
+
+  async 'the time left shows when it runs low, an ended session has its screen; start over asks first'() {
+    const page = await open('&lifetime=4');
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    const left = await page.getByTestId('time-left').innerText();
+    assert(/^This session ends in 0:0[0-4]\.$/.test(left), left);
+    await expectHeading(page, 'Your session has ended');
+    await shot(page, '23-expired');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Who are you?');
+
+    const done = await open();
+    await toActions(done);
+    await done.getByTestId('profile-menu').click();
+    await done.getByRole('button', { name: 'Start over' }).click();
+    await done.getByTestId('confirm-restart').waitFor();
+    await done.getByRole('button', { name: 'Keep going' }).click();
+    await expectHeading(done, 'You are verified');
+    await done.getByTestId('profile-menu').click();
+    await done.getByRole('button', { name: 'Start over' }).click();
+    await done.getByTestId('confirm-restart').getByRole('button', { name: 'Start over' }).click();
+    await expectHeading(done, 'Who are you?');
   },
 };
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readyToSend, typedCode } from '../src/lib/code';
 import { formatSeconds, secondsLeft } from '../src/lib/countdown';
 import { localToUnix, read, type EmergencyForm } from '../src/lib/emergencyForm';
 import { limitViolations, passwordViolations } from '../src/platform/fakeRules';
@@ -142,5 +143,20 @@ describe('card helpers', () => {
   it('computes the same checksum as the server (first two bytes of SHA-256)', async () => {
     // crates/core: checksum(b"abc") == "BA78".
     expect(await checksum('616263')).toBe('BA78');
+  });
+});
+
+describe('typed codes', () => {
+  it('drops the separators a code was pasted with', () => {
+    expect(typedCode(' 123 456 ')).toBe('123456');
+    expect(typedCode('12-34-56')).toBe('123456');
+    expect(typedCode('1234.5678')).toBe('12345678');
+  });
+  it('sends a complete code of digits once by itself', () => {
+    expect(readyToSend('123456', 6, null)).toBe(true);
+    expect(readyToSend('12345', 6, null)).toBe(false);
+    expect(readyToSend('12345a', 6, null)).toBe(false);
+    expect(readyToSend('123456', 6, '123456')).toBe(false);
+    expect(readyToSend('1234567', 6, null)).toBe(false);
   });
 });

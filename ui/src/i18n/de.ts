@@ -389,4 +389,10 @@ export const de: Messages = {
   'enrol.password': "Kontopasswort",
   'enrol.passwordHint': "Das Passwort, mit dem Sie sich anmelden. Es wird vom Verzeichnis Ihrer Organisation geprüft und nicht gespeichert.",
   'errors.directory_password_wrong': "Benutzername oder Passwort stimmen nicht.",
+  'session.endsIn': "Diese Sitzung endet in {time}.",
+  'expired.title': "Ihre Sitzung ist abgelaufen",
+  'expired.intro': "Zu Ihrer Sicherheit dauert eine Sitzung nur wenige Minuten. Beginnen Sie neu, wenn Sie bereit sind.",
+  'restart.confirm': "Neu beginnen? Ihre abgeschlossene Prüfung geht verloren und Sie müssen erneut nachweisen, wer Sie sind.",
+  'restart.yes': "Neu beginnen",
+  'restart.no': "Weitermachen",
 };

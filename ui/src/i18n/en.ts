@@ -390,6 +390,12 @@ export const en = {
   'enrol.password': "Account password",
   'enrol.passwordHint': "The password you log in with. It is checked by your organisation’s directory and not kept.",
   'errors.directory_password_wrong': "The username or password is not right.",
+  'session.endsIn': "This session ends in {time}.",
+  'expired.title': "Your session has ended",
+  'expired.intro': "For your security a session lasts only a few minutes. Start again when you are ready.",
+  'restart.confirm': "Start over? Your completed verification will be lost, and you will need to prove who you are again.",
+  'restart.yes': "Start over",
+  'restart.no': "Keep going",
 };
 
 export type Messages = Record<keyof typeof en, string>;

@@ -389,4 +389,10 @@ export const fr: Messages = {
   'enrol.password': "Mot de passe du compte",
   'enrol.passwordHint': "Le mot de passe avec lequel vous vous connectez. Il est vérifié par l’annuaire de votre organisation et n’est pas conservé.",
   'errors.directory_password_wrong': "Le nom d’utilisateur ou le mot de passe est incorrect.",
+  'session.endsIn': "Cette session se termine dans {time}.",
+  'expired.title': "Votre session est terminée",
+  'expired.intro': "Pour votre sécurité, une session ne dure que quelques minutes. Recommencez quand vous êtes prêt.",
+  'restart.confirm': "Recommencer ? Votre vérification terminée sera perdue et vous devrez à nouveau prouver votre identité.",
+  'restart.yes': "Recommencer",
+  'restart.no': "Continuer",
 };

@@ -389,4 +389,10 @@ export const it: Messages = {
   'enrol.password': "Password dell’account",
   'enrol.passwordHint': "La password con cui accedi. Viene verificata dalla directory della tua organizzazione e non viene conservata.",
   'errors.directory_password_wrong': "Nome utente o password non corretti.",
+  'session.endsIn': "Questa sessione termina tra {time}.",
+  'expired.title': "La sessione è scaduta",
+  'expired.intro': "Per la tua sicurezza una sessione dura solo pochi minuti. Ricomincia quando sei pronto.",
+  'restart.confirm': "Ricominciare? La verifica completata andrà persa e dovrai dimostrare di nuovo chi sei.",
+  'restart.yes': "Ricomincia",
+  'restart.no': "Continua",
 };

@@ -7,6 +7,8 @@ import { LANGS, pickLang, translate, translateError, type Key, type Lang } from 
 const stored = typeof localStorage !== 'undefined' ? localStorage.getItem('ea.lang') : null;
 
 export const ui = $state({
+  /** The newest screen's heading, read out by the live region. */
+  announce: '',
   lang: (stored && (LANGS as readonly string[]).includes(stored) ? stored : pickLang(typeof navigator !== 'undefined' ? navigator.languages : [])) as Lang,
 });
 

@@ -149,6 +149,8 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   let actionsUsed = new Set<string>();
 
   const now = () => Math.floor(Date.now() / 1000);
+  /** Seconds a session lasts (`?lifetime=`). */
+  const lifetime = Number(params.get('lifetime') ?? '900');
 
   async function call<T>(name: string, f: () => T): Promise<T> {
     control.calls.push(name);
@@ -277,7 +279,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         if (username.length > 256) throw fail('invalid_field', { field: 'username', reason: 'too_long', max: 256 });
         known = username.trim().toLowerCase() === 'alice';
         actionsUsed = new Set();
-        session = { status: 'choosing_flow', expires_at: now() + 900, flows: flows.map(({ actions: _a, ...f }) => f), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [] };
+        session = { status: 'choosing_flow', expires_at: now() + lifetime, flows: flows.map(({ actions: _a, ...f }) => f), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [] };
         if (flows.length === 1) {
           session.status = 'in_progress';
           session.flow_id = flows[0]!.id;
