@@ -125,10 +125,16 @@ impl ServerClient {
         }
     }
 
-    pub async fn start_session(&self, username: &str) -> Result<SessionView, ErrorCode> {
+    /// Starts a verification; `for_action` offers only the flows that permit it.
+    pub async fn start_session(
+        &self,
+        username: &str,
+        for_action: Option<Action>,
+    ) -> Result<SessionView, ErrorCode> {
         let req = StartSessionRequest {
             tenant: self.tenant.clone(),
             username: username.to_owned(),
+            for_action,
         };
         let started = self.send::<endpoints::StartSession>(Some(&req)).await?;
         *self.token.lock().await = Some(Zeroizing::new(started.token));

@@ -37,8 +37,12 @@ pub async fn save_settings(d: State<'_, Desktop>, input: SettingsInput) -> Resul
 }
 
 #[tauri::command]
-pub async fn start_session(d: State<'_, Desktop>, username: String) -> Result<SessionView> {
-    client(&d).await?.start_session(&username).await
+pub async fn start_session(
+    d: State<'_, Desktop>,
+    username: String,
+    for_action: Option<Action>,
+) -> Result<SessionView> {
+    client(&d).await?.start_session(&username, for_action).await
 }
 
 #[tauri::command]

@@ -77,8 +77,9 @@ async function shot(page, name) {
 async function toActions(page, { flow = 'sms-totp', then = 'You are verified' } = {}) {
   await page.fill('#username', 'alice');
   await page.keyboard.press('Enter');
-  await expectHeading(page, 'How do you want to prove it is you?');
-  await page.click(`[data-flow="${flow}"]`);
+  // The choice is skipped when one way fits (from a QR code, the one that unblocks cards).
+  await page.waitForFunction(() => ['How do you want to prove it is you?', 'Where should we send the code?'].includes(document.querySelector('h1')?.textContent ?? ''));
+  if ((await heading(page)) === 'How do you want to prove it is you?') await page.click(`[data-flow="${flow}"]`);
   if (flow === 'sms-totp') {
     await page.fill('#contact-value', '079 123 45 67');
     await page.click('button[type=submit]');
@@ -424,9 +425,34 @@ const tests = {
     await page.getByTestId('incoming-card').waitFor();
     await page.click('text=Keep the current one');
     assert((await page.getByTestId('incoming-card').count()) === 0, 'kept');
-    await toActions(page, { flow: 'email-questions' });
-    await page.getByTestId('qr-not-permitted').waitFor();
-    assert((await page.getByTestId('qr-not-permitted').innerText()).includes('does not allow unblocking a smart card'), 'explained');
+    // Only the way that can unblock the card is offered, so the choice is skipped.
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Where should we send the code?');
+
+    // An organisation without such a way says so, and whom to call.
+    const none = await open(`&link=${link}&flows=nocard`);
+    await none.getByTestId('scanned-card').waitFor();
+    await none.fill('#username', 'alice');
+    await none.keyboard.press('Enter');
+    await expectHeading(none, 'No way here fits this request');
+    const help = await none.getByTestId('flow-help').innerText();
+    assert(help.includes('+41 44 555 00 00'), help);
+  },
+
+  async 'each way says what it asks for and what it lets the user do'() {
+    const page = await open();
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    const sms = page.locator('[data-flow="sms-totp"]');
+    assert((await sms.getByTestId('flow-asks').innerText()) === 'Asks for: Code by text message → Authenticator app', 'asks');
+    const does = await sms.getByTestId('flow-does').innerText();
+    assert(does.startsWith('Then lets you: reset your password, unblock your smart card PIN'), does);
+    assert((await sms.innerText()).includes('For everything, including your smart card.'), 'the organisation’s words');
+    const totp = await page.locator('[data-flow="totp-only"]').getByTestId('flow-does').innerText();
+    assert(totp === 'Then lets you: unblock your account', totp);
+    await shot(page, '03-method-choice');
   },
 
   async 'QR path at 200 % zoom and in dark mode: the response fits and stays readable'() {
@@ -578,7 +604,7 @@ const tests = {
     await page.keyboard.press('Enter');
     await expectHeading(page, 'How do you want to prove it is you?');
     const left = await page.getByTestId('time-left').innerText();
-    assert(/^This session ends in 0:0[0-4]\.$/.test(left), left);
+    assert(/^This session ends in 0:0[0-5]\.$/.test(left), left);
     await expectHeading(page, 'Your session has ended');
     await shot(page, '23-expired');
     await page.keyboard.press('Tab');

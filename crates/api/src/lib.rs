@@ -43,6 +43,11 @@ pub struct StartSessionRequest {
     pub tenant: String,
     #[schema(schema_with = text::username)]
     pub username: String,
+    /// Offer only the flows that permit this action (the app started from a vSEC:CMS QR code
+    /// asks for `card_pin_unblock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub for_action: Option<Action>,
 }
 
 /// The answer to starting a session: the bearer token (shown once) and the session.
@@ -78,6 +83,9 @@ pub struct SessionView {
     pub step: Option<StepView>,
     /// Actions the completed flow permits (empty until completed).
     pub actions: Vec<Action>,
+    /// Whom to contact when no offered way fits, per language, as the organisation wrote it
+    /// (empty when it wrote nothing).
+    pub help: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
@@ -87,6 +95,10 @@ pub struct FlowSummary {
     pub names: BTreeMap<String, String>,
     /// Methods in order.
     pub methods: Vec<Method>,
+    /// What the flow lets the user do once completed.
+    pub actions: Vec<Action>,
+    /// The organisation's own words about the flow, per language (may be empty).
+    pub description: BTreeMap<String, String>,
 }
 
 /// The current step.

@@ -16,6 +16,35 @@ pub const LANGUAGES: [&str; 4] = ["en", "de", "fr", "it"];
 /// Longest code lifetime accepted: DESIGN caps one-time codes at ten minutes.
 pub const MAX_CODE_TTL_SECONDS: u32 = 600;
 
+/// Texts per language an organisation writes (a flow's description, whom to contact): only the
+/// supported languages, each 1 to `max` characters without control characters; `Err((field,
+/// reason))` names the first that is not.
+pub fn check_texts(
+    texts: BTreeMap<String, String>,
+    field: &str,
+    max: usize,
+) -> Result<BTreeMap<String, String>, (String, String)> {
+    let mut out = BTreeMap::new();
+    for (lang, text) in texts {
+        let at = format!("{field}.{lang}");
+        if !LANGUAGES.contains(&lang.as_str()) {
+            return Err((
+                at,
+                format!("unsupported language; use {}", LANGUAGES.join(", ")),
+            ));
+        }
+        let t = text.trim();
+        if t.is_empty() || t.chars().count() > max {
+            return Err((at, format!("must be 1 to {max} characters")));
+        }
+        if t.chars().any(char::is_control) {
+            return Err((at, "contains control characters".into()));
+        }
+        out.insert(lang, t.to_owned());
+    }
+    Ok(out)
+}
+
 /// A validated flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowDefinition {
@@ -23,6 +52,9 @@ pub struct FlowDefinition {
     pub names: BTreeMap<String, String>,
     pub steps: Vec<Step>,
     pub actions: Vec<Action>,
+    /// The organisation's own words about the flow, per language (optional, any of them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub description: BTreeMap<String, String>,
 }
 
 pub use ea_api::Method;
@@ -153,6 +185,7 @@ struct RawFlow {
     name: Option<BTreeMap<String, String>>,
     steps: Option<Vec<toml::Table>>,
     actions: Option<Vec<String>>,
+    description: Option<BTreeMap<String, String>>,
 }
 
 impl FlowDefinition {
@@ -255,11 +288,14 @@ impl FlowDefinition {
             ));
         }
 
+        let description = check_texts(raw.description.unwrap_or_default(), "description", 300)
+            .map_err(|(field, reason)| err(&field, reason))?;
         Ok(FlowDefinition {
             id,
             names,
             steps,
             actions,
+            description,
         })
     }
 
@@ -525,5 +561,36 @@ method = "totp"
             }
         }
         assert!(seen >= 3);
+    }
+
+    #[test]
+    fn a_description_is_the_organisations_words_in_supported_languages() {
+        let base = "id = \"f\"\nactions = [\"unblock_user\"]\n[name]\nen = \"F\"\nde = \"F\"\nfr = \"F\"\nit = \"F\"\n[[steps]]\nmethod = \"totp\"\n";
+        let ok = FlowDefinition::from_toml(
+            "f.toml",
+            &format!("{base}[description]\nen = \" When you are locked out. \"\n"),
+        )
+        .expect("valid");
+        assert_eq!(
+            ok.description.get("en").map(String::as_str),
+            Some("When you are locked out.")
+        );
+        let bad =
+            FlowDefinition::from_toml("f.toml", &format!("{base}[description]\nes = \"Hola\"\n"))
+                .expect_err("refused");
+        assert!(
+            bad.to_string()
+                .starts_with("f.toml: description.es: unsupported language"),
+            "{bad}"
+        );
+        let long = "x".repeat(301);
+        let bad =
+            FlowDefinition::from_toml("f.toml", &format!("{base}[description]\nen = \"{long}\"\n"))
+                .expect_err("refused");
+        assert!(
+            bad.to_string()
+                .contains("description.en: must be 1 to 300 characters"),
+            "{bad}"
+        );
     }
 }

@@ -36,7 +36,7 @@ async fn record(
 }
 
 /// The tenant policy file: `[password]`, `[emergency_code]`, `[send_limits]`, `[requests]`,
-/// `[validation]` and `[flows]`, each optional.
+/// `[validation]`, `[flows]` and `[help]`, each optional.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
@@ -52,6 +52,9 @@ pub struct PolicyFile {
     pub validation: ea_core::limits::ValidationLimits,
     #[serde(default)]
     pub flows: FlowRules,
+    /// Whom to contact when no way offered fits, per language (`en = "…"`, `de = "…"`, …).
+    #[serde(default)]
+    pub help: std::collections::BTreeMap<String, String>,
 }
 
 /// `[flows]` of the policy file.
@@ -87,6 +90,8 @@ pub async fn set_policies(
     p.validation
         .validate()
         .map_err(|e| anyhow::anyhow!("{name}: validation: {e}"))?;
+    let help = ea_core::flow::check_texts(p.help, "help", 300)
+        .map_err(|(field, reason)| anyhow::anyhow!("{name}: {field}: {reason}"))?;
     let limits = ea_core::limits::TenantLimits {
         send: p.send_limits,
         requests: p.requests,
@@ -99,6 +104,7 @@ pub async fn set_policies(
         &p.password,
         &p.emergency_code,
         &limits,
+        &help,
     )
     .await?;
     record(store, tenant, "policies_set", None, serde_json::json!({})).await

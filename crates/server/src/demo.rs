@@ -90,6 +90,15 @@ catalogue = [
 ]
 "#;
 
+/// The demo tenant's policy: the defaults, and whom to contact when no way fits.
+pub const POLICY: &str = r#"
+[help]
+en = "Call the demo IT service desk on +41 44 555 00 00, weekdays 7:00-19:00."
+de = "Rufen Sie den Demo-IT-Servicedesk an: +41 44 555 00 00, werktags 7-19 Uhr."
+fr = "Appelez le service informatique de démonstration au +41 44 555 00 00, en semaine de 7 h à 19 h."
+it = "Chiama l'help desk IT demo al +41 44 555 00 00, nei giorni feriali dalle 7 alle 19."
+"#;
+
 /// The fresh user the demo invites to enrol, and where the invitation goes.
 pub const INVITED_USER: &str = "dana";
 pub const INVITED_EMAIL: &str = "dana@demo.example";
@@ -163,6 +172,7 @@ pub async fn setup(
             .await?;
     }
 
+    admin_actions::set_policies(store, &tenant, "demo policy", POLICY).await?;
     admin_actions::set_enrolment_profile(
         store,
         &tenant,

@@ -74,7 +74,7 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn view(&self) -> SessionView {
-        view::session_view(&self.session, &self.flows, &self.subject)
+        view::session_view(&self.session, &self.flows, &self.subject, &self.tenant.help)
     }
 }
 
@@ -286,6 +286,7 @@ pub async fn start(
     state: &AppState,
     tenant: &str,
     username: &str,
+    for_action: Option<ea_core::Action>,
     source: Source,
 ) -> ServiceResult<SessionStarted> {
     input::text("tenant", tenant, limits::TENANT)?;
@@ -313,11 +314,18 @@ pub async fn start(
         hash: SessionToken::hash_of(&token),
     };
     let now = state.now();
+    // Only the ways that lead where the user is going (the same for every name, so this tells
+    // nothing about the user).
+    let offered: Vec<FlowDefinition> = flows
+        .iter()
+        .filter(|f| for_action.is_none_or(|a| f.actions.contains(&a)))
+        .cloned()
+        .collect();
     let session = VerificationSession::start(
         st.hash[..16].to_owned(),
         &tenant.slug,
         &username,
-        &flows,
+        &offered,
         tenant.session_lifetime_seconds,
         &subject,
         now,
@@ -337,7 +345,7 @@ pub async fn start(
     txn.commit().await.map_err(StoreError::from)?;
     Ok(SessionStarted {
         token,
-        session: view::session_view(&session, &flows, &subject),
+        session: view::session_view(&session, &flows, &subject, &tenant.help),
     })
 }
 

@@ -13,6 +13,8 @@ pub fn summary(f: &FlowDefinition) -> FlowSummary {
         id: f.id.clone(),
         names: f.names.clone(),
         methods: f.steps.iter().map(|s| s.method()).collect(),
+        actions: f.actions.clone(),
+        description: f.description.clone(),
     }
 }
 
@@ -32,6 +34,7 @@ pub fn session_view(
     s: &VerificationSession,
     flows: &[FlowDefinition],
     subject: &Subject,
+    help: &std::collections::BTreeMap<String, String>,
 ) -> SessionView {
     let offered = flows
         .iter()
@@ -52,6 +55,7 @@ pub fn session_view(
         step_count: s.flow.as_ref().map_or(0, |f| f.steps.len() as u32),
         step,
         actions: s.permitted_actions().to_vec(),
+        help: help.clone(),
     }
 }
 

@@ -915,3 +915,66 @@ async fn single_channel_flows_for_strong_actions_need_the_tenants_consent() {
         .await
         .unwrap();
 }
+
+/// The ways offered say what they ask for and what they permit; a start for an action offers
+/// only the ways that permit it (one: chosen at once); none, and the tenant's help text says whom
+/// to contact.
+#[tokio::test]
+async fn flows_offered_for_an_action_and_whom_to_contact() {
+    let h = Harness::new().await;
+    let (_, v) = h.start("acme", "alice").await;
+    let flows = v["flows"].as_array().unwrap();
+    let sms = flows.iter().find(|f| f["id"] == "sms-totp").unwrap();
+    assert_eq!(sms["methods"], json!(["sms_otp", "totp"]));
+    assert!(
+        sms["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("card_pin_unblock"))
+    );
+    assert_eq!(v["help"], json!({}), "no help text written yet");
+
+    let body = json!({"tenant": "acme", "username": "alice", "for_action": "card_pin_unblock"});
+    let (st, v) = h.call::<ep::StartSession>(None, Some(body)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let s = &v["session"];
+    assert_eq!(s["flows"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(
+        (s["status"].as_str(), s["flow_id"].as_str()),
+        (Some("in_progress"), Some("sms-totp"))
+    );
+
+    h.policy("solo", "[help]\nen = \"Call the service desk on 044 555 00 00.\"\nde = \"Rufen Sie 044 555 00 00 an.\"\n")
+        .await;
+    let body = json!({"tenant": "solo", "username": "alice", "for_action": "card_pin_unblock"});
+    let (st, v) = h.call::<ep::StartSession>(None, Some(body)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let s = &v["session"];
+    assert_eq!(
+        (s["status"].as_str(), s["flows"].as_array().unwrap().len()),
+        (Some("choosing_flow"), 0)
+    );
+    assert_eq!(s["help"]["en"], "Call the service desk on 044 555 00 00.");
+    // An unknown name is offered exactly the same.
+    let body = json!({"tenant": "solo", "username": "nobody", "for_action": "card_pin_unblock"});
+    let (_, u) = h.call::<ep::StartSession>(None, Some(body)).await;
+    assert_eq!(
+        (&u["session"]["flows"], &u["session"]["help"]),
+        (&s["flows"], &s["help"])
+    );
+
+    let t = h.tenant("solo").await;
+    let err = ea_server::admin_actions::set_policies(
+        &h.state.store,
+        &t,
+        "p.toml",
+        "[help]\nxx = \"?\"\n",
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        err.to_string()
+            .starts_with("p.toml: help.xx: unsupported language"),
+        "{err}"
+    );
+}

@@ -34,6 +34,8 @@ pub mod tenant {
         pub limits: String,
         /// JSON of [`ea_core::enrolment::EnrolmentProfile`], once set.
         pub enrolment_profile: Option<String>,
+        /// JSON of the help text per language, once set.
+        pub help: Option<String>,
     }
     no_relations!();
 }

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(DirectoryUsers),
             Box::new(Enrolment),
             Box::new(Invitations),
+            Box::new(Help),
         ]
     }
 }
@@ -696,6 +697,27 @@ impl MigrationTrait for Invitations {
                 .await?;
         }
         drop_columns(m, &[("contacts", "source")]).await
+    }
+}
+
+/// Whom a tenant's users contact when no flow fits them.
+#[derive(Debug)]
+struct Help;
+
+impl MigrationName for Help {
+    fn name(&self) -> &str {
+        "m20261205_000009_help"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Help {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(m, [("tenants", text_null("help"))]).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_columns(m, &[("tenants", "help")]).await
     }
 }
 

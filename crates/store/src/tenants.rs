@@ -26,6 +26,8 @@ pub struct Tenant {
     pub card_master_key: Option<Vec<u8>>,
     /// What users register when they enrol, once the tenant has set it.
     pub enrolment: Option<ea_core::enrolment::EnrolmentProfile>,
+    /// Whom a user for whom no flow fits should contact, per language.
+    pub help: std::collections::BTreeMap<String, String>,
 }
 
 fn decode(m: tenant::Model) -> Result<Tenant> {
@@ -44,6 +46,13 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         .map(serde_json::from_str)
         .transpose()
         .map_err(|e| corrupt("enrolment profile", e))?;
+    let help = m
+        .help
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| corrupt("help", e))?
+        .unwrap_or_default();
     Ok(Tenant {
         id: m.id,
         slug: m.slug,
@@ -56,6 +65,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         limits,
         card_master_key: m.card_master_key,
         enrolment,
+        help,
     })
 }
 
@@ -177,8 +187,14 @@ pub async fn set_policies(
     password: &PasswordPolicy,
     emergency: &EmergencyCodePolicy,
     limits: &TenantLimits,
+    help: &std::collections::BTreeMap<String, String>,
 ) -> Result<()> {
     let enc = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Corrupt(e.to_string()));
+    let help = if help.is_empty() {
+        None
+    } else {
+        Some(enc(serde_json::to_string(help))?)
+    };
     tenant::Entity::update_many()
         .col_expr(
             tenant::Column::PasswordPolicy,
@@ -192,6 +208,7 @@ pub async fn set_policies(
             tenant::Column::Limits,
             enc(serde_json::to_string(limits))?.into(),
         )
+        .col_expr(tenant::Column::Help, help.into())
         .filter(tenant::Column::Id.eq(tenant_id))
         .exec(conn)
         .await?;

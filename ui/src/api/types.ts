@@ -36,7 +36,12 @@ export type FieldProblem = "empty" | "too_long" | "too_many" | "control_characte
 
 export type HealthStatus = "ok" | "degraded" | "unreachable";
 
-export type StartSessionRequest = { tenant: string, username: string, };
+export type StartSessionRequest = { tenant: string, username: string, 
+/**
+ * Offer only the flows that permit this action (the app started from a vSEC:CMS QR code
+ * asks for `card_pin_unblock`).
+ */
+for_action?: Action, };
 
 export type SessionStarted = { 
 /**
@@ -62,7 +67,12 @@ step_index: number, step_count: number, step: StepView | null,
 /**
  * Actions the completed flow permits (empty until completed).
  */
-actions: Array<Action>, };
+actions: Array<Action>, 
+/**
+ * Whom to contact when no offered way fits, per language, as the organisation wrote it
+ * (empty when it wrote nothing).
+ */
+help: { [key in string]: string }, };
 
 export type FlowSummary = { id: string, 
 /**
@@ -72,7 +82,15 @@ names: { [key in string]: string },
 /**
  * Methods in order.
  */
-methods: Array<Method>, };
+methods: Array<Method>, 
+/**
+ * What the flow lets the user do once completed.
+ */
+actions: Array<Action>, 
+/**
+ * The organisation's own words about the flow, per language (may be empty).
+ */
+description: { [key in string]: string }, };
 
 export type StepView = { "method": "sms_otp" } & OtpStepView | { "method": "email_otp" } & OtpStepView | { "method": "questions" } & QuestionsStepView | { "method": "totp" } & TotpStepView;
 

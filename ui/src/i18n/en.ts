@@ -396,6 +396,17 @@ export const en = {
   'restart.confirm': "Start over? Your completed verification will be lost, and you will need to prove who you are again.",
   'restart.yes': "Start over",
   'restart.no': "Keep going",
+  'flow.asks': "Asks for: {what}",
+  'flow.lets': "Then lets you: {what}",
+  'flow.does.reset_password': "reset your password",
+  'flow.does.card_pin_unblock': "unblock your smart card PIN",
+  'flow.does.unblock_user': "unblock your account",
+  'flow.does.emergency_code': "get an emergency access code",
+  'flow.does.manage_recovery': "manage your recovery details",
+  'flow.noneTitle': "No way here fits this request",
+  'flow.none': "None of the ways your organisation offers here lets you do this.",
+  'flow.noneFits': "None of these fits?",
+  'flow.noneFitsDefault': "None of these fits? Contact your IT help desk.",
 };
 
 export type Messages = Record<keyof typeof en, string>;

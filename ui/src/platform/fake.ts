@@ -18,7 +18,7 @@ import type {
 import { limitViolations, passwordViolations } from './fakeRules';
 import type { CardRequest, CommandError, Host, ScanEvent, Settings } from './index';
 
-type Flow = FlowSummary & { actions: Action[] };
+type Flow = FlowSummary;
 
 const names = (en: string, de: string, fr: string, it: string) => ({ en, de, fr, it });
 
@@ -27,21 +27,27 @@ const FLOWS: Flow[] = [
     id: 'email-questions',
     names: names('Email and security questions', 'E-Mail und Sicherheitsfragen', 'E-mail et questions de sécurité', 'E-mail e domande di sicurezza'),
     methods: ['email_otp', 'questions'],
+    description: {},
     actions: ['reset_password', 'unblock_user', 'emergency_code', 'manage_recovery'],
   },
   {
     id: 'sms-totp',
     names: names('Text message and authenticator app', 'SMS und Authenticator-App', "SMS et application d'authentification", 'SMS e app di autenticazione'),
     methods: ['sms_otp', 'totp'],
+    description: { en: 'For everything, including your smart card. Have your phone and authenticator app at hand.' },
     actions: ['reset_password', 'card_pin_unblock', 'unblock_user', 'emergency_code', 'manage_recovery'],
   },
   {
     id: 'totp-only',
     names: names('Authenticator app', 'Authenticator-App', "Application d'authentification", 'App di autenticazione'),
     methods: ['totp'],
+    description: {},
     actions: ['unblock_user'],
   },
 ];
+
+/** Whom to contact, as the demo organisation wrote it. */
+const HELP = { en: 'Call the IT service desk on +41 44 555 00 00.', de: 'Rufen Sie den IT-Servicedesk an: +41 44 555 00 00.' };
 
 const QUESTIONS = [
   { id: 0, text: 'What was the name of your first pet?', answer: 'rex' },
@@ -118,7 +124,12 @@ const FAKE_QR = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><re
 
 export function createFakeHost(params: URLSearchParams): Host & { control: FakeControl } {
   const cooldown = Number(params.get('cooldown') ?? '60');
-  const flows = params.get('flows') === 'one' ? FLOWS.filter((f) => f.id === 'sms-totp') : FLOWS;
+  const flows =
+    params.get('flows') === 'one'
+      ? FLOWS.filter((f) => f.id === 'sms-totp')
+      : params.get('flows') === 'nocard'
+        ? FLOWS.filter((f) => !f.actions.includes('card_pin_unblock'))
+        : FLOWS;
   const cards = params.get('cards') !== '0';
   const card = { present: true, pin: '123456', tries: 0 };
   let linkWatcher: (() => void) | null = null;
@@ -273,16 +284,17 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         settings = { server_url: input.server_url, tenant: input.tenant, has_client_key: !!input.client_key, from_environment: false };
         return { ...settings };
       }),
-    startSession: (username) =>
+    startSession: (username, forAction) =>
       call('startSession', () => {
         if (!username.trim()) throw fail('invalid_field', { field: 'username', reason: 'empty' });
         if (username.length > 256) throw fail('invalid_field', { field: 'username', reason: 'too_long', max: 256 });
         known = username.trim().toLowerCase() === 'alice';
         actionsUsed = new Set();
-        session = { status: 'choosing_flow', expires_at: now() + lifetime, flows: flows.map(({ actions: _a, ...f }) => f), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [] };
-        if (flows.length === 1) {
+        const offered = flows.filter((f) => !forAction || f.actions.includes(forAction));
+        session = { status: 'choosing_flow', expires_at: now() + lifetime, flows: structuredClone(offered), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [], help: HELP };
+        if (offered.length === 1) {
           session.status = 'in_progress';
-          session.flow_id = flows[0]!.id;
+          session.flow_id = offered[0]!.id;
           enter(session, 0);
         }
         return structuredClone(session);

@@ -4,6 +4,7 @@
 
 import { isErrorCode } from '../i18n';
 import type {
+  Action,
   ActionDone,
   ContactKind,
   EnrolmentView,
@@ -38,7 +39,8 @@ export type PreviewFrame = ArrayBuffer;
 export interface Host {
   getSettings(): Promise<Settings>;
   saveSettings(input: SettingsInput): Promise<Settings>;
-  startSession(username: string): Promise<SessionView>;
+  /** `forAction`: offer only the flows that permit it (the QR path asks for `card_pin_unblock`). */
+  startSession(username: string, forAction?: Action): Promise<SessionView>;
   getSession(): Promise<SessionView>;
   endSession(): Promise<void>;
   chooseFlow(flowId: string): Promise<SessionView>;

@@ -6,7 +6,7 @@ import type { Host, PreviewFrame, ScanEvent } from './index';
 export const tauriHost: Host = {
   getSettings: () => invoke('get_settings'),
   saveSettings: (input) => invoke('save_settings', { input }),
-  startSession: (username) => invoke('start_session', { username }),
+  startSession: (username, forAction) => invoke('start_session', { username, forAction: forAction ?? null }),
   getSession: () => invoke('get_session'),
   endSession: () => invoke('end_session'),
   chooseFlow: (flowId) => invoke('choose_flow', { flowId }),

@@ -25,7 +25,7 @@ pub async fn start_session(
     src: Source,
     JsonBody(r): JsonBody<StartSessionRequest>,
 ) -> Reply<e::StartSession> {
-    verification::start(&s, &r.tenant, &r.username, src)
+    verification::start(&s, &r.tenant, &r.username, r.for_action, src)
         .await
         .into()
 }
