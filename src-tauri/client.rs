@@ -125,16 +125,19 @@ impl ServerClient {
         }
     }
 
-    /// Starts a verification; `for_action` offers only the flows that permit it.
+    /// Starts a verification; `for_action` offers only the flows that permit it; its messages
+    /// are written in `language`.
     pub async fn start_session(
         &self,
         username: &str,
         for_action: Option<Action>,
+        language: Option<String>,
     ) -> Result<SessionView, ErrorCode> {
         let req = StartSessionRequest {
             tenant: self.tenant.clone(),
             username: username.to_owned(),
             for_action,
+            language,
         };
         let started = self.send::<endpoints::StartSession>(Some(&req)).await?;
         *self.token.lock().await = Some(Zeroizing::new(started.token));

@@ -41,8 +41,12 @@ pub async fn start_session(
     d: State<'_, Desktop>,
     username: String,
     for_action: Option<Action>,
+    language: Option<String>,
 ) -> Result<SessionView> {
-    client(&d).await?.start_session(&username, for_action).await
+    client(&d)
+        .await?
+        .start_session(&username, for_action, language)
+        .await
 }
 
 #[tauri::command]

@@ -17,12 +17,14 @@ pub async fn enrol_start(
     d: State<'_, Desktop>,
     username: String,
     code: String,
+    language: Option<String>,
 ) -> Result<EnrolmentView> {
     let c = d.client().await?;
     let req = StartEnrolmentRequest {
         tenant: d.settings().await.tenant,
         username,
         code,
+        language,
     };
     c.start_enrolment::<e::StartEnrolment>(Some(&req)).await
 }
@@ -33,12 +35,14 @@ pub async fn enrol_start_with_password(
     d: State<'_, Desktop>,
     username: String,
     password: String,
+    language: Option<String>,
 ) -> Result<EnrolmentView> {
     let c = d.client().await?;
     let mut req = StartEnrolmentWithPasswordRequest {
         tenant: d.settings().await.tenant,
         username,
         password,
+        language,
     };
     let out = c
         .start_enrolment::<e::StartEnrolmentWithPassword>(Some(&req))

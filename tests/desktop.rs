@@ -273,6 +273,19 @@ async fn start_app(driver: &str, args: &[&str]) -> Client {
         .expect("WebDriver session")
 }
 
+/// Whether a process of the app binary still runs (Linux: `/proc/*/exe`). The next scenario's app
+/// must not start while the last one is still shutting down: the single-instance plugin would
+/// find it on the session bus and hand its start to a process on its way out.
+fn app_running() -> bool {
+    let app = app_binary().canonicalize().unwrap_or_else(|_| app_binary());
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .any(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == app))
+        })
+        .unwrap_or(false)
+}
+
 /// Saves a screenshot of the window if the scenario panics.
 struct ShotOnFailure {
     client: Client,
@@ -985,6 +998,10 @@ async fn desktop_app_completes_the_flows() {
         }
         drop(guard);
         let _ = c.close().await;
+        eventually("the app to exit", Duration::from_secs(30), async || {
+            (!app_running()).then_some(())
+        })
+        .await;
     }
     drop(driver);
 

@@ -48,6 +48,12 @@ pub struct StartSessionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub for_action: Option<Action>,
+    /// The language the person reads the app in (`en`, `de`, `fr`, `it`): the messages this
+    /// sends are written in it (else in the organisation's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 16)]
+    #[ts(optional)]
+    pub language: Option<String>,
 }
 
 /// The answer to starting a session: the bearer token (shown once) and the session.
@@ -395,6 +401,12 @@ pub struct StartEnrolmentRequest {
     /// The invitation's enrolment code (`XXXX-XXXX-XXXX`; case, spaces and dashes do not matter).
     #[schema(schema_with = text::code)]
     pub code: String,
+    /// The language the person reads the app in (`en`, `de`, `fr`, `it`): the messages this
+    /// sends are written in it (else in the organisation's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 16)]
+    #[ts(optional)]
+    pub language: Option<String>,
 }
 
 /// `POST /v1/enrolments/directory`: a user of an organisation whose accounts live in a directory
@@ -408,6 +420,12 @@ pub struct StartEnrolmentWithPasswordRequest {
     pub username: String,
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
+    /// The language the person reads the app in (`en`, `de`, `fr`, `it`): the messages this
+    /// sends are written in it (else in the organisation's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 16)]
+    #[ts(optional)]
+    pub language: Option<String>,
 }
 
 impl std::fmt::Debug for StartEnrolmentWithPasswordRequest {

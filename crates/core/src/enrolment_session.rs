@@ -64,6 +64,9 @@ pub struct EnrolmentSession {
     pub sends: u32,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The language the person reads the app in, for the messages this enrolment sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A code to send, with where it goes.
@@ -101,6 +104,7 @@ impl EnrolmentSession {
             sends: 0,
             created_at: now,
             expires_at: now + LIFETIME_SECONDS,
+            language: None,
         }
     }
 

@@ -140,6 +140,10 @@ pub struct VerificationSession {
     /// What the completed verification has been used for.
     #[serde(default)]
     pub action_uses: std::collections::BTreeMap<Action, ActionUse>,
+    /// The language the person reads the app in (`en`, `de`, `fr`, `it`), for the messages
+    /// this session sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// How an action of a completed verification has been used.
@@ -189,6 +193,7 @@ impl VerificationSession {
             progress: None,
             status: SessionStatus::ChoosingFlow,
             action_uses: Default::default(),
+            language: None,
         };
         if let [only] = flows {
             // A known user not enrolled for the only flow still sees the choice and its error.

@@ -36,7 +36,7 @@ async fn record(
 }
 
 /// The tenant policy file: `[password]`, `[emergency_code]`, `[send_limits]`, `[requests]`,
-/// `[validation]`, `[flows]` and `[help]`, each optional.
+/// `[validation]`, `[flows]`, `[help]` and `[messages]`, each optional.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
@@ -55,6 +55,16 @@ pub struct PolicyFile {
     /// Whom to contact when no way offered fits, per language (`en = "…"`, `de = "…"`, …).
     #[serde(default)]
     pub help: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub messages: MessageRules,
+}
+
+/// `[messages]` of the policy file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRules {
+    /// The language of codes and notices when the person's is not known: en, de, fr or it.
+    pub language: Option<String>,
 }
 
 /// `[flows]` of the policy file.
@@ -92,6 +102,13 @@ pub async fn set_policies(
         .map_err(|e| anyhow::anyhow!("{name}: validation: {e}"))?;
     let help = ea_core::flow::check_texts(p.help, "help", 300)
         .map_err(|(field, reason)| anyhow::anyhow!("{name}: {field}: {reason}"))?;
+    let language = match p.messages.language.as_deref() {
+        None => None,
+        Some(l) => match crate::dispatch::text::Lang::parse(l) {
+            Some(lang) if lang.as_str() == l => Some(l),
+            _ => anyhow::bail!("{name}: messages.language: {l:?} is not one of en, de, fr, it"),
+        },
+    };
     let limits = ea_core::limits::TenantLimits {
         send: p.send_limits,
         requests: p.requests,
@@ -105,6 +122,7 @@ pub async fn set_policies(
         &p.emergency_code,
         &limits,
         &help,
+        language,
     )
     .await?;
     record(store, tenant, "policies_set", None, serde_json::json!({})).await

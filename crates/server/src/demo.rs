@@ -190,6 +190,7 @@ pub async fn setup(
             false,
             INVITED_USER,
             Some(INVITED_EMAIL),
+            None,
             days,
         );
         Some(res.await)

@@ -9,7 +9,9 @@
 //! address the user had before the change.
 
 use crate::abuse::{self, Source};
+use crate::actions::Notice;
 use crate::dispatch::message;
+use crate::dispatch::text::Lang;
 use crate::error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use crate::subject::totp_aad;
@@ -69,6 +71,13 @@ fn canonical(typed: &str) -> Zeroizing<String> {
     )
 }
 
+/// A language the messages can be written in, as it is stored.
+fn language_of(requested: Option<&str>) -> Option<String> {
+    requested
+        .and_then(Lang::parse)
+        .map(|l| l.as_str().to_owned())
+}
+
 fn invitation_binding(user_id: i64) -> String {
     format!("invite:{user_id}")
 }
@@ -82,24 +91,6 @@ pub struct Invited {
     pub expires_at: i64,
     /// Whether the user was created for it.
     pub created: bool,
-}
-
-/// The invitation's message: the code, what to do with it, and a link that opens the app at
-/// enrolment for this user (the code is typed, never carried in a link).
-fn invitation_text(tenant: &Tenant, username: &str, code: &str, days: i64) -> String {
-    format!(
-        "Subject: {name}: set up your account recovery\n\n\
-         You are invited to set up how you can recover access to your {name} account \
-         \"{username}\" by yourself, should you ever lose your password or smart card PIN.\n\n\
-         Open Emergency Access, choose \"Set up recovery\", and type your username and this \
-         enrolment code:\n\n    {code}\n\n\
-         Or open this link on your computer: emergency-access://enrol?tenant={slug}&username={user_q}\n\n\
-         The code works once and expires in {days} day(s). If you did not expect this message, \
-         tell your IT help desk.\n",
-        name = tenant.name,
-        slug = tenant.slug,
-        user_q = url_escape(username),
-    )
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
@@ -124,6 +115,7 @@ pub async fn invite(
     has_directory: bool,
     username: &str,
     email: Option<&str>,
+    language: Option<&str>,
     valid_days: i64,
 ) -> anyhow::Result<Invited> {
     if tenant.enrolment.is_none() {
@@ -195,7 +187,14 @@ pub async fn invite(
         expires_at,
     };
     let id = enrolments::invite(&txn, inv, now).await?;
-    let text = invitation_text(tenant, &username, &code, valid_days);
+    let link = format!(
+        "emergency-access://enrol?tenant={}&username={}",
+        tenant.slug,
+        url_escape(&username)
+    );
+    let lang = Lang::pick(&[language, tenant.language.as_deref()]);
+    let text =
+        crate::dispatch::text::invitation(lang, &tenant.name, &username, &code, &link, valid_days);
     message::enqueue(
         &txn,
         &state.keys.kek,
@@ -309,6 +308,7 @@ async fn queue_code(
     tenant: &Tenant,
     user: &UserRecord,
     out: &CodeToSend,
+    language: Option<&str>,
     now: i64,
 ) -> ServiceResult<i64> {
     if !state.can_deliver(&tenant.slug, out.kind) {
@@ -328,7 +328,14 @@ async fn queue_code(
         }
         .into());
     }
-    let text = message::render(out.kind, &tenant.name, &out.code, out.expires_at - now);
+    let lang = Lang::pick(&[language, tenant.language.as_deref()]);
+    let text = crate::dispatch::text::code(
+        lang,
+        out.kind,
+        &tenant.name,
+        &out.code,
+        out.expires_at - now,
+    );
     Ok(message::enqueue(
         txn,
         &state.keys.kek,
@@ -411,6 +418,8 @@ pub async fn start(
     }
     let (token, st) = new_token();
     let mut session = EnrolmentSession::new("invitation", Some(invitation.address.clone()), now);
+    session.language = language_of(r.language.as_deref());
+    let language = session.language.clone();
     let out = session.resend(key, &st.reference(), now, &mut rand::rng())?;
     let txn = state.store.begin().await?;
     // The sending lock first, as `invite` takes it before the invitation rows.
@@ -422,7 +431,7 @@ pub async fn start(
             StoreError::Conflict => ErrorCode::EnrolmentCodeInvalid {}.into(),
             e => ServiceError::from(e),
         })?;
-    let outbox_id = queue_code(state, &txn, &tenant, &user, &out, now).await?;
+    let outbox_id = queue_code(state, &txn, &tenant, &user, &out, language.as_deref(), now).await?;
     enrolments::insert(&txn, &st.hash, tenant.id, user.id, &session).await?;
     let detail =
         json!({ "entry": "invitation", "invitation": invitation.id, "outbox_id": outbox_id });
@@ -460,6 +469,7 @@ pub async fn start_with_password(
     tenant: &str,
     username: &str,
     password: &str,
+    language: Option<&str>,
     source: Source,
 ) -> ServiceResult<EnrolmentStarted> {
     input::text("tenant", tenant, limits::TENANT)?;
@@ -524,7 +534,8 @@ pub async fn start_with_password(
         return Err(ErrorCode::AccountDisabled {}.into());
     }
     let (token, st) = new_token();
-    let session = EnrolmentSession::new("directory", None, now);
+    let mut session = EnrolmentSession::new("directory", None, now);
+    session.language = language_of(language);
     let txn = state.store.begin().await?;
     enrolments::insert(&txn, &st.hash, tenant.id, user.id, &session).await?;
     let detail = json!({ "entry": "directory" });
@@ -565,6 +576,7 @@ pub async fn after_verification(
     let now = state.now();
     let (new, st) = new_token();
     let mut session = EnrolmentSession::new("verification", None, now);
+    session.language = l.session.language.clone();
     session.expires_at = session.expires_at.min(l.session.expires_at);
     let txn = state.store.begin().await?;
     enrolments::insert(&txn, &st.hash, l.tenant.id, user.id, &session).await?;
@@ -708,7 +720,7 @@ struct Effects {
     /// The audit event's name and detail.
     audit: Option<(&'static str, serde_json::Value)>,
     /// What changed, for the notice to the addresses the user had before.
-    notice: Option<String>,
+    notice: Option<Notice>,
 }
 
 /// One change of an enrolment.
@@ -815,7 +827,8 @@ async fn change(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult
     }
     let mut queued = false;
     if let Some(out) = &effects.code {
-        let id = queue_code(state, &txn, &l.tenant, &l.user, out, now).await?;
+        let language = l.session.language.as_deref();
+        let id = queue_code(state, &txn, &l.tenant, &l.user, out, language, now).await?;
         let detail = json!({ "outbox_id": id, "to": contact::mask(out.kind, &out.destination) });
         audit::record(
             &txn,
@@ -842,10 +855,11 @@ async fn change(state: &AppState, token: &SessionToken, op: Op) -> ServiceResult
         )
         .await?;
     }
-    if let Some(what) = &effects.notice {
-        let notice = crate::actions::Notice::FactorsChanged { what: what.clone() };
+    if let Some(notice) = &effects.notice {
+        let language = l.session.language.as_deref();
         queued |=
-            crate::actions::notify(state, &txn, &l.tenant, &before_user, &notice, now).await?;
+            crate::actions::notify(state, &txn, &l.tenant, &before_user, notice, language, now)
+                .await?;
     }
     txn.commit().await.map_err(StoreError::from)?;
     if queued {
@@ -896,7 +910,10 @@ async fn op_confirm_address(
             "enrolment_address_confirmed",
             json!({ "kept_as_contact": kept }),
         )),
-        notice: kept.then(|| contact_change(ContactKind::Email, &masked, "added")),
+        notice: kept.then(|| Notice::ContactAdded {
+            kind: ContactKind::Email,
+            masked: masked.clone(),
+        }),
         ..Effects::default()
     })
 }
@@ -975,13 +992,6 @@ fn kind_word(kind: ContactKind) -> &'static str {
     }
 }
 
-fn contact_change(kind: ContactKind, masked: &str, verb: &str) -> String {
-    match kind {
-        ContactKind::Phone => format!("the phone number {masked} was {verb}"),
-        ContactKind::Email => format!("the address {masked} was {verb}"),
-    }
-}
-
 /// `POST /v1/enrolment/contacts/confirm`: the new contact's code; the contact is kept.
 pub async fn confirm_contact(
     state: &AppState,
@@ -1012,7 +1022,10 @@ async fn op_confirm_contact(
             "contact_added",
             json!({ "kind": proven.kind, "to": masked }),
         )),
-        notice: Some(contact_change(proven.kind, &masked, "added")),
+        notice: Some(Notice::ContactAdded {
+            kind: proven.kind,
+            masked: masked.clone(),
+        }),
         ..Effects::default()
     })
 }
@@ -1058,7 +1071,10 @@ async fn op_remove_contact(
     let masked = contact::mask(r.kind, &value);
     Ok(Effects {
         audit: Some(("contact_removed", json!({ "kind": r.kind, "to": masked }))),
-        notice: Some(contact_change(r.kind, &masked, "removed")),
+        notice: Some(Notice::ContactRemoved {
+            kind: r.kind,
+            masked: masked.clone(),
+        }),
         ..Effects::default()
     })
 }
@@ -1157,14 +1173,14 @@ async fn op_confirm_authenticator(
     users::set_totp(txn, l.user.id, stored, params, Some(step)).await?;
     l.session.pending_totp = None;
     l.session.totp_failures = 0;
-    let what = if replaced {
-        "your authenticator app was replaced by a new one"
+    let told = if replaced {
+        Notice::AuthenticatorReplaced
     } else {
-        "an authenticator app was added"
+        Notice::AuthenticatorAdded
     };
     Ok(Effects {
         audit: Some(("authenticator_enrolled", json!({ "replaced": replaced }))),
-        notice: Some(what.to_owned()),
+        notice: Some(told),
         ..Effects::default()
     })
 }
@@ -1193,7 +1209,7 @@ async fn op_remove_authenticator(
     users::remove_totp(txn, l.user.id).await?;
     Ok(Effects {
         audit: Some(("authenticator_removed", json!({}))),
-        notice: Some("your authenticator app was removed".into()),
+        notice: Some(Notice::AuthenticatorRemoved),
         ..Effects::default()
     })
 }
@@ -1301,14 +1317,14 @@ async fn op_set_answers(
     let had = l.user.questions.len();
     let count = hashed.len();
     users::set_questions(txn, l.user.id, hashed).await?;
-    let what = if had == 0 {
-        "answers to verification questions were registered"
+    let told = if had == 0 {
+        Notice::AnswersRegistered
     } else {
-        "your answers to verification questions were changed"
+        Notice::AnswersChanged
     };
     Ok(Effects {
         audit: Some(("answers_changed", json!({ "before": had, "after": count }))),
-        notice: Some(what.to_owned()),
+        notice: Some(told),
         ..Effects::default()
     })
 }

@@ -287,6 +287,7 @@ pub async fn start(
     tenant: &str,
     username: &str,
     for_action: Option<ea_core::Action>,
+    language: Option<&str>,
     source: Source,
 ) -> ServiceResult<SessionStarted> {
     input::text("tenant", tenant, limits::TENANT)?;
@@ -321,7 +322,7 @@ pub async fn start(
         .filter(|f| for_action.is_none_or(|a| f.actions.contains(&a)))
         .cloned()
         .collect();
-    let session = VerificationSession::start(
+    let mut session = VerificationSession::start(
         st.hash[..16].to_owned(),
         &tenant.slug,
         &username,
@@ -331,6 +332,9 @@ pub async fn start(
         now,
         &mut rng,
     );
+    session.language = language
+        .and_then(crate::dispatch::text::Lang::parse)
+        .map(|l| l.as_str().to_owned());
 
     let txn = state.store.begin().await?;
     sessions::insert(&txn, &st.hash, tenant.id, &session).await?;
@@ -555,7 +559,17 @@ async fn persist(
         "familiar_source": guards.familiar(),
     });
     if let Some(out) = &outgoing {
-        let text = message::render(out.kind, &l.tenant.name, &out.code, out.expires_at - now);
+        let lang = crate::dispatch::text::Lang::pick(&[
+            l.session.language.as_deref(),
+            l.tenant.language.as_deref(),
+        ]);
+        let text = crate::dispatch::text::code(
+            lang,
+            out.kind,
+            &l.tenant.name,
+            &out.code,
+            out.expires_at - now,
+        );
         let id = message::enqueue(
             &txn,
             &state.keys.kek,
@@ -614,7 +628,8 @@ async fn persist(
     if let (Err(VerifyError::TotpReplayed), Some(user), true) = (outcome, &l.user, l.subject.known)
     {
         let notice = crate::actions::Notice::TotpReplayed;
-        told = crate::actions::notify(state, &txn, &l.tenant, user, &notice, now).await?;
+        let language = l.session.language.as_deref();
+        told = crate::actions::notify(state, &txn, &l.tenant, user, &notice, language, now).await?;
     }
     txn.commit().await.map_err(StoreError::from)?;
     if outgoing.is_some() || told {

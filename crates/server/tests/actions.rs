@@ -473,9 +473,8 @@ async fn a_claim_is_finished_once_when_two_requests_loaded_it() {
     let token = ea_server::token::SessionToken::parse(&t).unwrap();
     let outcome = || Outcome {
         succeeded: true,
-        notice: Some(Notice::Done {
-            action: ea_core::Action::CardPinUnblock,
-            detail: "ending in 0001".into(),
+        notice: Some(Notice::CardUnblocked {
+            serial_tail: "0001".into(),
         }),
         detail: json!({}),
     };

@@ -978,3 +978,60 @@ async fn flows_offered_for_an_action_and_whom_to_contact() {
         "{err}"
     );
 }
+
+/// Codes and notices are written in the language the person reads the app in, else in the
+/// tenant's ([messages] language), else in English.
+#[tokio::test]
+async fn messages_speak_the_persons_language_or_the_tenants() {
+    let h = Harness::new().await;
+    let start = |language: Option<&str>| {
+        let mut body = json!({"tenant": "acme", "username": "alice"});
+        if let Some(l) = language {
+            body["language"] = json!(l);
+        }
+        body
+    };
+    let send = async |body: Value| {
+        h.clock.advance(120);
+        let (_, v) = h.call::<ep::StartSession>(None, Some(body)).await;
+        let t = v["token"].as_str().unwrap().to_owned();
+        h.call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
+            .await;
+        let body = json!({"contact_id": 0, "value": "+41791234567"});
+        let (st, v) = h.call::<ep::ConfirmContact>(Some(&t), Some(body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let log = h.delivered().await;
+        log.rsplit("--- message").next().unwrap().to_owned()
+    };
+    assert!(
+        send(start(Some("de-CH")))
+            .await
+            .contains("ist Ihr Bestätigungscode von Acme")
+    );
+    assert!(
+        send(start(None))
+            .await
+            .contains("is your Acme verification code")
+    );
+    h.policy("acme", "[messages]\nlanguage = \"fr\"\n").await;
+    assert!(
+        send(start(None))
+            .await
+            .contains("est votre code de vérification Acme")
+    );
+    assert!(
+        send(start(Some("it")))
+            .await
+            .contains("è il tuo codice di verifica Acme")
+    );
+    let t = h.tenant("acme").await;
+    let err = ea_server::admin_actions::set_policies(
+        &h.state.store,
+        &t,
+        "p.toml",
+        "[messages]\nlanguage = \"es\"\n",
+    )
+    .await
+    .expect_err("refused");
+    assert!(err.to_string().contains("messages.language"), "{err}");
+}

@@ -567,6 +567,46 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
     .await;
     assert!(notice.contains("Not you?") && !notice.contains(&code));
 
+    // A session in German: its code arrives as a German e-mail, a MIME message whose umlauts a
+    // mail reader decodes intact.
+    let (_, s) = api
+        .post::<ep::StartSession>(
+            None,
+            json!({"tenant": "acme", "username": "alice", "language": "de"}),
+        )
+        .await;
+    let de = s["token"].as_str().expect("token").to_owned();
+    secrets.push(de.clone());
+    api.post::<ep::ChooseFlow>(Some(&de), json!({"flow_id": "email-questions"}))
+        .await;
+    let (st, v) = api
+        .post::<ep::ConfirmContact>(
+            Some(&de),
+            json!({"contact_id": 0, "value": "alice@acme.example"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let decoded = wait_for("the German code e-mail, decoded", || {
+        (1..20)
+            .filter_map(|i| std::fs::read_to_string(mail_dir.join(format!("{i}.decoded"))).ok())
+            .find(|m| m.contains("Bestätigungscode"))
+    })
+    .await;
+    assert!(
+        decoded.starts_with("Subject: Bestätigungscode von Acme\nMIME-Version: 1.0\n"),
+        "{decoded}"
+    );
+    assert!(
+        decoded.contains("Type: text/plain; charset=utf-8"),
+        "{decoded}"
+    );
+    assert!(
+        decoded.contains("Ihr Bestätigungscode lautet: ")
+            && decoded.contains("Er ist 10 Minuten gültig"),
+        "{decoded}"
+    );
+    secrets.push(digits(&decoded, 8).expect("code in the German e-mail"));
+
     // Nothing secret reached the server's log.
     let audit = ok(cli(dir, &["audit", "export", "--tenant", "acme"]));
     assert!(

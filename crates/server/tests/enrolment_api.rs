@@ -153,7 +153,7 @@ async fn invitations_count_against_the_send_limits() {
     h.invite("acme", "dana", DANA_EMAIL).await;
     h.invite("acme", "dana", DANA_EMAIL).await;
     let t = h.tenant("acme").await;
-    let err = ea_server::enrolment::invite(&h.state, &t, false, "dana", Some(DANA_EMAIL), 7)
+    let err = ea_server::enrolment::invite(&h.state, &t, false, "dana", Some(DANA_EMAIL), None, 7)
         .await
         .expect_err("over the limit");
     assert!(err.to_string().contains("send limit"), "{err}");

@@ -36,6 +36,8 @@ pub mod tenant {
         pub enrolment_profile: Option<String>,
         /// JSON of the help text per language, once set.
         pub help: Option<String>,
+        /// The language of messages when the person's is not known.
+        pub language: Option<String>,
     }
     no_relations!();
 }

@@ -700,7 +700,7 @@ impl MigrationTrait for Invitations {
     }
 }
 
-/// Whom a tenant's users contact when no flow fits them.
+/// Whom a tenant's users contact when no flow fits them, and the language of its messages.
 #[derive(Debug)]
 struct Help;
 
@@ -713,11 +713,18 @@ impl MigrationName for Help {
 #[async_trait::async_trait]
 impl MigrationTrait for Help {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        add_columns(m, [("tenants", text_null("help"))]).await
+        add_columns(
+            m,
+            [
+                ("tenants", text_null("help")),
+                ("tenants", string_len_null("language", 8)),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        drop_columns(m, &[("tenants", "help")]).await
+        drop_columns(m, &[("tenants", "language"), ("tenants", "help")]).await
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Tenant {
     pub enrolment: Option<ea_core::enrolment::EnrolmentProfile>,
     /// Whom a user for whom no flow fits should contact, per language.
     pub help: std::collections::BTreeMap<String, String>,
+    /// The language of messages when the person's is not known (`en`, `de`, `fr`, `it`).
+    pub language: Option<String>,
 }
 
 fn decode(m: tenant::Model) -> Result<Tenant> {
@@ -66,6 +68,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         card_master_key: m.card_master_key,
         enrolment,
         help,
+        language: m.language,
     })
 }
 
@@ -188,6 +191,7 @@ pub async fn set_policies(
     emergency: &EmergencyCodePolicy,
     limits: &TenantLimits,
     help: &std::collections::BTreeMap<String, String>,
+    language: Option<&str>,
 ) -> Result<()> {
     let enc = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Corrupt(e.to_string()));
     let help = if help.is_empty() {
@@ -209,6 +213,7 @@ pub async fn set_policies(
             enc(serde_json::to_string(limits))?.into(),
         )
         .col_expr(tenant::Column::Help, help.into())
+        .col_expr(tenant::Column::Language, language.map(str::to_owned).into())
         .filter(tenant::Column::Id.eq(tenant_id))
         .exec(conn)
         .await?;

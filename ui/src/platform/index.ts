@@ -40,7 +40,7 @@ export interface Host {
   getSettings(): Promise<Settings>;
   saveSettings(input: SettingsInput): Promise<Settings>;
   /** `forAction`: offer only the flows that permit it (the QR path asks for `card_pin_unblock`). */
-  startSession(username: string, forAction?: Action): Promise<SessionView>;
+  startSession(username: string, forAction: Action | undefined, language: string): Promise<SessionView>;
   getSession(): Promise<SessionView>;
   endSession(): Promise<void>;
   chooseFlow(flowId: string): Promise<SessionView>;
@@ -79,9 +79,9 @@ export interface Host {
   watchLinks(onLink: () => void): Promise<void>;
   takeLink(): Promise<CardRequest | null>;
   /** Enrolment: opened with an invitation's code (a code then goes to the invited address). */
-  enrolStart(username: string, code: string): Promise<EnrolmentView>;
+  enrolStart(username: string, code: string, language: string): Promise<EnrolmentView>;
   /** Enrolment opened with the user's directory password (organisations with a directory). */
-  enrolStartWithPassword(username: string, password: string): Promise<EnrolmentView>;
+  enrolStartWithPassword(username: string, password: string, language: string): Promise<EnrolmentView>;
   /** Enrolment opened by the completed verification, to change one's factors. */
   enrolAfterVerification(): Promise<EnrolmentView>;
   enrolGet(): Promise<EnrolmentView>;

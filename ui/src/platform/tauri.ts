@@ -6,7 +6,7 @@ import type { Host, PreviewFrame, ScanEvent } from './index';
 export const tauriHost: Host = {
   getSettings: () => invoke('get_settings'),
   saveSettings: (input) => invoke('save_settings', { input }),
-  startSession: (username, forAction) => invoke('start_session', { username, forAction: forAction ?? null }),
+  startSession: (username, forAction, language) => invoke('start_session', { username, forAction: forAction ?? null, language }),
   getSession: () => invoke('get_session'),
   endSession: () => invoke('end_session'),
   chooseFlow: (flowId) => invoke('choose_flow', { flowId }),
@@ -50,8 +50,8 @@ export const tauriHost: Host = {
     return invoke('scan_watch_links', { onLink: links });
   },
   takeLink: () => invoke('scan_take_link'),
-  enrolStart: (username, code) => invoke('enrol_start', { username, code }),
-  enrolStartWithPassword: (username, password) => invoke('enrol_start_with_password', { username, password }),
+  enrolStart: (username, code, language) => invoke('enrol_start', { username, code, language }),
+  enrolStartWithPassword: (username, password, language) => invoke('enrol_start_with_password', { username, password, language }),
   enrolAfterVerification: () => invoke('enrol_after_verification'),
   enrolGet: () => invoke('enrol_get'),
   enrolEnd: () => invoke('enrol_end'),

@@ -122,7 +122,8 @@ pub async fn cryptogram(
         serial_tail: tail(&serial).to_owned(),
         delivery,
     };
-    let queued = notify(state, &txn, &l.tenant, &user, &notice, now).await?;
+    let language = l.session.language.as_deref();
+    let queued = notify(state, &txn, &l.tenant, &user, &notice, language, now).await?;
     txn.commit().await.map_err(ea_store::StoreError::from)?;
     if queued {
         state.outbox_ready.notify_one();
@@ -166,9 +167,8 @@ pub async fn result(
         .ok_or(ErrorCode::CardUnknown {})?;
     let outcome = Outcome {
         succeeded: req.outcome == CardOutcome::Unblocked,
-        notice: Some(Notice::Done {
-            action: Action::CardPinUnblock,
-            detail: format!("ending in {}", tail(&serial)),
+        notice: Some(Notice::CardUnblocked {
+            serial_tail: tail(&serial).to_owned(),
         }),
         detail: json!({ "serial": serial, "card_outcome": req.outcome, "tries_left": req.tries_left }),
     };

@@ -103,9 +103,9 @@ async fn end(
     let (min_length, max_length) = (policy.min_length, policy.max_length);
     match result {
         Ok(()) => {
-            let notice = Notice::Done {
-                action,
-                detail: String::new(),
+            let notice = match action {
+                Action::UnblockUser => Notice::AccountUnblocked,
+                _ => Notice::PasswordReset,
             };
             let outcome = Outcome {
                 succeeded: true,

@@ -57,24 +57,11 @@ pub async fn issue(
     };
     match codes::insert(state.store.db(), new, now).await {
         Ok(id) => {
-            let until = limits
-                .valid_to
-                .map(|t| format!("valid until {} UTC", crate::clock::utc(t)))
-                .unwrap_or_default();
-            let uses = limits
-                .max_uses
-                .map(|u| format!("{u} use(s)"))
-                .unwrap_or_default();
-            let summary = [uses, until]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(", ");
             let outcome = Outcome {
                 succeeded: true,
-                notice: Some(Notice::Done {
-                    action: Action::EmergencyCode,
-                    detail: summary,
+                notice: Some(Notice::EmergencyCode {
+                    uses: limits.max_uses,
+                    until: limits.valid_to.map(crate::clock::utc),
                 }),
                 detail: json!({ "code_id": id, "max_uses": limits.max_uses, "valid_from": limits.valid_from, "valid_to": limits.valid_to }),
             };

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod emergency;
 
 use crate::dispatch::message;
+use crate::dispatch::text::{self, Lang};
 use crate::error::ServiceResult;
 use crate::state::AppState;
 use crate::token::SessionToken;
@@ -88,59 +89,7 @@ pub async fn claim(
 }
 
 /// What the user is told after an action, in a message without any secret.
-#[derive(Debug, Clone)]
-pub enum Notice {
-    /// The action was performed; `detail` is what it did, in words.
-    Done { action: Action, detail: String },
-    /// A card response was issued (sent to the card, or shown on screen): told at once,
-    /// whatever the desktop later reports or fails to report.
-    CardResponse {
-        serial_tail: String,
-        delivery: ea_api::CardDelivery,
-    },
-    /// An authenticator code that was already used was entered again.
-    TotpReplayed,
-    /// The user's recovery factors changed; `what`, in words (contacts masked).
-    FactorsChanged { what: String },
-}
-
-impl Notice {
-    pub fn text(&self, tenant_name: &str) -> String {
-        let what = match self {
-            Notice::Done { action, detail } => match action {
-                Action::ResetPassword => "Your password was reset".to_owned(),
-                Action::UnblockUser => "Your account was unblocked".to_owned(),
-                Action::EmergencyCode => {
-                    format!("An emergency access code was issued for your account ({detail})")
-                }
-                Action::CardPinUnblock => {
-                    format!("The PIN of your smart card {detail} was unblocked")
-                }
-                Action::ManageRecovery => "Your account recovery details were opened".to_owned(),
-            },
-            Notice::CardResponse {
-                serial_tail,
-                delivery,
-            } => {
-                let how = match delivery {
-                    ea_api::CardDelivery::Screen => "shown on screen",
-                    ea_api::CardDelivery::Card => "sent to the card",
-                };
-                format!("A response to unblock your smart card ending in {serial_tail} was {how}")
-            }
-            Notice::TotpReplayed => {
-                "A code from your authenticator app that was already used was entered again"
-                    .to_owned()
-            }
-            Notice::FactorsChanged { what } => {
-                format!("Your account recovery details changed: {what}")
-            }
-        };
-        format!(
-            "{tenant_name}: {what} through Emergency Access. Not you? Call your IT help desk immediately."
-        )
-    }
-}
+pub use crate::dispatch::text::Told as Notice;
 
 /// Queues `notice` to every address of `user` that can be delivered to, in `txn`; whether any
 /// was. The caller wakes the outbox worker after committing.
@@ -150,9 +99,11 @@ pub async fn notify(
     tenant: &ea_store::tenants::Tenant,
     user: &UserRecord,
     notice: &Notice,
+    language: Option<&str>,
     now: i64,
 ) -> ServiceResult<bool> {
-    let text = notice.text(&tenant.name);
+    // The person's language in the app, else the tenant's.
+    let lang = Lang::pick(&[language, tenant.language.as_deref()]);
     let mut queued = false;
     let targets = user
         .emails
@@ -161,10 +112,7 @@ pub async fn notify(
         .chain(user.phones.iter().map(|p| (ContactKind::Phone, p)))
         .filter(|(kind, _)| state.can_deliver(&tenant.slug, *kind));
     for (kind, destination) in targets {
-        let body = match kind {
-            ContactKind::Email => format!("Subject: {} security notice\n\n{text}\n", tenant.name),
-            ContactKind::Phone => text.clone(),
-        };
+        let body = text::notice(lang, kind, &tenant.name, notice);
         message::enqueue(
             txn,
             &state.keys.kek,
@@ -240,7 +188,10 @@ pub async fn finish(
         };
         audit::record(&txn, ev, now).await?;
         let queued = match (outcome.succeeded, &outcome.notice) {
-            (true, Some(notice)) => notify(state, &txn, &l.tenant, user, notice, now).await?,
+            (true, Some(notice)) => {
+                let language = l.session.language.as_deref();
+                notify(state, &txn, &l.tenant, user, notice, language, now).await?
+            }
             _ => false,
         };
         txn.commit().await.map_err(StoreError::from)?;

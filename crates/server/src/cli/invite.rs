@@ -15,6 +15,9 @@ pub struct InviteArgs {
     /// Where the invitation goes; by default the user's first address.
     #[arg(long)]
     email: Option<String>,
+    /// The invitation's language (en, de, fr, it); by default the tenant's.
+    #[arg(long)]
+    language: Option<String>,
     /// Days the enrolment code works.
     #[arg(long, default_value_t = INVITATION_DAYS)]
     valid_days: i64,
@@ -25,6 +28,11 @@ pub struct InviteArgs {
 
 impl InviteArgs {
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
+        if let Some(l) = &self.language
+            && ea_server::dispatch::text::Lang::parse(l).is_none()
+        {
+            anyhow::bail!("--language: {l:?} is not one of en, de, fr, it");
+        }
         let (store, t) = ctx.tenant(&self.tenant.slug).await?;
         let keys = ctx.keys(&store, false).await?;
         let has_directory = ctx.config.directories.contains_key(&t.slug);
@@ -36,6 +44,7 @@ impl InviteArgs {
             has_directory,
             &self.username,
             self.email.as_deref(),
+            self.language.as_deref(),
             self.valid_days,
         )
         .await?;

@@ -2,7 +2,7 @@
 
 use super::{DeliveryError, Outgoing, Transport, message};
 use crate::config::EmailConfig;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -70,7 +70,9 @@ impl Transport for Smtp {
             .to(to)
             .subject(subject)
             .message_id(Some(format!("<ea-outbox-{}@emergency-access>", msg.id)))
-            .body(body.to_owned())
+            // A MIME message (`MIME-Version`, `Content-Type: text/plain; charset=utf-8`, a
+            // transfer encoding lettre picks for the text), so umlauts and accents arrive intact.
+            .singlepart(SinglePart::plain(body.to_owned()))
             .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))?;
         match self.transport.send(email).await {
             Ok(_) => Ok(()),

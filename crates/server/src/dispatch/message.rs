@@ -1,4 +1,4 @@
-//! What a code message says, and how it is bound when sealed in the outbox.
+//! How a message is queued and bound when sealed in the outbox (what it says: [`super::text`]).
 
 use ea_core::contact::ContactKind;
 
@@ -43,24 +43,7 @@ pub async fn enqueue(
     ea_store::outbox::enqueue(conn, msg, now).await
 }
 
-/// The message text. Short enough for one SMS; the code comes first so phones can offer to copy it.
-pub fn render(kind: ContactKind, tenant_name: &str, code: &str, ttl_seconds: i64) -> String {
-    let minutes = (ttl_seconds + 59) / 60;
-    match kind {
-        ContactKind::Phone => format!(
-            "{code} is your {tenant_name} verification code. It expires in {minutes} min. Did not ask for it? Ignore this message."
-        ),
-        ContactKind::Email => format!(
-            "Subject: {tenant_name} verification code\n\n\
-             Your verification code is: {code}\n\n\
-             It expires in {minutes} minutes and works once.\n\n\
-             If you did not ask for this code, someone may be trying to reset your access: \
-             do not share it, and tell your IT help desk.\n"
-        ),
-    }
-}
-
-/// Splits an email message made by [`render`] into subject and body.
+/// Splits an email message made by [`super::text`] into subject and body.
 pub fn split_email(text: &str) -> (&str, &str) {
     match text
         .strip_prefix("Subject: ")
@@ -76,14 +59,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sms_fits_one_message_and_email_splits() {
-        let sms = render(ContactKind::Phone, "Acme", "123456", 300);
-        assert!(sms.starts_with("123456 "));
-        assert!(sms.contains("5 min"));
-        assert!(sms.len() <= 160, "{}", sms.len());
-        let email = render(ContactKind::Email, "Acme", "12345678", 600);
+    fn an_email_splits_into_subject_and_body() {
+        let email = crate::dispatch::text::code(
+            crate::dispatch::text::Lang::De,
+            ContactKind::Email,
+            "Acme",
+            "12345678",
+            600,
+        );
         let (subject, body) = split_email(&email);
-        assert_eq!(subject, "Acme verification code");
-        assert!(body.contains("12345678") && body.contains("10 minutes"));
+        assert_eq!(subject, "Bestätigungscode von Acme");
+        assert!(body.contains("12345678") && body.contains("10 Minuten"));
     }
 }

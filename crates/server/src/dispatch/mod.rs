@@ -7,6 +7,7 @@ pub mod dev;
 pub mod email;
 pub mod message;
 pub mod sms;
+pub mod text;
 
 use crate::config::DispatchConfig;
 use crate::state::AppState;

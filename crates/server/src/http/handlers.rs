@@ -25,7 +25,8 @@ pub async fn start_session(
     src: Source,
     JsonBody(r): JsonBody<StartSessionRequest>,
 ) -> Reply<e::StartSession> {
-    verification::start(&s, &r.tenant, &r.username, r.for_action, src)
+    let language = r.language.as_deref();
+    verification::start(&s, &r.tenant, &r.username, r.for_action, language, src)
         .await
         .into()
 }
@@ -189,7 +190,8 @@ pub async fn start_enrolment_with_password(
     JsonBody(r): JsonBody<StartEnrolmentWithPasswordRequest>,
 ) -> Reply<e::StartEnrolmentWithPassword> {
     let password = Zeroizing::new(r.password);
-    enrolment::start_with_password(&s, &r.tenant, &r.username, &password, src)
+    let language = r.language.as_deref();
+    enrolment::start_with_password(&s, &r.tenant, &r.username, &password, language, src)
         .await
         .into()
 }

@@ -359,7 +359,7 @@ impl Harness {
     pub async fn invite(&self, slug: &str, username: &str, email: &str) -> String {
         let t = self.tenant(slug).await;
         let invited =
-            ea_server::enrolment::invite(&self.state, &t, false, username, Some(email), 7)
+            ea_server::enrolment::invite(&self.state, &t, false, username, Some(email), None, 7)
                 .await
                 .expect("invited");
         invited.code.to_string()

@@ -1,9 +1,13 @@
 """A real SMTP server for the end-to-end tests (aiosmtpd), requiring STARTTLS.
 
 Usage: smtp_server.py PORT CERT KEY OUTDIR
-Each accepted message is written to OUTDIR/<n>.eml; "ready" is printed once listening.
+Each accepted message is written to OUTDIR/<n>.eml as received, and to OUTDIR/<n>.decoded as a
+mail reader shows it (Python's email package: the subject and the text decoded, with the MIME
+type and charset the message declared); "ready" is printed once listening.
 """
 
+import email
+import email.policy
 import pathlib
 import ssl
 import sys
@@ -23,6 +27,16 @@ class SaveToDir:
         header = f"X-Test-Rcpt: {','.join(envelope.rcpt_tos)}\nX-Test-Tls: {tls}\n"
         tmp = self.outdir / f".{self.count}.tmp"
         tmp.write_bytes(header.encode() + envelope.content)
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        decoded = (
+            f"Subject: {msg['subject']}\n"
+            f"MIME-Version: {msg['mime-version']}\n"
+            f"Type: {msg.get_content_type()}; charset={msg.get_content_charset()}\n\n"
+            f"{msg.get_content()}"
+        )
+        dec = self.outdir / f".{self.count}.dec"
+        dec.write_text(decoded, encoding="utf-8")
+        dec.rename(self.outdir / f"{self.count}.decoded")
         tmp.rename(self.outdir / f"{self.count}.eml")
         return "250 OK"
 
