@@ -41,7 +41,12 @@ export type StartSessionRequest = { tenant: string, username: string,
  * Offer only the flows that permit this action (the app started from a vSEC:CMS QR code
  * asks for `card_pin_unblock`).
  */
-for_action?: Action, };
+for_action?: Action, 
+/**
+ * The language the person reads the app in (`en`, `de`, `fr`, `it`): the messages this
+ * sends are written in it (else in the organisation's).
+ */
+language?: string, };
 
 export type SessionStarted = { 
 /**
@@ -243,7 +248,12 @@ export type StartEnrolmentRequest = { tenant: string, username: string,
 /**
  * The invitation's enrolment code (`XXXX-XXXX-XXXX`; case, spaces and dashes do not matter).
  */
-code: string, };
+code: string, 
+/**
+ * The language the person reads the app in (`en`, `de`, `fr`, `it`): the messages this
+ * sends are written in it (else in the organisation's).
+ */
+language?: string, };
 
 export type EnrolmentStarted = { 
 /**
