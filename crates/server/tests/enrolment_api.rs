@@ -323,9 +323,7 @@ async fn a_new_user_enrols_every_factor_with_its_proof_and_then_recovers() {
     let log = h.delivered().await;
     let notices_to = |to: &str| {
         log.split("--- message")
-            .filter(|m| {
-                m.contains(&format!(" to {to}\n")) && m.contains("recovery details changed")
-            })
+            .filter(|m| m.contains(&format!(" to {to}\n")) && m.contains("Not you?"))
             .count()
     };
     assert_eq!(
