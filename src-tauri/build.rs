@@ -5,6 +5,7 @@ fn main() {
     let commands = &[
         "get_settings",
         "save_settings",
+        "list_tenants",
         "start_session",
         "get_session",
         "end_session",

@@ -36,6 +36,15 @@ pub async fn save_settings(d: State<'_, Desktop>, input: SettingsInput) -> Resul
     d.save_settings(input).await
 }
 
+/// The organisations a server lists, for the settings screen's picker (before they are saved).
+#[tauri::command]
+pub async fn list_tenants(d: State<'_, Desktop>, server_url: String) -> Result<TenantsView> {
+    d.client_for(&server_url)
+        .await?
+        .fetch::<endpoints::ListTenants>()
+        .await
+}
+
 #[tauri::command]
 pub async fn start_session(
     d: State<'_, Desktop>,

@@ -94,6 +94,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::get_settings,
             commands::save_settings,
+            commands::list_tenants,
             commands::start_session,
             commands::get_session,
             commands::end_session,

@@ -53,6 +53,24 @@ impl Desktop {
         if !s.is_complete() {
             return Err(ErrorCode::NotConfigured {});
         }
+        let c = Arc::new(self.build(&s).await?);
+        *self.client.write().await = Some(c.clone());
+        Ok(c)
+    }
+
+    /// A client for a server not saved yet (the settings screen asks it for its organisations),
+    /// with the stored client key and the extra CA.
+    pub async fn client_for(&self, server_url: &str) -> Result<ServerClient, ErrorCode> {
+        let s = Settings {
+            server_url: server_url.trim().to_owned(),
+            tenant: String::new(),
+            has_client_key: false,
+            from_environment: false,
+        };
+        self.build(&s).await
+    }
+
+    async fn build(&self, s: &Settings) -> Result<ServerClient, ErrorCode> {
         // The client key is optional: without a keyring the app still works, without it.
         let key = match self.secret(|st| st.get(CLIENT_KEY)).await {
             Ok(k) => k,
@@ -67,9 +85,7 @@ impl Desktop {
             })?),
             None => None,
         };
-        let c = Arc::new(ServerClient::new(&s, key, ca.as_deref())?);
-        *self.client.write().await = Some(c.clone());
-        Ok(c)
+        ServerClient::new(s, key, ca.as_deref())
     }
 
     pub async fn save_settings(&self, input: SettingsInput) -> Result<Settings, ErrorCode> {

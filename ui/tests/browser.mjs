@@ -106,6 +106,13 @@ const tests = {
     await page.click('button[type=submit]');
     await expectError(page, 'must start with https://');
     await page.fill('#server-url', 'https://ea.example.org');
+    // The organisation picked from the server's list fills the short name.
+    await page.fill('#tenant', '');
+    await page.getByTestId('find-tenants').click();
+    await page.getByTestId('listed-tenants').waitFor();
+    await page.getByLabel('Acme Corporation').check();
+    assert((await page.inputValue('#tenant')) === 'acme', 'picked');
+    await shot(page, '01-settings-picker');
     await page.click('button[type=submit]');
     await expectHeading(page, 'Who are you?');
   },

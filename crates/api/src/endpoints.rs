@@ -187,6 +187,10 @@ endpoints! {
     /// Liveness and database reachability.
     Health = "health": Get "/healthz", Public, 200, NoBody => crate::Health, errors [];
 
+    /// The organisations listed to the app's picker.
+    ListTenants = "list_tenants": Get "/v1/tenants", Client, 200, NoBody => TenantsView,
+        errors [];
+
     /// Start a verification for a username.
     StartSession = "start_session": Post "/v1/sessions", Client, 201,
         StartSessionRequest => SessionStarted, errors [InvalidField, TenantUnknown];

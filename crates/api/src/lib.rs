@@ -564,3 +564,17 @@ pub struct SetAnswersRequest {
     #[schema(max_items = 10)]
     pub answers: Vec<NewAnswer>,
 }
+
+/// An organisation the desktop app may offer in its picker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct TenantSummary {
+    /// The short name the app sends (`tenant`).
+    pub slug: String,
+    pub name: String,
+}
+
+/// `GET /v1/tenants`: the organisations an administrator listed (never all of them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct TenantsView {
+    pub tenants: Vec<TenantSummary>,
+}

@@ -20,6 +20,7 @@ fn render() -> String {
         EnrolmentStarted, EnrolmentStage, PendingContactView, ContactRule,
         EnrolmentProfileView, EnrolmentView, EnrolmentCodeRequest, AddContactRequest,
         RemoveContactRequest, AuthenticatorSetup, NewAnswer, SetAnswersRequest,
+        StartEnrolmentWithPasswordRequest, TenantSummary, TenantsView,
     )
 }
 

@@ -173,6 +173,7 @@ pub async fn setup(
     }
 
     admin_actions::set_policies(store, &tenant, "demo policy", POLICY).await?;
+    tenants::set_listed(store.db(), tenant.id, true).await?;
     admin_actions::set_enrolment_profile(
         store,
         &tenant,

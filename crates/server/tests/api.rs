@@ -1035,3 +1035,17 @@ async fn messages_speak_the_persons_language_or_the_tenants() {
     .expect_err("refused");
     assert!(err.to_string().contains("messages.language"), "{err}");
 }
+
+/// `GET /v1/tenants` lists only the tenants an administrator listed, by name.
+#[tokio::test]
+async fn only_listed_tenants_are_offered_to_the_picker() {
+    let h = Harness::new().await;
+    let (st, v) = h.call::<ep::ListTenants>(None, None).await;
+    assert_eq!((st, v), (StatusCode::OK, json!({"tenants": []})));
+    let acme = h.tenant_id("acme").await;
+    ea_store::tenants::set_listed(h.state.store.db(), acme, true)
+        .await
+        .unwrap();
+    let (_, v) = h.call::<ep::ListTenants>(None, None).await;
+    assert_eq!(v, json!({"tenants": [{"slug": "acme", "name": "Acme"}]}));
+}

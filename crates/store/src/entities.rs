@@ -38,6 +38,8 @@ pub mod tenant {
         pub help: Option<String>,
         /// The language of messages when the person's is not known.
         pub language: Option<String>,
+        /// Listed to the desktop app's organisation picker.
+        pub listed: bool,
     }
     no_relations!();
 }

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(Enrolment),
             Box::new(Invitations),
             Box::new(Help),
+            Box::new(PublicTenants),
         ]
     }
 }
@@ -725,6 +726,31 @@ impl MigrationTrait for Help {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         drop_columns(m, &[("tenants", "language"), ("tenants", "help")]).await
+    }
+}
+
+/// Tenants listed to the desktop app's organisation picker (`GET /v1/tenants`).
+#[derive(Debug)]
+struct PublicTenants;
+
+impl MigrationName for PublicTenants {
+    fn name(&self) -> &str {
+        "m20261205_000010_public_tenants"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for PublicTenants {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(
+            m,
+            [("tenants", boolean("listed").default(false).to_owned())],
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_columns(m, &[("tenants", "listed")]).await
     }
 }
 

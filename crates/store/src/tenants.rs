@@ -6,7 +6,9 @@ use ea_core::emergency::EmergencyCodePolicy;
 use ea_core::limits::TenantLimits;
 use ea_core::password::PasswordPolicy;
 use ea_core::{FlowDefinition, LockoutPolicy};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// A tenant with its settings decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct Tenant {
     pub help: std::collections::BTreeMap<String, String>,
     /// The language of messages when the person's is not known (`en`, `de`, `fr`, `it`).
     pub language: Option<String>,
+    /// Listed to the desktop app's organisation picker (`GET /v1/tenants`).
+    pub listed: bool,
 }
 
 fn decode(m: tenant::Model) -> Result<Tenant> {
@@ -69,6 +73,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         enrolment,
         help,
         language: m.language,
+        listed: m.listed,
     })
 }
 
@@ -94,6 +99,7 @@ pub async fn add(conn: &impl Conn, t: NewTenant, now: i64) -> Result<Tenant> {
         created_at: Set(now),
         limits: Set(serde_json::to_string(&TenantLimits::default())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?),
+        listed: Set(false),
         ..Default::default()
     }
     .insert(conn)
@@ -218,6 +224,29 @@ pub async fn set_policies(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Lists the tenant to the desktop app's organisation picker, or not.
+pub async fn set_listed(conn: &impl Conn, tenant_id: i64, listed: bool) -> Result<()> {
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::Listed, listed.into())
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The tenants listed to the organisation picker, by name.
+pub async fn listed(conn: &impl Conn) -> Result<Vec<(String, String)>> {
+    Ok(tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Slug)
+        .column(tenant::Column::Name)
+        .filter(tenant::Column::Listed.eq(true))
+        .order_by_asc(tenant::Column::Name)
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// Replaces the tenant's enrolment profile.

@@ -326,3 +326,18 @@ export type NewAnswer = {
 question: string, answer: string, };
 
 export type SetAnswersRequest = { answers: Array<NewAnswer>, };
+
+export type StartEnrolmentWithPasswordRequest = { tenant: string, username: string, password: string, 
+/**
+ * The language the person reads the app in (`en`, `de`, `fr`, `it`): the messages this
+ * sends are written in it (else in the organisation's).
+ */
+language?: string, };
+
+export type TenantSummary = { 
+/**
+ * The short name the app sends (`tenant`).
+ */
+slug: string, name: string, };
+
+export type TenantsView = { tenants: Array<TenantSummary>, };

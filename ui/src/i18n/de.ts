@@ -406,4 +406,7 @@ export const de: Messages = {
   'flow.none': "Keiner der Wege, die Ihre Organisation hier anbietet, ermöglicht das.",
   'flow.noneFits': "Nichts davon passt?",
   'flow.noneFitsDefault': "Nichts davon passt? Wenden Sie sich an Ihren IT-Helpdesk.",
+  'settings.find': "Meine Organisation suchen",
+  'settings.pick': "Organisationen auf diesem Server",
+  'settings.noneListed': "Dieser Server listet keine Organisation: Geben Sie die ID unten ein.",
 };

@@ -407,6 +407,9 @@ export const en = {
   'flow.none': "None of the ways your organisation offers here lets you do this.",
   'flow.noneFits': "None of these fits?",
   'flow.noneFitsDefault': "None of these fits? Contact your IT help desk.",
+  'settings.find': "Find my organisation",
+  'settings.pick': "Organisations on this server",
+  'settings.noneListed': "This server lists no organisation: type its ID below.",
 };
 
 export type Messages = Record<keyof typeof en, string>;

@@ -406,4 +406,7 @@ export const fr: Messages = {
   'flow.none': "Aucun des moyens proposés ici par votre organisation ne le permet.",
   'flow.noneFits': "Aucun ne convient ?",
   'flow.noneFitsDefault': "Aucun ne convient ? Contactez votre support informatique.",
+  'settings.find': "Trouver mon organisation",
+  'settings.pick': "Organisations sur ce serveur",
+  'settings.noneListed': "Ce serveur ne liste aucune organisation : saisissez son identifiant ci-dessous.",
 };

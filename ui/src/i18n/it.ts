@@ -406,4 +406,7 @@ export const it: Messages = {
   'flow.none': "Nessuna delle vie offerte qui dalla tua organizzazione lo consente.",
   'flow.noneFits': "Nessuna è adatta?",
   'flow.noneFitsDefault': "Nessuna è adatta? Contatta il tuo help desk IT.",
+  'settings.find': "Trova la mia organizzazione",
+  'settings.pick': "Organizzazioni su questo server",
+  'settings.noneListed': "Questo server non elenca organizzazioni: inserisci l’ID qui sotto.",
 };

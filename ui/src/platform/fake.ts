@@ -277,6 +277,11 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   const host: Host & { control: FakeControl } = {
     control,
     getSettings: () => call('getSettings', () => ({ ...settings })),
+    listTenants: (serverUrl) =>
+      call('listTenants', () => {
+        if (!/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(serverUrl)) throw fail('settings_insecure_url', { field: 'server_url' });
+        return { tenants: [{ slug: 'acme', name: 'Acme Corporation' }, { slug: 'demo', name: 'Emergency Access Demo' }] };
+      }),
     saveSettings: (input) =>
       call('saveSettings', () => {
         if (!/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(input.server_url)) throw fail('settings_insecure_url', { field: 'server_url' });

@@ -21,6 +21,7 @@ import type {
   PasswordViolation,
   QuestionAnswer,
   SessionView,
+  TenantsView,
 } from '../api/types';
 
 /** Every failure: a stable code the UI translates, and its parameters (crates/api `ErrorCode`). */
@@ -39,6 +40,8 @@ export type PreviewFrame = ArrayBuffer;
 export interface Host {
   getSettings(): Promise<Settings>;
   saveSettings(input: SettingsInput): Promise<Settings>;
+  /** The organisations the server at `serverUrl` lists, for the picker (before saving). */
+  listTenants(serverUrl: string): Promise<TenantsView>;
   /** `forAction`: offer only the flows that permit it (the QR path asks for `card_pin_unblock`). */
   startSession(username: string, forAction: Action | undefined, language: string): Promise<SessionView>;
   getSession(): Promise<SessionView>;

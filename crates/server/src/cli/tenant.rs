@@ -23,8 +23,15 @@ pub enum TenantCmd {
     },
     /// List tenants.
     List,
-    /// Set the tenant's policies from a TOML file: [password], [emergency_code], [send_limits], [requests], [validation], [flows].
+    /// Set the tenant's policies from a TOML file: [password], [emergency_code], [send_limits], [requests], [validation], [flows], [help], [messages].
     Policy { slug: String, file: PathBuf },
+    /// List the tenant in the desktop app's organisation picker (GET /v1/tenants), or with --off
+    /// no longer.
+    ListPublicly {
+        slug: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 impl TenantCmd {
@@ -55,6 +62,18 @@ impl TenantCmd {
                         t.name,
                         ids.join(",")
                     );
+                }
+            }
+            TenantCmd::ListPublicly { slug, off } => {
+                let (store, t) = ctx.tenant(&slug).await?;
+                ea_store::tenants::set_listed(store.db(), t.id, !off).await?;
+                if off {
+                    println!(
+                        "{} is no longer listed to the app's organisation picker",
+                        t.slug
+                    );
+                } else {
+                    println!("{} is listed to the app's organisation picker", t.slug);
                 }
             }
             TenantCmd::Policy { slug, file } => {

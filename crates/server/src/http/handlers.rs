@@ -20,6 +20,19 @@ pub async fn health(State(s): S) -> Reply<e::Health> {
     Reply::health(s.store.ping().await.is_ok())
 }
 
+pub async fn list_tenants(State(s): S) -> Reply<e::ListTenants> {
+    let listed = ea_store::tenants::listed(s.store.db()).await;
+    listed
+        .map(|v| TenantsView {
+            tenants: v
+                .into_iter()
+                .map(|(slug, name)| TenantSummary { slug, name })
+                .collect(),
+        })
+        .map_err(crate::error::ServiceError::from)
+        .into()
+}
+
 pub async fn start_session(
     State(s): S,
     src: Source,

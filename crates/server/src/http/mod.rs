@@ -125,6 +125,7 @@ pub fn app(state: AppState) -> Router {
     use handlers as h;
     // The desktop app's endpoints (Auth::Client, Session and Enrolment), behind the client key.
     let mut desktop = Router::new();
+    desktop = at::<e::ListTenants, _, _>(desktop, h::list_tenants);
     desktop = at::<e::StartSession, _, _>(desktop, h::start_session);
     desktop = at::<e::GetSession, _, _>(desktop, h::get_session);
     desktop = at::<e::ChooseFlow, _, _>(desktop, h::choose_flow);
