@@ -38,9 +38,11 @@ impl ServerClient {
     ) -> Result<ServerClient, ErrorCode> {
         install_crypto();
         let base = check_url(&settings.server_url)?;
+        // No redirects: the client key and the bearer token go to the configured server only.
         let mut b = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
-            .connect_timeout(Duration::from_secs(5));
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = extra_ca {
             let cert =
                 reqwest::Certificate::from_pem(pem).map_err(|_| ErrorCode::SettingsInvalid {

@@ -53,13 +53,14 @@ impl Desktop {
         if !s.is_complete() {
             return Err(ErrorCode::NotConfigured {});
         }
-        let c = Arc::new(self.build(&s).await?);
+        let c = Arc::new(self.build(&s, true).await?);
         *self.client.write().await = Some(c.clone());
         Ok(c)
     }
 
     /// A client for a server not saved yet (the settings screen asks it for its organisations),
-    /// with the stored client key and the extra CA.
+    /// with the extra CA. The stored client key goes along only to the saved server's origin:
+    /// an address typed in, perhaps a look-alike, never receives it.
     pub async fn client_for(&self, server_url: &str) -> Result<ServerClient, ErrorCode> {
         let s = Settings {
             server_url: server_url.trim().to_owned(),
@@ -67,13 +68,17 @@ impl Desktop {
             has_client_key: false,
             from_environment: false,
         };
-        self.build(&s).await
+        let typed = crate::settings::check_url(&s.server_url)?;
+        let saved = crate::settings::check_url(&self.settings().await.server_url).ok();
+        let same_origin = saved.is_some_and(|u| u.origin() == typed.origin());
+        self.build(&s, same_origin).await
     }
 
-    async fn build(&self, s: &Settings) -> Result<ServerClient, ErrorCode> {
+    async fn build(&self, s: &Settings, with_key: bool) -> Result<ServerClient, ErrorCode> {
         // The client key is optional: without a keyring the app still works, without it.
         let key = match self.secret(|st| st.get(CLIENT_KEY)).await {
-            Ok(k) => k,
+            Ok(k) if with_key => k,
+            Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "keyring unavailable; continuing without a client key");
                 None
@@ -116,5 +121,92 @@ impl Desktop {
         settings::save(&self.config_dir, &s)?;
         *self.client.write().await = None;
         Ok(self.settings().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::secrets::MemoryStore;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Accepts one HTTP request, answers it with an empty list of organisations, and returns
+    /// its head in lower case.
+    async fn serve_once(listener: tokio::net::TcpListener) -> String {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let body = r#"{"tenants":[]}"#;
+        let res = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(res.as_bytes()).await.expect("write");
+        String::from_utf8_lossy(&head).to_lowercase()
+    }
+
+    async fn ask(d: &Desktop) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let seen = tokio::spawn(serve_once(listener));
+        let saved = settings::load(&d.config_dir);
+        if saved.server_url == "https://replace.me" {
+            let s = Settings {
+                server_url: url.clone(),
+                ..saved
+            };
+            settings::save(&d.config_dir, &s).unwrap();
+        }
+        d.client_for(&url)
+            .await
+            .unwrap()
+            .fetch::<ea_api::endpoints::ListTenants>()
+            .await
+            .unwrap();
+        seen.await.unwrap()
+    }
+
+    /// The settings screen asks a typed address for its organisations without the stored client
+    /// key; only the saved server's origin receives it.
+    #[tokio::test]
+    async fn the_client_key_goes_only_to_the_saved_server() {
+        if std::env::var_os("EA_SERVER_URL").is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(MemoryStore::default());
+        secrets
+            .set(CLIENT_KEY, "ea_ck_kept_in_the_keyring")
+            .unwrap();
+        let d = Desktop::new(dir.path().to_path_buf(), secrets);
+        let saved = |url: &str| Settings {
+            server_url: url.into(),
+            tenant: "acme".into(),
+            has_client_key: false,
+            from_environment: false,
+        };
+        settings::save(dir.path(), &saved("https://ea.example.org")).unwrap();
+        let head = ask(&d).await;
+        assert!(head.starts_with("get /v1/tenants"), "{head}");
+        assert!(
+            !head.contains("x-ea-client-key"),
+            "a typed address gets no key: {head}"
+        );
+        // The saved server (here, the same address saved first) gets it.
+        settings::save(dir.path(), &saved("https://replace.me")).unwrap();
+        let head = ask(&d).await;
+        assert!(
+            head.contains("x-ea-client-key: ea_ck_kept_in_the_keyring"),
+            "{head}"
+        );
     }
 }

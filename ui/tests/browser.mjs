@@ -623,7 +623,8 @@ const tests = {
     await done.getByTestId('profile-menu').click();
     await done.getByRole('button', { name: 'Start over' }).click();
     await done.getByTestId('confirm-restart').waitFor();
-    await done.getByRole('button', { name: 'Keep going' }).click();
+    assert(await done.evaluate(() => document.activeElement?.textContent === 'Keep going'), 'the question takes the focus, on the answer that loses nothing');
+    await done.keyboard.press('Enter');
     await expectHeading(done, 'You are verified');
     await done.getByTestId('profile-menu').click();
     await done.getByRole('button', { name: 'Start over' }).click();
