@@ -67,6 +67,11 @@ fn demo_secret(printed: &str, user: &str) -> Vec<u8> {
         .lines()
         .find(|l| l.contains(&format!("demo%3A{user}?secret=")))
         .expect("the user's authenticator URI");
+    secret_of(uri)
+}
+
+/// The secret an `otpauth://` URI carries.
+fn secret_of(uri: &str) -> Vec<u8> {
     let secret = uri
         .split("secret=")
         .nth(1)
@@ -378,14 +383,7 @@ async fn secret_from_screen(ui: &Ui) -> Vec<u8> {
         uri.starts_with("otpauth://totp/Emergency%20Access%20Demo:dana?secret="),
         "{uri}"
     );
-    let secret = uri
-        .split("secret=")
-        .nth(1)
-        .and_then(|s| s.split('&').next())
-        .expect("secret");
-    data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .expect("base32")
+    secret_of(&uri)
 }
 
 /// dana, invited by the demo, opens the invitation's link and enrols: the invited address's code, a phone proven

@@ -116,29 +116,9 @@ pub async fn put(conn: &impl Conn, tenant_id: i64, u: NewUser, now: i64) -> Resu
         SOURCE_ADMIN,
     )
     .await?;
-    for (text, answer_hash) in u.questions {
-        question::ActiveModel {
-            user_id: Set(user_id),
-            text: Set(text),
-            answer_hash: Set(answer_hash),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
-    }
+    insert_questions(conn, user_id, u.questions).await?;
     if let Some((sealed, params)) = u.totp {
-        totp_seed::ActiveModel {
-            user_id: Set(user_id),
-            sealed_secret: Set(sealed),
-            algorithm: Set(alg_str(params.algorithm).to_owned()),
-            digits: Set(params.digits as i32),
-            period: Set(params.period as i64),
-            last_step: Set(None),
-            drift: Set(0),
-            version: Set(0),
-        }
-        .insert(conn)
-        .await?;
+        insert_totp(conn, user_id, sealed, params, None, 0).await?;
     }
     Ok(user_id)
 }
@@ -613,14 +593,26 @@ pub async fn set_totp(
         .await?
         .map_or(0, |t| t.version + 1);
     remove_totp(conn, user_id).await?;
+    // The code that confirmed it is not accepted again.
+    insert_totp(conn, user_id, sealed, params, accepted_step, version).await
+}
+
+/// Stores a sealed authenticator secret with fresh counters (`last_step`: the step last used).
+async fn insert_totp(
+    conn: &impl Conn,
+    user_id: i64,
+    sealed: Vec<u8>,
+    params: TotpParams,
+    last_step: Option<u64>,
+    version: i64,
+) -> Result<()> {
     totp_seed::ActiveModel {
         user_id: Set(user_id),
         sealed_secret: Set(sealed),
         algorithm: Set(alg_str(params.algorithm).to_owned()),
         digits: Set(params.digits as i32),
         period: Set(params.period as i64),
-        // The code that confirmed it is not accepted again.
-        last_step: Set(accepted_step.map(|s| s as i64)),
+        last_step: Set(last_step.map(|s| s as i64)),
         drift: Set(0),
         version: Set(version),
     }
@@ -648,6 +640,15 @@ pub async fn set_questions(
         .filter(question::Column::UserId.eq(user_id))
         .exec(conn)
         .await?;
+    insert_questions(conn, user_id, questions).await
+}
+
+/// Adds `(question text, Argon2id hash of the answer)` rows for the user.
+async fn insert_questions(
+    conn: &impl Conn,
+    user_id: i64,
+    questions: Vec<(String, String)>,
+) -> Result<()> {
     for (text, answer_hash) in questions {
         question::ActiveModel {
             user_id: Set(user_id),
