@@ -10,8 +10,9 @@ use ea_api::{
 };
 use ea_card::session::unblock;
 use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tauri::State;
 use ts_rs::TS;
 
@@ -40,44 +41,87 @@ async fn blocking<T: Send + 'static>(
         .map_err(card_error)
 }
 
-/// Whether this machine can talk to cards.
-#[derive(Debug, Serialize, TS)]
-pub struct CardSupport {
-    pub available: bool,
-    /// A code the UI translates, e.g. `card_no_service`.
-    pub reason: Option<ErrorCode>,
-}
-
-#[tauri::command]
-pub async fn card_support() -> Result<CardSupport> {
-    match blocking(ea_card::pcsc::readers).await {
-        Ok(_) => Ok(CardSupport {
-            available: true,
-            reason: None,
-        }),
-        Err(e) => Ok(CardSupport {
-            available: false,
-            reason: Some(e),
-        }),
-    }
-}
-
-#[derive(Debug, Serialize, TS)]
+/// A reader as the card screen lists it. `events` counts insertions and removals, so a card
+/// swapped between two looks is still noticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ReaderView {
     pub name: String,
     pub card_present: bool,
+    pub events: u32,
 }
 
+/// The readers, or why this machine cannot talk to cards now.
+#[derive(Debug, Serialize, TS)]
+pub struct CardReadersView {
+    pub available: bool,
+    /// A code the UI translates, e.g. `card_no_service`.
+    pub reason: Option<ErrorCode>,
+    pub readers: Vec<ReaderView>,
+}
+
+/// How long one watch may wait at most.
+const WATCH_LIMIT: Duration = Duration::from_secs(30);
+/// How often a missing smart-card service is looked for.
+const SERVICE_POLL: Duration = Duration::from_millis(500);
+
+fn watch_once(known: Option<&[ReaderView]>, timeout: Duration) -> CardReadersView {
+    let deadline = Instant::now() + timeout;
+    let answer = match known {
+        Some(known) => {
+            let known: Vec<ea_card::pcsc::Reader> = known
+                .iter()
+                .map(|r| ea_card::pcsc::Reader {
+                    name: r.name.clone(),
+                    card_present: r.card_present,
+                    events: r.events,
+                })
+                .collect();
+            ea_card::pcsc::watch(&known, timeout)
+        }
+        // The service was missing: look for it until it is back or the time is up.
+        None => loop {
+            match ea_card::pcsc::readers() {
+                Err(CardError::NoService) if Instant::now() + SERVICE_POLL < deadline => {
+                    std::thread::sleep(SERVICE_POLL);
+                }
+                other => break other,
+            }
+        },
+    };
+    match answer {
+        Ok(readers) => CardReadersView {
+            available: true,
+            reason: None,
+            readers: readers
+                .into_iter()
+                .map(|r| ReaderView {
+                    name: r.name,
+                    card_present: r.card_present,
+                    events: r.events,
+                })
+                .collect(),
+        },
+        Err(e) => CardReadersView {
+            available: false,
+            reason: Some(card_error(e)),
+            readers: Vec::new(),
+        },
+    }
+}
+
+/// The readers as soon as they differ from `known`: a card inserted, removed or swapped, a reader
+/// plugged in or out, the smart-card service stopped. `known: null` stands for "no service": the
+/// answer comes when it is back. Waits at most `timeout_ms` (capped at 30 s), then answers with
+/// the readers as they are; `0` answers at once.
 #[tauri::command]
-pub async fn card_readers() -> Result<Vec<ReaderView>> {
-    let readers = blocking(ea_card::pcsc::readers).await?;
-    Ok(readers
-        .into_iter()
-        .map(|r| ReaderView {
-            name: r.name,
-            card_present: r.card_present,
-        })
-        .collect())
+pub async fn card_watch(
+    known: Option<Vec<ReaderView>>,
+    timeout_ms: u32,
+) -> Result<CardReadersView> {
+    let timeout = Duration::from_millis(u64::from(timeout_ms)).min(WATCH_LIMIT);
+    tokio::task::spawn_blocking(move || watch_once(known.as_deref(), timeout))
+        .await
+        .map_err(|_| ErrorCode::Internal {})
 }
 
 /// The PIN rules of the card profile, for live checks on the PIN screen.

@@ -250,6 +250,19 @@ impl Ui {
         .await
     }
 
+    /// Whether nothing matches `css` right now.
+    async fn absent(&self, css: &str) -> bool {
+        self.c.find(Locator::Css(css)).await.is_err()
+    }
+
+    /// Waits until nothing matches `css`.
+    async fn gone(&self, css: &str) {
+        wait_until(&format!("{css} to go"), async || {
+            self.absent(css).await.then_some(())
+        })
+        .await;
+    }
+
     async fn error_text(&self) -> String {
         self.text_of("[data-testid=error]").await
     }
@@ -260,6 +273,39 @@ impl Ui {
             std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
         }
     }
+}
+
+/// Starts tauri-driver with `env` for the apps it starts; returns it and its address.
+async fn tauri_driver(env: &[(&str, String)], log: &Path) -> (Running, String) {
+    let (port, native) = (free_port(), free_port());
+    let driver = Running(
+        Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("log"))
+            .spawn()
+            .expect("tauri-driver"),
+    );
+    wait_until("tauri-driver", async || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    })
+    .await;
+    (driver, format!("http://127.0.0.1:{port}"))
+}
+
+/// Ends a WebDriver session and waits for the app to exit.
+async fn close_app(c: Client) {
+    let _ = c.close().await;
+    eventually("the app to exit", Duration::from_secs(30), async || {
+        (!app_running()).then_some(())
+    })
+    .await;
 }
 
 /// A WebDriver session: the app starts with the environment tauri-driver was given, and `args`.
@@ -310,6 +356,26 @@ impl Drop for ShotOnFailure {
             }
         }
     }
+}
+
+/// The first start with nothing configured: the server's address typed, the organisation picked
+/// from the list the server publishes, then the username. Types the username to see it is not kept.
+async fn first_run(ui: &Ui, demo: &Demo) {
+    ui.heading("Connect to your organisation").await;
+    ui.fill("#server-url", &demo.url).await;
+    ui.click("[data-testid=find-tenants]").await;
+    ui.click("[data-testid=listed-tenants] input[value=demo]")
+        .await;
+    let tenant = ui.c.find(Locator::Css("#tenant")).await.expect("tenant");
+    assert_eq!(
+        tenant.prop("value").await.expect("value").as_deref(),
+        Some("demo"),
+        "the pick fills the short name"
+    );
+    ui.shot("first-run").await;
+    ui.click("button[type=submit]").await;
+    ui.heading("Who are you?").await;
+    ui.fill("#username", "alice").await;
 }
 
 async fn sms_totp_reset_password(ui: &Ui, demo: &Demo) {
@@ -496,9 +562,44 @@ async fn enrol_then_recover(ui: &Ui, demo: &Demo) {
     verify_sms_totp(ui, demo, dana, false, None, "You are verified").await;
 }
 
+/// The virtual card in one of vpcd's slots, which the test pulls out and puts back in.
+struct CardSlot {
+    binary: PathBuf,
+    port: u16,
+    state: PathBuf,
+    reader: String,
+    card: Option<Running>,
+}
+
+impl CardSlot {
+    fn insert(&mut self) {
+        let (card, reader) =
+            ea_card::testkit::insert_virtual_card(&self.binary, self.port, &self.state, &[])
+                .expect("virtual card");
+        assert_eq!(reader, self.reader);
+        self.card = Some(card);
+    }
+
+    async fn pull(&mut self) {
+        drop(self.card.take());
+        let reader = self.reader.clone();
+        eventually(
+            "pcscd to see the card go",
+            Duration::from_secs(10),
+            async || {
+                let readers = ea_card::pcsc::readers().ok()?;
+                (!readers.iter().any(|r| r.name == reader && r.card_present)).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
 /// Verifies alice again (the authenticator's last step is used, so the next one asks for a
-/// resync), then unblocks the virtual card's blocked PIN through the real PC/SC stack.
-async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
+/// resync), then unblocks the virtual card's blocked PIN through the real PC/SC stack. The card is
+/// put in, pulled and put back while the screen is open: the screen follows by itself.
+async fn card_pin_unblock(ui: &Ui, demo: &Demo, slot: &mut CardSlot) {
+    slot.pull().await;
     ui.heading("Who are you?").await;
     verify_sms_totp(
         ui,
@@ -511,24 +612,36 @@ async fn card_pin_unblock(ui: &Ui, demo: &Demo, reader: &str) {
     .await;
     ui.click("[data-action='card_pin_unblock']").await;
     ui.heading("Unblock your smart card PIN").await;
-    let select =
-        ui.c.wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#reader"))
-            .await
-            .expect("reader list");
-    select
-        .select_by_value(reader)
-        .await
-        .expect("choose the virtual reader");
-    ui.click("[data-testid=card-read]").await;
+    ui.text_of("[data-testid=card-insert]").await;
+    assert!(ui.absent("[data-testid=card-status]").await, "no card yet");
+
+    // Put in: the app picks that reader and reads the card, without a click.
+    slot.insert();
     let status = ui.text_of("[data-testid=card-status]").await;
     assert!(
         status.contains("EA5EC0DE00000001") && status.contains("The PIN is blocked."),
         "{status}"
     );
+    let chosen =
+        ui.c.find(Locator::Css("#reader"))
+            .await
+            .expect("reader list");
+    assert_eq!(
+        chosen.prop("value").await.expect("value").as_deref(),
+        Some(slot.reader.as_str()),
+        "the reader the card went into"
+    );
+    // Pulled: what was read goes; put back: read again.
+    slot.pull().await;
+    ui.gone("[data-testid=card-status]").await;
+    ui.text_of("[data-testid=card-insert]").await;
+    slot.insert();
+    ui.text_of("[data-testid=card-status]").await;
+
     ui.fill("#new-pin", "246810").await;
     ui.fill("#new-pin-2", "246810").await;
+    // Typing lands a little later in WebKit: the shot waits for the rules to agree.
+    ui.text_of("[data-rule=match][data-ok=true]").await;
     ui.shot("card").await;
     ui.click("[data-testid=card-submit]").await;
     ui.text_of("[data-testid=card-done]").await;
@@ -912,16 +1025,23 @@ async fn desktop_app_completes_the_flows() {
     let pcscd = ea_card::testkit::ensure_pcscd();
     let card_state = tmp.path().join("card.json");
     let virtual_card = app_binary().with_file_name("ea-virtual-card");
-    let card = match &pcscd {
-        Ok(_) => Some(
-            ea_card::testkit::insert_virtual_card(
+    let mut card = match &pcscd {
+        Ok(_) => {
+            let (running, reader) = ea_card::testkit::insert_virtual_card(
                 &virtual_card,
                 35964,
                 &card_state,
                 &["--pin-tries", "0"],
             )
-            .expect("virtual card"),
-        ),
+            .expect("virtual card");
+            Some(CardSlot {
+                binary: virtual_card.clone(),
+                port: 35964,
+                state: card_state.clone(),
+                reader,
+                card: Some(running),
+            })
+        }
         Err(reason) => {
             assert!(
                 std::env::var_os("EA_CARD_E2E").is_none(),
@@ -933,29 +1053,19 @@ async fn desktop_app_completes_the_flows() {
     };
 
     let qr = QrInputs::new(tmp.path());
-    let (port, native) = (free_port(), free_port());
-    let driver = Running(
-        Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            .env("EA_SERVER_URL", &demo.url)
-            .env("EA_TENANT", "demo")
-            .env("EA_CONFIG_DIR", tmp.path().join("config"))
-            .env("EA_CAMERA", format!("file:{}", qr.camera_dir.display()))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(out.join("tauri-driver.log")).expect("log"))
-            .spawn()
-            .expect("tauri-driver"),
-    );
-    wait_until("tauri-driver", async || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    })
+    let (driver, url) = tauri_driver(
+        &[
+            ("EA_SERVER_URL", demo.url.clone()),
+            ("EA_TENANT", "demo".into()),
+            (
+                "EA_CONFIG_DIR",
+                tmp.path().join("config").display().to_string(),
+            ),
+            ("EA_CAMERA", format!("file:{}", qr.camera_dir.display())),
+        ],
+        &out.join("tauri-driver.log"),
+    )
     .await;
-    let url = format!("http://127.0.0.1:{port}");
     let shots = std::env::var_os("EA_SCREENSHOTS").map(PathBuf::from);
 
     let mut scenarios = vec![
@@ -986,21 +1096,53 @@ async fn desktop_app_completes_the_flows() {
         };
         match name {
             "sms-totp-reset-password" => sms_totp_reset_password(&ui, &demo).await,
-            "card-pin-unblock" => {
-                card_pin_unblock(&ui, &demo, &card.as_ref().expect("card").1).await
-            }
+            "card-pin-unblock" => card_pin_unblock(&ui, &demo, card.as_mut().expect("card")).await,
             "qr-deep-link" => qr_deep_link(&ui, &demo, &qr).await,
             "qr-camera" => qr_camera(&ui, &demo, &qr).await,
             "enrol-then-recover" => enrol_then_recover(&ui, &demo).await,
             _ => email_questions_emergency_code(&ui, &demo).await,
         }
         drop(guard);
-        let _ = c.close().await;
-        eventually("the app to exit", Duration::from_secs(30), async || {
-            (!app_running()).then_some(())
-        })
-        .await;
+        close_app(c).await;
     }
+    drop(driver);
+
+    // A colleague's machine, nothing configured: the organisation is picked from the server's
+    // list and kept for the next start; the username is not.
+    let fresh = tmp.path().join("fresh-config");
+    let (driver, url) = tauri_driver(
+        &[("EA_CONFIG_DIR", fresh.display().to_string())],
+        &out.join("tauri-driver-first-run.log"),
+    )
+    .await;
+    let c = start_app(&url, &[]).await;
+    let guard = ShotOnFailure {
+        client: c.clone(),
+        path: out.join("first-run-failure.png"),
+    };
+    let ui = Ui {
+        c: c.clone(),
+        shots: shots.clone(),
+    };
+    first_run(&ui, &demo).await;
+    drop(guard);
+    close_app(c).await;
+    let c = start_app(&url, &[]).await;
+    let ui = Ui {
+        c: c.clone(),
+        shots: None,
+    };
+    ui.heading("Who are you?").await;
+    let typed =
+        ui.c.find(Locator::Css("#username"))
+            .await
+            .expect("username");
+    assert_eq!(
+        typed.prop("value").await.expect("value").as_deref(),
+        Some(""),
+        "the username is not kept"
+    );
+    close_app(c).await;
     drop(driver);
 
     // The audit log says the response was shown, twice, and never holds its value.
@@ -1023,10 +1165,10 @@ async fn desktop_app_completes_the_flows() {
     }
 
     // The card now holds the new PIN: check it on the card itself, through PC/SC.
-    if let Some((_proc, reader)) = &card {
+    if let Some(slot) = &card {
         let profile = ea_card::Profile::iso7816();
         let pin = ea_card::Pin::new("246810", &profile.pin).expect("pin");
-        let mut c = ea_card::pcsc::connect(reader).expect("connect");
+        let mut c = ea_card::pcsc::connect(&slot.reader).expect("connect");
         let mut s = ea_card::CardSession::open(&mut c, profile).expect("select");
         assert_eq!(
             s.pin_status(),

@@ -6,7 +6,8 @@
 
 use ea_scan::url::{CardRequest, ChallengeAlgorithm, EnrolLink};
 use emergency_access::card::{
-    CardStatusView, CardSupport, CardUnblocked, PinRulesView, PinState, ReaderView, ShownCryptogram,
+    CardReadersView, CardStatusView, CardUnblocked, PinRulesView, PinState, ReaderView,
+    ShownCryptogram,
 };
 use emergency_access::enrol::AuthenticatorQr;
 use emergency_access::scan::{CameraView, CamerasView, ScanEvent};
@@ -16,7 +17,7 @@ fn render() -> String {
     ea_testkit::typescript!(
         "// Generated from src-tauri by `UPDATE_API_TYPES=1 cargo test --test typescript`. Do not edit.\n\n\
          import type { CardAlgorithm, ErrorCode } from './types';\n\n";
-        Settings, CardSupport, ReaderView, PinRulesView, PinState, CardStatusView,
+        Settings, CardReadersView, ReaderView, PinRulesView, PinState, CardStatusView,
         CardUnblocked, ShownCryptogram, CameraView, CamerasView, ScanEvent, CardRequest,
         ChallengeAlgorithm, AuthenticatorQr, EnrolLink,
     )

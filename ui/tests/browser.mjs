@@ -297,10 +297,26 @@ const tests = {
   },
 
   async 'unblock, card support explained, and the stopped verification'() {
-    const page = await open();
+    const page = await open('&card=out');
     await toActions(page);
     await page.click('[data-action="card_pin_unblock"]');
     await expectHeading(page, 'Unblock your smart card PIN');
+    // No card yet: the screen says to insert it, and reads it by itself once it is in.
+    await page.getByTestId('card-insert').waitFor();
+    assert((await page.getByTestId('card-status').count()) === 0, 'nothing read without a card');
+    await page.evaluate(() => window.__eaFake.setCard(true));
+    await page.getByTestId('card-status').waitFor();
+    assert((await page.getByTestId('card-insert').count()) === 0, 'hint gone once read');
+    await page.waitForFunction(() => document.activeElement?.id === 'new-pin');
+    // Pulled: what was read goes; put back: read again, without a click.
+    await page.evaluate(() => window.__eaFake.setCard(false));
+    await page.getByTestId('card-insert').waitFor();
+    assert((await page.getByTestId('card-status').count()) === 0, 'a pulled card is not shown');
+    const reads = await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'cardStatus').length);
+    await page.evaluate(() => window.__eaFake.setCard(true));
+    await page.getByTestId('card-status').waitFor();
+    assert((await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'cardStatus').length)) === reads + 1, 'read once per insertion');
+    // The button stays for people who prefer it.
     await page.getByTestId('card-read').click();
     await page.getByTestId('card-status').waitFor();
     assert((await page.getByTestId('card-status').innerText()).includes('EA5EC0DE00000001'), 'serial shown');
@@ -342,6 +358,22 @@ const tests = {
     await shot(page3, '16-failed');
     await page3.getByRole('button', { name: 'Start again' }).click();
     await expectHeading(page3, 'Who are you?');
+  },
+
+  async 'the smart-card service started and stopped while the card screen is open'() {
+    const page = await open('&cards=0');
+    await toActions(page);
+    await page.click('[data-action="card_pin_unblock"]');
+    await page.getByTestId('card-unavailable').waitFor();
+    assert((await page.locator('[data-mode=helpdesk]').getAttribute('aria-pressed')) === 'true', 'helpdesk form offered');
+    await page.evaluate(() => window.__eaFake.setCardService(true));
+    // The service is back: the card in the reader is read without a click.
+    await page.getByTestId('card-status').waitFor();
+    assert((await page.locator('[data-mode=unblock]').getAttribute('aria-pressed')) === 'true', 'back to the unblock');
+    assert((await page.getByTestId('card-unavailable').count()) === 0, 'no stale warning');
+    await page.evaluate(() => window.__eaFake.setCardService(false));
+    await page.getByTestId('card-unavailable').waitFor();
+    assert((await page.getByTestId('card-status').count()) === 0, 'nothing read shown without the service');
   },
 
   async 'without a card reader, the helpdesk form answers a challenge read out loud'() {

@@ -118,7 +118,7 @@ describe('i18n', () => {
   });
 });
 
-import { checksum, cleanHex, group, pinOk, pinRules } from '../src/lib/card';
+import { checksum, cleanHex, group, pinOk, pinRules, toRead } from '../src/lib/card';
 
 describe('card helpers', () => {
   const rules = { min_length: 6, max_length: 8, digits_only: true };
@@ -143,6 +143,24 @@ describe('card helpers', () => {
   it('computes the same checksum as the server (first two bytes of SHA-256)', async () => {
     // crates/core: checksum(b"abc") == "BA78".
     expect(await checksum('616263')).toBe('BA78');
+  });
+
+  it('follows the card to the reader it was put in', () => {
+    const r = (name: string, card_present: boolean, events: number) => ({ name, card_present, events });
+    const empty = [r('A', false, 0), r('B', false, 0)];
+    // Nothing in any reader: the selected one stays, or the first.
+    expect(toRead([], empty, 'B')).toBe('B');
+    expect(toRead([], empty, '')).toBe('A');
+    // A card put in B while A is selected and empty: B.
+    expect(toRead(empty, [r('A', false, 0), r('B', true, 1)], 'A')).toBe('B');
+    // The selected reader keeps its card: no jump to another reader's new card.
+    expect(toRead([r('A', true, 1), r('B', false, 0)], [r('A', true, 1), r('B', true, 1)], 'A')).toBe('A');
+    // A card swapped between two looks counts as put in.
+    expect(toRead([r('A', false, 2), r('B', true, 1)], [r('A', true, 2), r('B', true, 3)], 'A')).toBe('A');
+    expect(toRead([r('A', true, 2), r('B', true, 1)], [r('A', false, 3), r('B', true, 3)], 'A')).toBe('B');
+    // The selected reader unplugged: the first one left.
+    expect(toRead(empty, [r('C', false, 0)], 'A')).toBe('C');
+    expect(toRead(empty, [], 'A')).toBe('');
   });
 });
 

@@ -13,11 +13,13 @@ use std::ffi::CString;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
-/// A reader and whether a card is in it.
+/// A reader, whether a card is in it, and how many times a card was inserted or removed there
+/// (so a card swapped between two looks is still a change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader {
     pub name: String,
     pub card_present: bool,
+    pub events: u32,
 }
 
 /// Default time a card has to answer one APDU.
@@ -45,45 +47,86 @@ fn context() -> Result<Context, CardError> {
     })
 }
 
-/// The connected readers (empty when there are none).
-pub fn readers() -> Result<Vec<Reader>, CardError> {
-    let ctx = context()?;
+/// The states of the connected readers, as of now, and pcsc-lite's and WinSCard's reader-list
+/// notification when the service has it.
+fn snapshot(ctx: &Context) -> Result<Vec<ReaderState>, CardError> {
     let names = match ctx.list_readers_owned() {
         Ok(n) => n,
-        Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
+        Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
         Err(e) => return Err(map(e)),
     };
-    let mut states: Vec<ReaderState> = names
-        .into_iter()
-        .map(|n| ReaderState::new(n, State::UNAWARE))
-        .collect();
-    if !states.is_empty() {
-        ctx.get_status_change(Duration::from_millis(0), &mut states)
-            .map_err(map)?;
+    let states = |pnp: bool| -> Vec<ReaderState> {
+        let mut v: Vec<ReaderState> = names
+            .iter()
+            .map(|n| ReaderState::new(n.clone(), State::UNAWARE))
+            .collect();
+        if pnp {
+            v.push(ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE));
+        }
+        v
+    };
+    let mut with_pnp = states(true);
+    match ctx.get_status_change(Duration::ZERO, &mut with_pnp) {
+        Ok(()) => Ok(with_pnp),
+        // A service without the notification: the readers alone.
+        Err(pcsc::Error::UnknownReader) => {
+            let mut plain = states(false);
+            if !plain.is_empty() {
+                ctx.get_status_change(Duration::ZERO, &mut plain)
+                    .map_err(map)?;
+            }
+            Ok(plain)
+        }
+        Err(e) => Err(map(e)),
     }
-    Ok(states
+}
+
+fn is_pnp(s: &ReaderState) -> bool {
+    s.name() == pcsc::PNP_NOTIFICATION()
+}
+
+fn to_readers(states: &[ReaderState]) -> Vec<Reader> {
+    states
         .iter()
+        .filter(|s| !is_pnp(s))
         .map(|s| Reader {
             name: s.name().to_string_lossy().into_owned(),
             card_present: s.event_state().contains(State::PRESENT),
+            events: s.event_count(),
         })
-        .collect())
+        .collect()
 }
 
-/// Waits up to `timeout` for a card to be inserted in or removed from `reader`; returns whether
-/// a card is present afterwards.
-pub fn wait_for_change(reader: &str, timeout: Duration) -> Result<bool, CardError> {
+/// The connected readers (empty when there are none).
+pub fn readers() -> Result<Vec<Reader>, CardError> {
     let ctx = context()?;
-    let name = CString::new(reader).map_err(|_| CardError::NoReader)?;
-    let mut states = [ReaderState::new(name, State::UNAWARE)];
-    ctx.get_status_change(Duration::from_millis(0), &mut states)
-        .map_err(map)?;
-    states[0].sync_current_state();
-    match ctx.get_status_change(timeout, &mut states) {
-        Ok(()) | Err(pcsc::Error::Timeout) => {}
-        Err(e) => return Err(map(e)),
+    Ok(to_readers(&snapshot(&ctx)?))
+}
+
+/// Returns the readers as soon as they differ from `known`: a card inserted, removed or swapped,
+/// a reader plugged in or out. Waits at most `timeout` (then returns them unchanged). Fails with
+/// [`CardError::NoService`] when the smart-card service is not running.
+pub fn watch(known: &[Reader], timeout: Duration) -> Result<Vec<Reader>, CardError> {
+    let ctx = context()?;
+    let mut states = snapshot(&ctx)?;
+    let now = to_readers(&states);
+    if now != known {
+        return Ok(now);
     }
-    Ok(states[0].event_state().contains(State::PRESENT))
+    if states.is_empty() {
+        // No reader and no notification to wait on: look again after the timeout.
+        std::thread::sleep(timeout);
+    } else {
+        for s in &mut states {
+            s.sync_current_state();
+        }
+        match ctx.get_status_change(timeout, &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Err(e) => return Err(map(e)),
+        }
+    }
+    // Whatever woke us, the list is read again: a new reader has no state in `states`.
+    Ok(to_readers(&snapshot(&ctx)?))
 }
 
 enum Request {

@@ -89,24 +89,34 @@ fn unblock_through_pcscd() {
     );
     assert_eq!(card_state(&state).pin, "246810", "nothing half-changed");
 
-    // Insertion and removal are seen by waiting on the reader.
+    // Insertion and removal are seen by watching the readers.
+    let in_reader = |readers: &[ea_card::pcsc::Reader]| {
+        readers
+            .iter()
+            .find(|r| r.name == reader)
+            .map(|r| (r.card_present, r.events))
+            .expect("the reader stays listed")
+    };
+    let pulled = ea_card::pcsc::readers().unwrap();
+    assert!(!in_reader(&pulled).0, "no card after the pull");
     assert_eq!(
-        ea_card::pcsc::wait_for_change(&reader, Duration::from_millis(200)),
-        Ok(false),
-        "no card after the pull"
+        ea_card::pcsc::watch(&pulled, Duration::from_millis(200)),
+        Ok(pulled.clone()),
+        "nothing changed: the same readers after the timeout"
     );
     let (card_proc, _) = insert_card(35963, &state, &[]);
-    assert_eq!(
-        ea_card::pcsc::wait_for_change(&reader, Duration::from_millis(200)),
-        Ok(true),
-        "the card is back"
+    let back = ea_card::pcsc::watch(&pulled, Duration::from_millis(200)).unwrap();
+    assert!(in_reader(&back).0, "the card is back");
+    assert!(
+        in_reader(&back).1 > in_reader(&pulled).1,
+        "counted as an event"
     );
     let watcher = {
-        let reader = reader.clone();
+        let back = back.clone();
         std::thread::spawn(move || {
             let started = std::time::Instant::now();
             (
-                ea_card::pcsc::wait_for_change(&reader, Duration::from_secs(10)),
+                ea_card::pcsc::watch(&back, Duration::from_secs(10)),
                 started.elapsed(),
             )
         })
@@ -114,11 +124,33 @@ fn unblock_through_pcscd() {
     std::thread::sleep(Duration::from_millis(300));
     drop(card_proc);
     let (seen, waited) = watcher.join().unwrap();
-    assert_eq!(seen, Ok(false), "the removal is noticed while waiting");
+    assert!(
+        !in_reader(&seen.unwrap()).0,
+        "the removal is noticed while watching"
+    );
     assert!(
         waited < Duration::from_secs(5),
         "noticed when it happened, not at the timeout ({waited:?})"
     );
+    // A card swapped between two looks differs by its event count alone.
+    let (swapped, _) = insert_card(35963, &state, &[]);
+    let seen = ea_card::pcsc::readers().unwrap();
+    let gone = || {
+        ea_testkit::poll_until(Duration::from_secs(5), || {
+            (!in_reader(&ea_card::pcsc::readers().unwrap()).0).then_some(())
+        })
+        .expect("pcscd sees the card go");
+    };
+    drop(swapped);
+    gone();
+    let (again, _) = insert_card(35963, &state, &[]);
+    let now = ea_card::pcsc::watch(&seen, Duration::from_secs(5)).unwrap();
+    assert!(
+        in_reader(&now).0 && in_reader(&now).1 > in_reader(&seen).1,
+        "{now:?}"
+    );
+    drop(again);
+    gone();
 
     // A card that stops answering times out instead of hanging.
     let (_slow, reader) = insert_card(35963, &state, &["--delay-ms", "1500"]);

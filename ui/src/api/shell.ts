@@ -13,13 +13,13 @@ has_client_key: boolean,
  */
 from_environment: boolean, };
 
-export type CardSupport = { available: boolean, 
+export type CardReadersView = { available: boolean, 
 /**
  * A code the UI translates, e.g. `card_no_service`.
  */
-reason: ErrorCode | null, };
+reason: ErrorCode | null, readers: Array<ReaderView>, };
 
-export type ReaderView = { name: string, card_present: boolean, };
+export type ReaderView = { name: string, card_present: boolean, events: number, };
 
 export type PinRulesView = { min_length: number, max_length: number, digits_only: boolean, };
 

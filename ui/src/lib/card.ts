@@ -1,6 +1,6 @@
 // Helpers of the card screen: PIN rules, hex input, grouping and checksums for values read aloud.
 
-import type { PinRules } from '../platform';
+import type { PinRules, Reader } from '../platform';
 
 export type PinRuleState = { id: 'pin_length' | 'pin_digits' | 'match'; ok: boolean | null };
 
@@ -32,4 +32,17 @@ export async function checksum(hex: string): Promise<string> {
   const bytes = new Uint8Array((hex.match(/.{2}/g) ?? []).map((b) => parseInt(b, 16)));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest.slice(0, 2), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+}
+
+/**
+ * The reader to show after the readers changed from `before` to `now`: the selected one while it
+ * holds a card; else the one a card was just put in (or swapped), else any with a card, else the
+ * selected one if still there, else the first.
+ */
+export function toRead(before: Reader[], now: Reader[], selected: string): string {
+  const sel = now.find((r) => r.name === selected);
+  if (sel?.card_present) return selected;
+  const was = new Map(before.map((r) => [r.name, r.events]));
+  const inserted = now.find((r) => r.card_present && was.get(r.name) !== r.events);
+  return inserted?.name ?? now.find((r) => r.card_present)?.name ?? sel?.name ?? now[0]?.name ?? '';
 }

@@ -16,7 +16,7 @@ import type {
   StepView,
 } from '../api/types';
 import { limitViolations, passwordViolations } from './fakeRules';
-import type { CardRequest, CommandError, Host, ScanEvent, Settings } from './index';
+import type { CardReadersView, CardRequest, CommandError, Host, ScanEvent, Settings } from './index';
 
 type Flow = FlowSummary;
 
@@ -57,6 +57,10 @@ const QUESTIONS = [
 export type FakeControl = {
   /** The next card write fails as if the card were pulled. */
   cardRemoved: boolean;
+  /** Puts the demo card into the first reader or takes it out. */
+  setCard: (present: boolean) => void;
+  /** Starts or stops the smart-card service. */
+  setCardService: (running: boolean) => void;
   /** Every call fails with `server_unreachable` while set. */
   offline: boolean;
   /** Milliseconds each call takes. */
@@ -130,14 +134,30 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       : params.get('flows') === 'nocard'
         ? FLOWS.filter((f) => !f.actions.includes('card_pin_unblock'))
         : FLOWS;
-  const cards = params.get('cards') !== '0';
-  const card = { present: true, pin: '123456', tries: 0 };
+  let cards = params.get('cards') !== '0';
+  const card = { present: params.get('card') !== 'out', pin: '123456', tries: 0, events: 0 };
+  /** Watches waiting for the next change of the readers. */
+  let cardWaiters: (() => void)[] = [];
+  const cardChanged = () => {
+    const w = cardWaiters;
+    cardWaiters = [];
+    w.forEach((f) => f());
+  };
   let linkWatcher: (() => void) | null = null;
   const control: FakeControl = {
     cardRemoved: false,
     offline: false,
     latency: Number(params.get('latency') ?? '150'),
     calls: [],
+    setCard: (present) => {
+      if (card.present !== present) card.events += 1;
+      card.present = present;
+      cardChanged();
+    },
+    setCardService: (running) => {
+      cards = running;
+      cardChanged();
+    },
     openLink: (link) => {
       if (link.startsWith('emergency-access://enrol?')) {
         const q = new URLSearchParams(link.slice(link.indexOf('?') + 1));
@@ -428,8 +448,24 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         const from = req.valid_from ?? now();
         return { code: 'KH4QX7RCMA', display: 'KH4QX-7RCMA', max_uses: req.max_uses, valid_from: from, valid_to: req.valid_to ?? from + 30 * 86400 };
       }),
-    cardSupport: () => call('cardSupport', () => (cards ? { available: true, reason: null } : { available: false, reason: fail('card_no_service') })),
-    cardReaders: () => call('cardReaders', () => (cards ? [{ name: 'Virtual PCD 00 00', card_present: card.present }, { name: 'Virtual PCD 00 01', card_present: false }] : [])),
+    cardWatch: async (known, timeoutMs) => {
+      control.calls.push('cardWatch');
+      const look = (): CardReadersView =>
+        cards
+          ? { available: true, reason: null, readers: [{ name: 'Virtual PCD 00 00', card_present: card.present, events: card.events }, { name: 'Virtual PCD 00 01', card_present: false, events: 0 }] }
+          : { available: false, reason: fail('card_no_service'), readers: [] };
+      const same = (v: CardReadersView) => (known === null ? !v.available : v.available && JSON.stringify(v.readers) === JSON.stringify(known));
+      if (timeoutMs > 0 && same(look())) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          cardWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      return look();
+    },
     cardStatus: (reader) =>
       call('cardStatus', () => {
         if (reader !== 'Virtual PCD 00 00' || !card.present) throw fail('card_absent');

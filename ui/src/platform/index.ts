@@ -29,8 +29,8 @@ export type CommandError = ErrorCode;
 export type { CardOutcome };
 
 // The shell's own types are generated from src-tauri (ui/src/api/shell.ts), like the wire types.
-export type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView as CardStatus, CardSupport, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
-import type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView, CardSupport, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+export type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView as CardStatus, CardReadersView, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+import type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView, CardReadersView, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
 
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
@@ -62,8 +62,13 @@ export interface Host {
   /** The limits a requested emergency code breaks, by the server's own code (ea-core). */
   checkEmergencyCode(limits: EmergencyCodeLimitsView, req: IssueEmergencyCodeRequest): Promise<LimitViolation[]>;
   issueEmergencyCode(req: IssueEmergencyCodeRequest): Promise<EmergencyCodeIssued>;
-  cardSupport(): Promise<CardSupport>;
-  cardReaders(): Promise<ReaderView[]>;
+  /**
+   * The readers as soon as they differ from `known` (a card inserted, removed or swapped, a reader
+   * plugged in or out, the smart-card service stopped); `known: null` waits for the service to be
+   * there. Answers after `timeoutMs` at the latest, at once with `0`. Never fails: an unusable
+   * service is `available: false` with its reason.
+   */
+  cardWatch(known: ReaderView[] | null, timeoutMs: number): Promise<CardReadersView>;
   cardStatus(reader: string): Promise<CardStatusView>;
   /** Reads the card, gets the cryptogram, writes it and the new PIN; the PIN stays local. */
   cardUnblock(reader: string, newPin: string): Promise<{ serial: string }>;
