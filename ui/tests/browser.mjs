@@ -1,9 +1,14 @@
-// Browser tests of every screen against the fake host: the built UI (ui/dist) served locally,
-// driven in Debian's Chromium through playwright-core. Screenshots land in target/ui-screens/.
-// Run: npm run build && npm run test:browser
+// Browser tests of every screen against the fake host, then of the main flows against a real
+// ea-server (the demo tenant, its messages read from the dev sink): the built UI (ui/dist) served
+// locally, the server's API behind the same origin, driven in Debian's Chromium through
+// playwright-core. Screenshots land in target/ui-screens/.
+// Run: npm run build && cargo build --workspace && npm run test:browser
 
-import { createServer } from 'node:http';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -14,7 +19,73 @@ const shots = join(here, '..', '..', 'target', 'ui-screens');
 mkdirSync(shots, { recursive: true });
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
+
+// The real server: the demo tenant in a temporary SQLite database, messages to a dev sink file.
+const serverBin = join(here, '..', '..', 'target', 'debug', 'ea-server');
+if (!existsSync(serverBin)) {
+  console.error(`${serverBin} is missing: build it first (cargo build --workspace)`);
+  process.exit(1);
+}
+const data = mkdtempSync(join(tmpdir(), 'ea-browser-'));
+const sink = join(data, 'messages.log');
+const printed = execFileSync(serverBin, ['--data-dir', data, 'demo'], { encoding: 'utf8' });
+const secretOf = (user) => {
+  const m = new RegExp(`demo%3A${user}\\?secret=([A-Z2-7]+)`).exec(printed);
+  if (!m) throw new Error(`no authenticator for ${user} in the demo's printout`);
+  return m[1];
+};
+const eaServer = spawn(serverBin, ['--data-dir', data, 'serve', '--listen', '127.0.0.1:0', '--dev-sink', sink], { stdio: ['ignore', 'pipe', openSync(join(shots, 'ea-server.log'), 'w')] });
+const eaUrl = new URL(
+  await new Promise((resolve, reject) => {
+    eaServer.once('exit', (c) => reject(new Error(`ea-server exited (${c})`)));
+    eaServer.stdout.once('data', (b) => resolve(String(b).trim().replace(/^listening on /, '')));
+  }),
+);
+process.on('exit', () => {
+  eaServer.kill();
+  rmSync(data, { recursive: true, force: true });
+});
+
+/** RFC 6238 with the demo's parameters (SHA-1, 6 digits, 30 s), `step` steps from now. */
+function totp(secret, step = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + step));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** The messages the dev sink holds for `to`, oldest first. */
+function messagesTo(to) {
+  const log = existsSync(sink) ? readFileSync(sink, 'utf8') : '';
+  return log.split('--- message ').slice(1).filter((b) => b.split('\n')[0].endsWith(` to ${to}`));
+}
+
+/** Waits for a message to `to` after the first `after` ones; returns it. */
+async function nextMessage(to, after) {
+  for (let i = 0; i < 100; i++) {
+    const m = messagesTo(to);
+    if (m.length > after) return m[after];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no message to ${to}`);
+}
+
 const server = createServer((req, res) => {
+  // The API goes to the real server, so the page and the API share one origin.
+  if (req.url.startsWith('/v1/') || req.url === '/healthz') {
+    const upstream = httpRequest({ host: eaUrl.hostname, port: eaUrl.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+    return;
+  }
   const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
   const file = join(dist, path === '/' ? 'index.html' : path);
   if (!file.startsWith(dist) || !existsSync(file)) {
@@ -665,8 +736,100 @@ const tests = {
   },
 };
 
+/** The demo's users as the real server knows them. */
+const REAL = '&host=http&tenant=demo';
+
+const realTests = {
+  async 'real server: SMS and authenticator, then a new password the server checks'() {
+    const page = await open(REAL);
+    await expectHeading(page, 'Who are you?');
+    await page.keyboard.type('alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    await page.click('[data-flow="sms-totp"]');
+    await expectHeading(page, 'Where should we send the code?');
+    // A number that is not alice's: refused by the server, translated, the input kept.
+    const before = messagesTo('+41795550101').length;
+    await page.fill('#contact-value', '+41 79 555 09 09');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'does not match');
+    assert((await page.inputValue('#contact-value')) === '+41 79 555 09 09', 'the input is kept');
+    await page.fill('#contact-value', '079 555 01 01');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Enter the code');
+    const sms = await nextMessage('+41795550101', before);
+    const code = /\b(\d{6})\b/.exec(sms)?.[1];
+    assert(code, `a code in the text message: ${sms}`);
+    // A wrong code first: the real refusal, with the tries left.
+    await page.keyboard.type(code === '000000' ? '111111' : '000000');
+    await expectError(page, 'Tries left');
+    await page.fill('#code', code);
+    await expectHeading(page, 'Enter the code from your authenticator app');
+    await page.keyboard.type(totp(secretOf('alice')));
+    await expectHeading(page, 'You are verified');
+    await shot(page, '40-real-verified');
+    await page.click('[data-action="reset_password"]');
+    await expectHeading(page, 'Choose a new password');
+    await page.fill('#pw1', 'alice');
+    assert(await ruleIs(page, 'username', 'false'), 'the rules the server sent, live');
+    assert(await page.locator('button[type=submit]').isDisabled(), 'a password breaking the rules is not sent');
+    await page.fill('#pw1', 'quiet harbour lantern 2026');
+    await page.fill('#pw2', 'quiet harbour lantern 2026');
+    await page.click('button[type=submit]');
+    await page.getByTestId('password-done').waitFor();
+    await page.click('text=Back to the choices');
+    await expectHeading(page, 'You are verified');
+    assert(await page.locator('[data-action="reset_password"]').isDisabled(), 'the action is spent');
+  },
+
+  async 'real server: e-mail in German and questions, then an emergency code shown once'() {
+    const page = await open(REAL, { locale: 'de-DE' });
+    await expectHeading(page, 'Wer sind Sie?');
+    await page.keyboard.type('bob');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.querySelector('h1')?.textContent ?? '') !== 'Wer sind Sie?');
+    if (await page.locator('[data-flow="email-questions"]').count()) await page.click('[data-flow="email-questions"]');
+    const before = messagesTo('bob@demo.example').length;
+    await page.fill('#contact-value', 'Bob@Demo.example');
+    await page.keyboard.press('Enter');
+    const mail = await nextMessage('bob@demo.example', before);
+    assert(mail.includes('Bestätigungscode'), `the e-mail is in German: ${mail}`);
+    const code = /\b(\d{8})\b/.exec(mail)?.[1];
+    assert(code, 'a code in the e-mail');
+    await page.fill('#code', code);
+    const answers = { 'first pet': 'Rex', 'born': 'Zürich', 'school': 'Hillside', 'Haustier': 'Rex', 'geboren': 'Zürich', 'Schule': 'Hillside' };
+    await page.locator('[id^=q-]').first().waitFor();
+    for (const field of await page.locator('[id^=q-]').all()) {
+      const label = await page.locator(`label[for="${await field.getAttribute('id')}"]`).innerText();
+      const answer = Object.entries(answers).find(([k]) => label.includes(k))?.[1];
+      assert(answer, `a known question: ${label}`);
+      await field.fill(answer);
+    }
+    await page.keyboard.press('Enter');
+    await page.locator('[data-action="emergency_code"]').waitFor();
+    await page.click('[data-action="emergency_code"]');
+    await page.fill('#ec-uses', '2');
+    await page.click('button[type=submit]');
+    await page.getByTestId('emergency-code').waitFor();
+    const shown = await page.getByTestId('emergency-code').innerText();
+    assert(/^[A-Z0-9 -]{10,}$/.test(shown.trim()), `an emergency code: ${shown}`);
+    await shot(page, '41-real-emergency-code');
+  },
+
+  async 'real server: an unknown name is led through the same screens'() {
+    const page = await open(REAL);
+    await page.keyboard.type('nobody-here');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    await page.click('[data-flow="sms-totp"]');
+    await page.fill('#contact-value', '+41 79 555 01 01');
+    await page.keyboard.press('Enter');
+    await expectError(page, 'does not match');
+  },
+};
+
 let failed = 0;
-for (const [name, run] of Object.entries(tests)) {
+for (const [name, run] of [...Object.entries(tests), ...Object.entries(realTests)]) {
   const started = Date.now();
   try {
     await run();
@@ -680,5 +843,5 @@ for (const [name, run] of Object.entries(tests)) {
 }
 await browser.close();
 server.close();
-console.log(`${Object.keys(tests).length - failed} passed, ${failed} failed; screenshots in ${shots}`);
+console.log(`${Object.keys(tests).length + Object.keys(realTests).length - failed} passed, ${failed} failed; screenshots in ${shots}`);
 process.exit(failed ? 1 : 0);

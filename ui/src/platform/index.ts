@@ -123,6 +123,11 @@ export async function createHost(): Promise<Host> {
     const { tauriHost } = await import('./tauri');
     return tauriHost;
   }
+  const params = new URLSearchParams(typeof location !== 'undefined' ? location.search : '');
+  if (params.get('host') === 'http') {
+    const { createHttpHost } = await import('./http');
+    return createHttpHost(params);
+  }
   const { createFakeHost } = await import('./fake');
-  return createFakeHost(new URLSearchParams(typeof location !== 'undefined' ? location.search : ''));
+  return createFakeHost(params);
 }
