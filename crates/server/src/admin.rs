@@ -47,6 +47,16 @@ pub async fn add_tenant(
     session_minutes: i64,
 ) -> anyhow::Result<Tenant> {
     check_slug(slug)?;
+    // The name goes into subject lines and text messages: one line, and short.
+    if name.trim().is_empty() || name.trim() != name {
+        bail!("--name {name:?} must not be empty or start or end with spaces");
+    }
+    if name.chars().count() > 60 {
+        bail!("--name is longer than 60 characters");
+    }
+    if name.chars().any(char::is_control) {
+        bail!("--name {name:?} contains a line break or another control character");
+    }
     if let Some(c) = country
         && (c.is_empty()
             || c.len() > 3

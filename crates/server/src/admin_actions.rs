@@ -65,6 +65,9 @@ pub struct PolicyFile {
 pub struct MessageRules {
     /// The language of codes and notices when the person's is not known: en, de, fr or it.
     pub language: Option<String>,
+    /// The tenant's own wording, per language and message (`[messages.templates.de]`).
+    #[serde(default)]
+    pub templates: ea_store::tenants::Templates,
 }
 
 /// `[flows]` of the policy file.
@@ -109,6 +112,8 @@ pub async fn set_policies(
             _ => anyhow::bail!("{name}: messages.language: {l:?} is not one of en, de, fr, it"),
         },
     };
+    crate::dispatch::text::check_templates(&p.messages.templates, &tenant.name)
+        .map_err(|(field, reason)| anyhow::anyhow!("{name}: messages.{field}: {reason}"))?;
     let limits = ea_core::limits::TenantLimits {
         send: p.send_limits,
         requests: p.requests,
@@ -121,8 +126,11 @@ pub async fn set_policies(
         &p.password,
         &p.emergency_code,
         &limits,
-        &help,
-        language,
+        tenants::TenantTexts {
+            help: &help,
+            language,
+            templates: &p.messages.templates,
+        },
     )
     .await?;
     record(store, tenant, "policies_set", None, serde_json::json!({})).await

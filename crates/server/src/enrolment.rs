@@ -11,7 +11,7 @@
 use crate::abuse::{self, Source};
 use crate::actions::Notice;
 use crate::dispatch::message;
-use crate::dispatch::text::Lang;
+use crate::dispatch::text::{Lang, Wording};
 use crate::error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use crate::subject::totp_aad;
@@ -192,9 +192,8 @@ pub async fn invite(
         tenant.slug,
         url_escape(&username)
     );
-    let lang = Lang::pick(&[language, tenant.language.as_deref()]);
     let text =
-        crate::dispatch::text::invitation(lang, &tenant.name, &username, &code, &link, valid_days);
+        Wording::for_tenant(tenant, language).invitation(&username, &code, &link, valid_days);
     message::enqueue(
         &txn,
         &state.keys.kek,
@@ -328,14 +327,8 @@ async fn queue_code(
         }
         .into());
     }
-    let lang = Lang::pick(&[language, tenant.language.as_deref()]);
-    let text = crate::dispatch::text::code(
-        lang,
-        out.kind,
-        &tenant.name,
-        &out.code,
-        out.expires_at - now,
-    );
+    let text =
+        Wording::for_tenant(tenant, language).code(out.kind, &out.code, out.expires_at - now);
     Ok(message::enqueue(
         txn,
         &state.keys.kek,

@@ -559,17 +559,9 @@ async fn persist(
         "familiar_source": guards.familiar(),
     });
     if let Some(out) = &outgoing {
-        let lang = crate::dispatch::text::Lang::pick(&[
-            l.session.language.as_deref(),
-            l.tenant.language.as_deref(),
-        ]);
-        let text = crate::dispatch::text::code(
-            lang,
-            out.kind,
-            &l.tenant.name,
-            &out.code,
-            out.expires_at - now,
-        );
+        let text =
+            crate::dispatch::text::Wording::for_tenant(&l.tenant, l.session.language.as_deref())
+                .code(out.kind, &out.code, out.expires_at - now);
         let id = message::enqueue(
             &txn,
             &state.keys.kek,

@@ -1034,6 +1034,66 @@ async fn messages_speak_the_persons_language_or_the_tenants() {
     .await
     .expect_err("refused");
     assert!(err.to_string().contains("messages.language"), "{err}");
+
+    // The tenant's own wording, for the languages it sets; the others stay built-in.
+    h.clock.advance(3600);
+    h.policy(
+        "acme",
+        "[messages]\nlanguage = \"fr\"\n\
+         [messages.templates.de]\n\
+         sms_code = \"{code}: Ihr Code für {tenant}. Fragen? Servicedesk 044 555 00 00\"\n",
+    )
+    .await;
+    assert!(
+        send(start(Some("de")))
+            .await
+            .contains(": Ihr Code für Acme. Fragen? Servicedesk 044 555 00 00")
+    );
+    assert!(
+        send(start(Some("en")))
+            .await
+            .contains("is your Acme verification code")
+    );
+    // A template that would cost two text messages is refused, naming its field.
+    let err = ea_server::admin_actions::set_policies(
+        &h.state.store,
+        &t,
+        "p.toml",
+        &format!(
+            "[messages.templates.de]\nsms_code = \"{{code}} {}\"\n",
+            "€".repeat(80)
+        ),
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        err.to_string()
+            .starts_with("p.toml: messages.templates.de.sms_code: makes a text message of 2 parts"),
+        "{err}"
+    );
+}
+
+/// A tenant's name goes into subject lines and text messages: one short line.
+#[tokio::test]
+async fn tenant_names_are_one_short_line() {
+    let h = Harness::new().await;
+    let add = async |slug: &str, name: &str| {
+        ea_server::admin::add_tenant(&h.state.store, slug, name, None, 15)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    for (name, why) in [
+        ("Evil\nSubject: reset", "line break"),
+        ("Tab\there", "control character"),
+        ("", "must not be empty"),
+        (" Acme", "start or end with spaces"),
+        (&"x".repeat(61), "longer than 60 characters"),
+    ] {
+        let e = add("evil", name).await.expect_err(name);
+        assert!(e.contains(why), "{name:?}: {e}");
+    }
+    assert_eq!(add("zurich", "Zürich Versicherungen AG").await, Ok(()));
 }
 
 /// `GET /v1/tenants` lists only the tenants an administrator listed, by name.

@@ -40,6 +40,8 @@ pub mod tenant {
         pub language: Option<String>,
         /// Listed to the desktop app's organisation picker.
         pub listed: bool,
+        /// JSON of the tenant's own message templates (language → message → text), once set.
+        pub templates: Option<String>,
     }
     no_relations!();
 }

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(Invitations),
             Box::new(Help),
             Box::new(PublicTenants),
+            Box::new(MessageTemplates),
         ]
     }
 }
@@ -751,6 +752,27 @@ impl MigrationTrait for PublicTenants {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         drop_columns(m, &[("tenants", "listed")]).await
+    }
+}
+
+/// A tenant's own wording of its messages, per language.
+#[derive(Debug)]
+struct MessageTemplates;
+
+impl MigrationName for MessageTemplates {
+    fn name(&self) -> &str {
+        "m20261205_000011_message_templates"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MessageTemplates {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        add_columns(m, [("tenants", text_null("templates"))]).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_columns(m, &[("tenants", "templates")]).await
     }
 }
 

@@ -9,6 +9,7 @@ use ea_core::{FlowDefinition, LockoutPolicy};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::BTreeMap;
 
 /// A tenant with its settings decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,20 @@ pub struct Tenant {
     pub language: Option<String>,
     /// Listed to the desktop app's organisation picker (`GET /v1/tenants`).
     pub listed: bool,
+    /// The tenant's own wording of its messages: language → message → template.
+    pub templates: Templates,
+}
+
+/// Message templates: language → message name → text.
+pub type Templates = BTreeMap<String, BTreeMap<String, String>>;
+
+/// What a tenant says to its users: whom to contact when no flow fits (per language), the
+/// language of its messages when the person's is not known, its own wording of them.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantTexts<'a> {
+    pub help: &'a BTreeMap<String, String>,
+    pub language: Option<&'a str>,
+    pub templates: &'a Templates,
 }
 
 fn decode(m: tenant::Model) -> Result<Tenant> {
@@ -59,6 +74,13 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         .transpose()
         .map_err(|e| corrupt("help", e))?
         .unwrap_or_default();
+    let templates = m
+        .templates
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| corrupt("templates", e))?
+        .unwrap_or_default();
     Ok(Tenant {
         id: m.id,
         slug: m.slug,
@@ -74,6 +96,7 @@ fn decode(m: tenant::Model) -> Result<Tenant> {
         help,
         language: m.language,
         listed: m.listed,
+        templates,
     })
 }
 
@@ -189,21 +212,25 @@ pub async fn flows(conn: &impl Conn, tenant_id: i64) -> Result<Vec<FlowDefinitio
         .collect()
 }
 
-/// Replaces the tenant's password and emergency-code policies.
+/// Replaces the tenant's policies and what it says to its users.
 pub async fn set_policies(
     conn: &impl Conn,
     tenant_id: i64,
     password: &PasswordPolicy,
     emergency: &EmergencyCodePolicy,
     limits: &TenantLimits,
-    help: &std::collections::BTreeMap<String, String>,
-    language: Option<&str>,
+    texts: TenantTexts<'_>,
 ) -> Result<()> {
     let enc = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Corrupt(e.to_string()));
-    let help = if help.is_empty() {
+    let help = if texts.help.is_empty() {
         None
     } else {
-        Some(enc(serde_json::to_string(help))?)
+        Some(enc(serde_json::to_string(texts.help))?)
+    };
+    let templates = if texts.templates.is_empty() {
+        None
+    } else {
+        Some(enc(serde_json::to_string(texts.templates))?)
     };
     tenant::Entity::update_many()
         .col_expr(
@@ -219,7 +246,11 @@ pub async fn set_policies(
             enc(serde_json::to_string(limits))?.into(),
         )
         .col_expr(tenant::Column::Help, help.into())
-        .col_expr(tenant::Column::Language, language.map(str::to_owned).into())
+        .col_expr(
+            tenant::Column::Language,
+            texts.language.map(str::to_owned).into(),
+        )
+        .col_expr(tenant::Column::Templates, templates.into())
         .filter(tenant::Column::Id.eq(tenant_id))
         .exec(conn)
         .await?;

@@ -13,7 +13,7 @@ pub mod directory;
 pub mod emergency;
 
 use crate::dispatch::message;
-use crate::dispatch::text::{self, Lang};
+use crate::dispatch::text;
 use crate::error::ServiceResult;
 use crate::state::AppState;
 use crate::token::SessionToken;
@@ -103,7 +103,7 @@ pub async fn notify(
     now: i64,
 ) -> ServiceResult<bool> {
     // The person's language in the app, else the tenant's.
-    let lang = Lang::pick(&[language, tenant.language.as_deref()]);
+    let wording = text::Wording::for_tenant(tenant, language);
     let mut queued = false;
     let targets = user
         .emails
@@ -112,7 +112,7 @@ pub async fn notify(
         .chain(user.phones.iter().map(|p| (ContactKind::Phone, p)))
         .filter(|(kind, _)| state.can_deliver(&tenant.slug, *kind));
     for (kind, destination) in targets {
-        let body = text::notice(lang, kind, &tenant.name, notice);
+        let body = wording.notice(kind, notice);
         message::enqueue(
             txn,
             &state.keys.kek,

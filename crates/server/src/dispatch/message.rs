@@ -60,13 +60,10 @@ mod tests {
 
     #[test]
     fn an_email_splits_into_subject_and_body() {
-        let email = crate::dispatch::text::code(
-            crate::dispatch::text::Lang::De,
-            ContactKind::Email,
-            "Acme",
-            "12345678",
-            600,
-        );
+        let none = crate::dispatch::text::Templates::new();
+        let email =
+            crate::dispatch::text::Wording::new(crate::dispatch::text::Lang::De, &none, "Acme")
+                .code(ContactKind::Email, "12345678", 600);
         let (subject, body) = split_email(&email);
         assert_eq!(subject, "Bestätigungscode von Acme");
         assert!(body.contains("12345678") && body.contains("10 Minuten"));
