@@ -721,6 +721,16 @@ const tests = {
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Who are you?');
 
+    // This computer's clock two hours wrong either way: the time left is the server's.
+    for (const skew of [-7200, 7200]) {
+      const off = await open(`&lifetime=100&skew=${skew}`);
+      await off.fill('#username', 'alice');
+      await off.keyboard.press('Enter');
+      await expectHeading(off, 'How do you want to prove it is you?');
+      const shown = await off.getByTestId('time-left').innerText();
+      assert(/^This session ends in 1:[34]\d\.$/.test(shown), `skew ${skew}: ${shown}`);
+    }
+
     const done = await open();
     await toActions(done);
     await done.getByTestId('profile-menu').click();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readyToSend, typedCode } from '../src/lib/code';
-import { formatSeconds, secondsLeft } from '../src/lib/countdown';
+import { formatSeconds, secondsLeft, serverAhead } from '../src/lib/countdown';
 import { localToUnix, read, type EmergencyForm } from '../src/lib/emergencyForm';
 import { limitViolations, passwordViolations } from '../src/platform/fakeRules';
 import { canSubmit, charCount, evaluate } from '../src/lib/passwordRules';
@@ -17,6 +17,14 @@ describe('countdown', () => {
     expect(formatSeconds(45)).toBe('0:45');
     expect(formatSeconds(125)).toBe('2:05');
     expect(formatSeconds(3600)).toBe('1:00:00');
+  });
+
+  it('counts on the server\'s clock when this computer\'s is wrong', () => {
+    // This computer is two hours ahead: the server says 1000 when it reads 8200.
+    const ahead = serverAhead(1000, 8_200_000);
+    expect(ahead).toBe(-7200);
+    expect(secondsLeft(1100, 8_200_000, ahead)).toBe(100);
+    expect(secondsLeft(1100, 8_200_000)).toBe(0);
   });
 });
 

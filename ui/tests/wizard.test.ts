@@ -3,7 +3,7 @@ import type { SessionView, StepView } from '../src/api/types';
 import { progress, screenFor } from '../src/lib/wizard';
 
 function view(over: Partial<SessionView>): SessionView {
-  return { status: 'in_progress', expires_at: 0, flows: [], flow_id: 'f', step_index: 0, step_count: 2, step: null, actions: [], help: {}, ...over };
+  return { status: 'in_progress', expires_at: 0, server_time: 0, flows: [], flow_id: 'f', step_index: 0, step_count: 2, step: null, actions: [], help: {}, ...over };
 }
 
 const otp = (code_sent: boolean): StepView => ({

@@ -80,6 +80,9 @@ pub struct SessionView {
     pub status: SessionStatus,
     /// Unix seconds after which the session is gone.
     pub expires_at: i64,
+    /// The server's clock when it wrote this view (Unix seconds): clients count time left from
+    /// it, not from their own clock, which may be wrong.
+    pub server_time: i64,
     /// The flows offered; when there is exactly one it is already chosen.
     pub flows: Vec<FlowSummary>,
     pub flow_id: Option<String>,
@@ -506,6 +509,8 @@ pub struct EnrolmentView {
     pub missing: Vec<MissingFactor>,
     /// When this enrolment ends (Unix seconds).
     pub expires_at: i64,
+    /// The server's clock when it wrote this view (Unix seconds).
+    pub server_time: i64,
 }
 
 /// `POST /v1/enrolment/address`, `/v1/enrolment/contacts/confirm`, `/v1/enrolment/authenticator/confirm`

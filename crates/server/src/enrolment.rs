@@ -257,6 +257,8 @@ struct Loaded {
     profile: EnrolmentProfile,
     flows: Vec<FlowDefinition>,
     user: UserRecord,
+    /// The server's clock when the request loaded it.
+    now: i64,
 }
 
 fn profile_of(t: &Tenant) -> ServiceResult<EnrolmentProfile> {
@@ -444,6 +446,7 @@ pub async fn start(
         profile,
         flows,
         user,
+        now,
     };
     Ok(EnrolmentStarted {
         token,
@@ -547,6 +550,7 @@ pub async fn start_with_password(
         profile,
         flows,
         user,
+        now,
     };
     Ok(EnrolmentStarted {
         token,
@@ -603,6 +607,7 @@ pub async fn after_verification(
         profile,
         flows,
         user,
+        now,
     };
     Ok(EnrolmentStarted {
         token: new,
@@ -618,7 +623,8 @@ async fn load(
     let found = enrolments::load(conn, &token.hash)
         .await?
         .ok_or(ErrorCode::SessionUnknown {})?;
-    if state.now() >= found.session.expires_at {
+    let now = state.now();
+    if now >= found.session.expires_at {
         return Err(ErrorCode::SessionExpired {}.into());
     }
     let tenant = tenants::by_id(conn, found.tenant_id)
@@ -639,6 +645,7 @@ async fn load(
         profile,
         flows,
         user,
+        now,
     })
 }
 
@@ -697,6 +704,7 @@ fn view(l: &Loaded) -> EnrolmentView {
         },
         missing: p.missing(&enrolled(&l.user)),
         expires_at: s.expires_at,
+        server_time: l.now,
     }
 }
 

@@ -70,11 +70,19 @@ pub struct Loaded {
     pub flows: Vec<FlowDefinition>,
     pub user: Option<UserRecord>,
     pub subject: Subject,
+    /// The server's clock when the request loaded it.
+    pub now: i64,
 }
 
 impl Loaded {
     pub fn view(&self) -> SessionView {
-        view::session_view(&self.session, &self.flows, &self.subject, &self.tenant.help)
+        view::session_view(
+            &self.session,
+            &self.flows,
+            &self.subject,
+            &self.tenant.help,
+            self.now,
+        )
     }
 }
 
@@ -98,7 +106,8 @@ async fn load_with(
     let (session, version, tenant_id) = sessions::load(db, &token.hash)
         .await?
         .ok_or(ErrorCode::SessionUnknown {})?;
-    if !expired_ok && state.now() >= session.expires_at {
+    let now = state.now();
+    if !expired_ok && now >= session.expires_at {
         return Err(VerifyError::SessionExpired.into());
     }
     let tenant = tenants::by_id(db, tenant_id)
@@ -114,6 +123,7 @@ async fn load_with(
         flows,
         user,
         subject,
+        now,
     })
 }
 
@@ -349,7 +359,7 @@ pub async fn start(
     txn.commit().await.map_err(StoreError::from)?;
     Ok(SessionStarted {
         token,
-        session: view::session_view(&session, &flows, &subject, &tenant.help),
+        session: view::session_view(&session, &flows, &subject, &tenant.help, now),
     })
 }
 

@@ -35,6 +35,7 @@ pub fn session_view(
     flows: &[FlowDefinition],
     subject: &Subject,
     help: &std::collections::BTreeMap<String, String>,
+    now: i64,
 ) -> SessionView {
     let offered = flows
         .iter()
@@ -49,6 +50,7 @@ pub fn session_view(
     SessionView {
         status: s.status,
         expires_at: s.expires_at,
+        server_time: now,
         flows: offered,
         flow_id: s.flow.as_ref().map(|f| f.id.clone()),
         step_index: s.step_index as u32,

@@ -19,6 +19,10 @@ async fn sms_then_totp_completes_and_permits_actions() {
     assert_eq!(s["flows"].as_array().map(Vec::len), Some(2));
     assert!(s["step"].is_null());
     assert_eq!(t.len(), 43, "256-bit token, base64url");
+    // The view carries the server's clock, for clients whose own is wrong.
+    assert_eq!(s["server_time"], json!(h.state.now()));
+    let (_, again) = h.call::<ep::GetSession>(Some(&t), None).await;
+    assert_eq!(again["server_time"], json!(h.state.now()));
 
     let (st, v) = h
         .call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))

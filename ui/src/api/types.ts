@@ -62,6 +62,11 @@ export type SessionView = { status: SessionStatus,
  */
 expires_at: number, 
 /**
+ * The server's clock when it wrote this view (Unix seconds): clients count time left from
+ * it, not from their own clock, which may be wrong.
+ */
+server_time: number, 
+/**
  * The flows offered; when there is exactly one it is already chosen.
  */
 flows: Array<FlowSummary>, flow_id: string | null, 
@@ -297,7 +302,11 @@ missing: Array<MissingFactor>,
 /**
  * When this enrolment ends (Unix seconds).
  */
-expires_at: number, };
+expires_at: number, 
+/**
+ * The server's clock when it wrote this view (Unix seconds).
+ */
+server_time: number, };
 
 export type EnrolmentCodeRequest = { code: string, };
 

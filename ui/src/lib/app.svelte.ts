@@ -9,6 +9,9 @@ const stored = typeof localStorage !== 'undefined' ? localStorage.getItem('ea.la
 export const ui = $state({
   /** The newest screen's heading, read out by the live region. */
   announce: '',
+  /** Seconds the server's clock is ahead of this computer's: time left is counted on the
+   * server's clock, so a wrong clock here neither ends a session early nor hides its end. */
+  serverAhead: 0,
   lang: (stored && (LANGS as readonly string[]).includes(stored) ? stored : pickLang(typeof navigator !== 'undefined' ? navigator.languages : [])) as Lang,
 });
 

@@ -1,8 +1,17 @@
 // Seconds left until a moment, and how to show them.
 
-export function secondsLeft(untilUnix: number | null | undefined, nowMs: number): number {
+/**
+ * Seconds left until `untilUnix` (a moment on the server's clock), at `nowMs` on this computer's
+ * clock, which is `aheadS` seconds behind the server's (see `serverAhead`).
+ */
+export function secondsLeft(untilUnix: number | null | undefined, nowMs: number, aheadS = 0): number {
   if (untilUnix == null) return 0;
-  return Math.max(0, Math.ceil(untilUnix - nowMs / 1000));
+  return Math.max(0, Math.ceil(untilUnix - (nowMs / 1000 + aheadS)));
+}
+
+/** How far the server's clock is ahead of this computer's, from a view's `server_time`. */
+export function serverAhead(serverTime: number, receivedMs: number): number {
+  return serverTime - receivedMs / 1000;
 }
 
 /** `0:45`, `2:05`, `1:00:00`. */

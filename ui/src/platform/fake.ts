@@ -179,7 +179,9 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
   let failures = 0;
   let actionsUsed = new Set<string>();
 
-  const now = () => Math.floor(Date.now() / 1000);
+  /** The simulated server's clock; `?skew=` seconds off this computer's (a PC clock set wrong). */
+  const skew = Number(params.get('skew') ?? '0');
+  const now = () => Math.floor(Date.now() / 1000) + skew;
   /** Seconds a session lasts (`?lifetime=`). */
   const lifetime = Number(params.get('lifetime') ?? '900');
 
@@ -187,7 +189,10 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     control.calls.push(name);
     await new Promise((r) => setTimeout(r, control.latency));
     if (control.offline) throw fail('server_unreachable');
-    return f();
+    const r = f();
+    // Views carry the server's clock, as the real server's do.
+    if (r && typeof r === 'object' && 'expires_at' in r && 'server_time' in r) r.server_time = now();
+    return r;
   }
 
   function current(): SessionView {
@@ -268,6 +273,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       },
       missing: [],
       expires_at: now() + 1800,
+      server_time: now(),
     };
   }
 
@@ -316,7 +322,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         known = username.trim().toLowerCase() === 'alice';
         actionsUsed = new Set();
         const offered = flows.filter((f) => !forAction || f.actions.includes(forAction));
-        session = { status: 'choosing_flow', expires_at: now() + lifetime, flows: structuredClone(offered), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [], help: HELP };
+        session = { status: 'choosing_flow', expires_at: now() + lifetime, server_time: now(), flows: structuredClone(offered), flow_id: null, step_index: 0, step_count: 0, step: null, actions: [], help: HELP };
         if (offered.length === 1) {
           session.status = 'in_progress';
           session.flow_id = offered[0]!.id;
