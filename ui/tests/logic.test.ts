@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readyToSend, typedCode } from '../src/lib/code';
+import { createCodeSender, isWrongCode, readyToSend, typedCode } from '../src/lib/code';
 import { formatSeconds, secondsLeft, serverAhead } from '../src/lib/countdown';
 import { localToUnix, read, type EmergencyForm } from '../src/lib/emergencyForm';
 import { limitViolations, passwordViolations } from '../src/platform/fakeRules';
@@ -184,5 +184,52 @@ describe('typed codes', () => {
     expect(readyToSend('12345a', 6, null)).toBe(false);
     expect(readyToSend('123456', 6, '123456')).toBe(false);
     expect(readyToSend('1234567', 6, null)).toBe(false);
+  });
+});
+
+describe('code sender', () => {
+  /** A server that answers each code after a tick with the refusal `answers` holds for it. */
+  function server(answers: Record<string, string | null>) {
+    const sent: string[] = [];
+    let last: { code: string } | null = null;
+    const sender = createCodeSender(
+      async (c) => {
+        sent.push(c);
+        await new Promise((r) => setTimeout(r, 5));
+        last = answers[c] ? { code: answers[c] as string } : null;
+      },
+      () => isWrongCode(last),
+    );
+    return { sent, sender };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  it('sends a complete code by itself once, and never twice at once', async () => {
+    const { sent, sender } = server({ '123456': null });
+    sender.typed('12345', 6);
+    sender.typed('123456', 6);
+    sender.submit('123456'); // Enter while it is on its way
+    sender.typed('123456', 6);
+    await settle();
+    expect(sent).toEqual(['123456']);
+  });
+
+  it('does not send a wrong code again unchanged, but does after a passing refusal', async () => {
+    const { sent, sender } = server({ '111111': 'code_invalid', '222222': 'busy' });
+    sender.typed('111111', 6);
+    await settle();
+    sender.submit('111111');
+    await settle();
+    expect(sent).toEqual(['111111']);
+    sender.typed('222222', 6);
+    await settle();
+    sender.submit('222222'); // the server was busy: Enter sends it again
+    await settle();
+    expect(sent).toEqual(['111111', '222222', '222222']);
+    // Another contact's code with the same digits is its own.
+    sender.typed('111111', 6, 'other');
+    await settle();
+    expect(sent[sent.length - 1]).toBe('111111');
+    expect(sent.length).toBe(4);
   });
 });

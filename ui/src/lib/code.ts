@@ -10,3 +10,52 @@ export function typedCode(raw: string): string {
 export function readyToSend(code: string, length: number, lastSent: string | null): boolean {
   return length > 0 && code.length === length && /^[0-9]+$/.test(code) && code !== lastSent;
 }
+
+/** Refusals that say the code itself is wrong: sent again unchanged, it would only cost a try. */
+export function isWrongCode(e: { code: string } | null | undefined): boolean {
+  return e != null && ['code_invalid', 'totp_invalid', 'enrolment_code_invalid'].includes(e.code);
+}
+
+export type CodeSender = {
+  /** A code as typed: sent by itself once it is complete (`length` digits), once. */
+  typed(code: string, length: number, scope?: string): void;
+  /** Enter or the button: sends the code unless it is on its way or was just refused as wrong. */
+  submit(code: string, scope?: string): void;
+};
+
+/**
+ * Sends the codes of one field. Nothing goes twice at once; a complete code goes by itself, once;
+ * a code the server refused as wrong (`wasWrong()` after the answer) is not sent again unchanged,
+ * while one refused for any other reason (the server busy, a failure on its side) can be sent
+ * again with Enter. `scope` names what is being proven (another contact's code may have the same
+ * digits).
+ */
+export function createCodeSender(send: (code: string) => Promise<unknown>, wasWrong: () => boolean): CodeSender {
+  let inFlight = false;
+  let sentAlone: string | null = null;
+  let wrong: string | null = null;
+  const key = (code: string, scope = '') => `${scope}\u0000${code}`;
+  async function go(k: string, code: string) {
+    if (inFlight) return;
+    inFlight = true;
+    try {
+      await send(code);
+      wrong = wasWrong() ? k : null;
+    } finally {
+      inFlight = false;
+    }
+  }
+  return {
+    typed(code, length, scope) {
+      const k = key(code, scope);
+      if (readyToSend(code, length, null) && k !== sentAlone) {
+        sentAlone = k;
+        void go(k, code);
+      }
+    },
+    submit(code, scope) {
+      const k = key(code, scope);
+      if (code && k !== wrong) void go(k, code);
+    },
+  };
+}
