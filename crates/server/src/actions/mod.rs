@@ -102,8 +102,6 @@ pub async fn notify(
     language: Option<&str>,
     now: i64,
 ) -> ServiceResult<bool> {
-    // The person's language in the app, else the tenant's.
-    let wording = text::Wording::for_tenant(tenant, language);
     let mut queued = false;
     let targets = user
         .emails
@@ -112,7 +110,7 @@ pub async fn notify(
         .chain(user.phones.iter().map(|p| (ContactKind::Phone, p)))
         .filter(|(kind, _)| state.can_deliver(&tenant.slug, *kind));
     for (kind, destination) in targets {
-        let body = wording.notice(kind, notice);
+        let body = text::owner_notice(tenant, language, kind, notice);
         message::enqueue(
             txn,
             &state.keys.kek,

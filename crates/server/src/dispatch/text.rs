@@ -505,6 +505,26 @@ impl<'a> Wording<'a> {
     }
 }
 
+/// A notice to the account's owner, who may not be the person at the app: written in the tenant's
+/// language (else English), never only in the one the requester chose; an e-mail repeats it below
+/// in the requester's language when that differs.
+pub fn owner_notice(
+    tenant: &ea_store::tenants::Tenant,
+    requester_language: Option<&str>,
+    kind: ContactKind,
+    told: &Told,
+) -> String {
+    let owner = Wording::for_tenant(tenant, None);
+    let requester = Wording::for_tenant(tenant, requester_language);
+    let text = owner.notice(kind, told);
+    if kind == ContactKind::Phone || requester.lang() == owner.lang() {
+        return text;
+    }
+    let also = requester.notice(kind, told);
+    let body = also.split_once("\n\n").map_or(also.as_str(), |(_, b)| b);
+    format!("{}\n\n---\n\n{body}", text.trim_end())
+}
+
 /// A text message's masked contacts with `*` for `•`, which is outside the GSM 7-bit alphabet
 /// and would halve what one part holds.
 fn sms_safe(text: &str) -> String {
@@ -861,6 +881,43 @@ mod tests {
         // By text message the mask is GSM 7-bit.
         let n = builtin_only(Lang::Fr).notice(ContactKind::Phone, &added);
         assert!(n.contains("+41 ******* 00"), "{n}");
+    }
+
+    #[test]
+    fn the_owner_reads_notices_in_the_tenants_language() {
+        let mut tenant = ea_store::tenants::Tenant {
+            id: 1,
+            slug: "acme".into(),
+            name: "Acme".into(),
+            default_country: None,
+            lockout: Default::default(),
+            session_lifetime_seconds: 900,
+            password_policy: Default::default(),
+            emergency_policy: Default::default(),
+            limits: Default::default(),
+            card_master_key: None,
+            enrolment: None,
+            help: Default::default(),
+            language: Some("de".into()),
+            listed: false,
+            templates: Templates::new(),
+        };
+        let told = Told::PasswordReset;
+        // The requester chose Italian: the SMS is German only, the e-mail German then Italian.
+        let sms = owner_notice(&tenant, Some("it"), ContactKind::Phone, &told);
+        assert!(sms.starts_with("Acme: Ihr Passwort wurde zurückgesetzt."), "{sms}");
+        let mail = owner_notice(&tenant, Some("it"), ContactKind::Email, &told);
+        assert!(mail.starts_with("Subject: Sicherheitshinweis von Acme"), "{mail}");
+        let (de, it) = mail.split_once("\n---\n").expect("two languages");
+        assert!(de.contains("Ihr Passwort wurde zurückgesetzt"), "{mail}");
+        assert!(it.contains("La tua password è stata reimpostata") && !it.contains("Subject:"));
+        // The same language once.
+        let mail = owner_notice(&tenant, Some("de-CH"), ContactKind::Email, &told);
+        assert!(!mail.contains("---"), "{mail}");
+        // Without a tenant language: English first.
+        tenant.language = None;
+        let mail = owner_notice(&tenant, Some("fr"), ContactKind::Email, &told);
+        assert!(mail.contains("Your password was reset") && mail.contains("Votre mot de passe"));
     }
 
     #[test]
