@@ -905,9 +905,15 @@ mod tests {
         let told = Told::PasswordReset;
         // The requester chose Italian: the SMS is German only, the e-mail German then Italian.
         let sms = owner_notice(&tenant, Some("it"), ContactKind::Phone, &told);
-        assert!(sms.starts_with("Acme: Ihr Passwort wurde zurückgesetzt."), "{sms}");
+        assert!(
+            sms.starts_with("Acme: Ihr Passwort wurde zurückgesetzt."),
+            "{sms}"
+        );
         let mail = owner_notice(&tenant, Some("it"), ContactKind::Email, &told);
-        assert!(mail.starts_with("Subject: Sicherheitshinweis von Acme"), "{mail}");
+        assert!(
+            mail.starts_with("Subject: Sicherheitshinweis von Acme"),
+            "{mail}"
+        );
         let (de, it) = mail.split_once("\n---\n").expect("two languages");
         assert!(de.contains("Ihr Passwort wurde zurückgesetzt"), "{mail}");
         assert!(it.contains("La tua password è stata reimpostata") && !it.contains("Subject:"));
