@@ -244,7 +244,12 @@ impl Ui {
 
     /// The text of the first element matching `css`, once it appears.
     async fn text_of(&self, css: &str) -> String {
-        wait_until(css, async || {
+        self.text_within(css, Duration::from_secs(20)).await
+    }
+
+    /// The text of the first element matching `css`, which must appear within `limit`.
+    async fn text_within(&self, css: &str, limit: Duration) -> String {
+        eventually(css, limit, async || {
             self.c.find(Locator::Css(css)).await.ok()?.text().await.ok()
         })
         .await
@@ -615,9 +620,12 @@ async fn card_pin_unblock(ui: &Ui, demo: &Demo, slot: &mut CardSlot) {
     ui.text_of("[data-testid=card-insert]").await;
     assert!(ui.absent("[data-testid=card-status]").await, "no card yet");
 
-    // Put in: the app picks that reader and reads the card, without a click.
+    // Put in: the app picks that reader and reads the card, without a click, at once (the screen
+    // waits on the service, not on a timer: its own looks end after 10 s).
     slot.insert();
-    let status = ui.text_of("[data-testid=card-status]").await;
+    let status = ui
+        .text_within("[data-testid=card-status]", Duration::from_secs(4))
+        .await;
     assert!(
         status.contains("EA5EC0DE00000001") && status.contains("The PIN is blocked."),
         "{status}"
@@ -636,7 +644,8 @@ async fn card_pin_unblock(ui: &Ui, demo: &Demo, slot: &mut CardSlot) {
     ui.gone("[data-testid=card-status]").await;
     ui.text_of("[data-testid=card-insert]").await;
     slot.insert();
-    ui.text_of("[data-testid=card-status]").await;
+    ui.text_within("[data-testid=card-status]", Duration::from_secs(4))
+        .await;
 
     ui.fill("#new-pin", "246810").await;
     ui.fill("#new-pin-2", "246810").await;

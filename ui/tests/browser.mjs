@@ -386,6 +386,7 @@ const tests = {
     const reads = await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'cardStatus').length);
     await page.evaluate(() => window.__eaFake.setCard(true));
     await page.getByTestId('card-status').waitFor();
+    await page.waitForTimeout(800); // a few looks later: still one read
     assert((await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'cardStatus').length)) === reads + 1, 'read once per insertion');
     // The button stays for people who prefer it.
     await page.getByTestId('card-read').click();

@@ -232,4 +232,20 @@ describe('code sender', () => {
     expect(sent[sent.length - 1]).toBe('111111');
     expect(sent.length).toBe(4);
   });
+
+  it('remembers every code refused as wrong, and sends a code corrected while one was on its way', async () => {
+    const { sent, sender } = server({ '111111': 'code_invalid', '333333': 'code_invalid', '444444': null });
+    sender.typed('111111', 6);
+    sender.typed('333333', 6); // corrected while the first is on its way: sent after it
+    await settle();
+    await settle();
+    expect(sent).toEqual(['111111', '333333']);
+    sender.submit('111111'); // refused before: not again
+    sender.typed('111111', 6);
+    await settle();
+    expect(sent).toEqual(['111111', '333333']);
+    sender.typed('444444', 6);
+    await settle();
+    expect(sent).toEqual(['111111', '333333', '444444']);
+  });
 });

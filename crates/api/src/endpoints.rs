@@ -184,8 +184,11 @@ macro_rules! endpoints {
 }
 
 endpoints! {
-    /// Liveness and database reachability.
+    /// Liveness: the process answers.
     Health = "health": Get "/healthz", Public, 200, NoBody => crate::Health, errors [];
+
+    /// Readiness: the database answers, and the SMS gateway and SMTP relay where configured.
+    Ready = "ready": Get "/readyz", Public, 200, NoBody => crate::Readiness, errors [];
 
     /// The organisations listed to the app's picker.
     ListTenants = "list_tenants": Get "/v1/tenants", Client, 200, NoBody => TenantsView,

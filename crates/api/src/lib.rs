@@ -236,11 +236,20 @@ pub struct ActionsView {
     pub actions: Vec<Action>,
 }
 
-/// `GET /healthz`
+/// `GET /healthz`: the process answers (liveness).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
 pub struct Health {
     pub status: HealthStatus,
+}
+
+/// `GET /readyz`: what the server needs for its work answers: the database, and the SMS gateway
+/// and the SMTP relay where they are configured (absent where not). 503 while any does not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct Readiness {
+    pub status: HealthStatus,
     pub database: HealthStatus,
+    pub sms: Option<HealthStatus>,
+    pub email: Option<HealthStatus>,
 }
 
 /// `GET /v1/session/password-policy`: the rules a new password must follow, for live display.

@@ -8,7 +8,7 @@ fn render() -> String {
         "// Generated from crates/api by `UPDATE_API_TYPES=1 cargo test -p ea-api`. Do not edit.\n\n";
         ErrorCode, Action, Method, ContactKind, CardAlgorithm, CardOutcome, CharClass,
         PasswordViolation, LimitViolation, ValidationResult, InvalidReason, ExpectedRequest,
-        FieldProblem, HealthStatus, StartSessionRequest, SessionStarted, SessionStatus,
+        FieldProblem, HealthStatus, Readiness, StartSessionRequest, SessionStarted, SessionStatus,
         SessionView, FlowSummary, StepView, OtpStepView, MaskedContact, ContactsView,
         QuestionsStepView, QuestionView, TotpStepView, ChooseFlowRequest,
         ConfirmContactRequest, VerifyCodeRequest, AnswerQuestionsRequest, QuestionAnswer,

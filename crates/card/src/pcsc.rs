@@ -67,7 +67,8 @@ fn snapshot(ctx: &Context) -> Result<Vec<ReaderState>, CardError> {
     };
     let mut with_pnp = states(true);
     match ctx.get_status_change(Duration::ZERO, &mut with_pnp) {
-        Ok(()) => Ok(with_pnp),
+        // Nothing to report at once: with no reader (the notification alone) pcsc-lite times out.
+        Ok(()) | Err(pcsc::Error::Timeout) => Ok(with_pnp),
         // A service without the notification: the readers alone.
         Err(pcsc::Error::UnknownReader) => {
             let mut plain = states(false);
@@ -120,13 +121,44 @@ pub fn watch(known: &[Reader], timeout: Duration) -> Result<Vec<Reader>, CardErr
         for s in &mut states {
             s.sync_current_state();
         }
+        let _waiting = Waiting::register(&ctx);
         match ctx.get_status_change(timeout, &mut states) {
-            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Ok(()) | Err(pcsc::Error::Timeout | pcsc::Error::Cancelled) => {}
             Err(e) => return Err(map(e)),
         }
     }
     // Whatever woke us, the list is read again: a new reader has no state in `states`.
     Ok(to_readers(&snapshot(&ctx)?))
+}
+
+/// The watch waiting now (its number and context), cancelled when the next one starts (a screen
+/// shown again), so waiting threads and service contexts never pile up.
+static WATCHING: std::sync::Mutex<Option<(u64, Context)>> = std::sync::Mutex::new(None);
+static WATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A watch's place in [`WATCHING`], given up when it ends.
+struct Waiting(u64);
+
+impl Waiting {
+    fn register(ctx: &Context) -> Waiting {
+        let mine = WATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut current) = WATCHING.lock()
+            && let Some((_, previous)) = current.replace((mine, ctx.clone()))
+        {
+            let _ = previous.cancel();
+        }
+        Waiting(mine)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Ok(mut current) = WATCHING.lock()
+            && current.as_ref().is_some_and(|(n, _)| *n == self.0)
+        {
+            *current = None;
+        }
+    }
 }
 
 enum Request {

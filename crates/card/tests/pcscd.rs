@@ -152,6 +152,29 @@ fn unblock_through_pcscd() {
     drop(again);
     gone();
 
+    // A new watch cancels the one waiting before it (the card screen shown again): waits never
+    // pile up.
+    let still = ea_card::pcsc::readers().unwrap();
+    let first = {
+        let still = still.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            (
+                ea_card::pcsc::watch(&still, Duration::from_secs(10)),
+                started.elapsed(),
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let second = ea_card::pcsc::watch(&still, Duration::from_millis(500));
+    let (cancelled, waited) = first.join().unwrap();
+    assert_eq!(cancelled, Ok(still.clone()));
+    assert!(
+        waited < Duration::from_secs(3),
+        "the first wait ended ({waited:?})"
+    );
+    assert_eq!(second, Ok(still));
+
     // A card that stops answering times out instead of hanging.
     let (_slow, reader) = insert_card(35963, &state, &["--delay-ms", "1500"]);
     let mut slow = ea_card::pcsc::connect(&reader)

@@ -150,11 +150,21 @@ pub struct Limiters {
 
 /// A bounded number of Argon2id computations at once, on the blocking pool.
 #[derive(Debug, Clone)]
-pub struct Hashing(Arc<Semaphore>);
+pub struct Hashing {
+    slots: Arc<Semaphore>,
+    size: usize,
+    /// Computations waiting for a slot now.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
 
 impl Hashing {
     pub fn new(permits: usize) -> Hashing {
-        Hashing(Arc::new(Semaphore::new(permits.max(1))))
+        let size = permits.max(1);
+        Hashing {
+            slots: Arc::new(Semaphore::new(size)),
+            size,
+            waiting: Arc::default(),
+        }
     }
 
     /// Runs `f` on the blocking pool once a slot is free; the others wait their turn.
@@ -162,12 +172,12 @@ impl Hashing {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, String> {
-        let permit = self
-            .0
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
+        let permit = {
+            // Counted while waiting, also when the request gives up and drops this future.
+            let _waiting = Waiting::enter(&self.waiting);
+            self.slots.clone().acquire_owned().await
+        }
+        .map_err(|e| e.to_string())?;
         // The slot is held by the computation itself: a request that times out and drops this
         // future cannot free it while the hash still runs.
         tokio::task::spawn_blocking(move || {
@@ -180,7 +190,33 @@ impl Hashing {
 
     /// Free slots now.
     pub fn available(&self) -> usize {
-        self.0.available_permits()
+        self.slots.available_permits()
+    }
+
+    /// Computations running now.
+    pub fn busy(&self) -> usize {
+        self.size.saturating_sub(self.available())
+    }
+
+    /// Computations waiting for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// One computation counted as waiting, until dropped.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(n: &'a std::sync::atomic::AtomicUsize) -> Waiting<'a> {
+        n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

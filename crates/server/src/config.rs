@@ -31,6 +31,15 @@ pub struct ServerConfig {
     /// the others use the built-in directory.
     #[serde(default)]
     pub directories: std::collections::BTreeMap<String, LdapConfig>,
+    /// Prometheus metrics on an address of their own (`[metrics] listen = "127.0.0.1:9464"`).
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// Where `/metrics` is served: apart from the API, so it can stay on an internal network.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub listen: SocketAddr,
 }
 
 /// The dialect of an LDAP directory.

@@ -19,6 +19,7 @@ pub mod input;
 pub mod keys;
 pub mod ldap;
 pub mod lockout;
+pub mod metrics;
 pub mod relying;
 pub mod retry;
 pub mod rotate;

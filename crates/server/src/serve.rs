@@ -28,11 +28,29 @@ pub async fn run(
     transports: Transports,
     addr: SocketAddr,
     tls: Option<TlsConfig>,
+    metrics: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
     install_crypto();
     check_listen(addr, tls.as_ref())?;
     crate::faults::warn_if_enabled();
-    tokio::spawn(dispatch::worker(state.clone(), transports));
+    if let Some(at) = metrics {
+        let listener = tokio::net::TcpListener::bind(at)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {at} for the metrics: {e}"))?;
+        let bound = listener.local_addr()?;
+        tracing::info!(address = %bound, "metrics listening on /metrics");
+        let router = crate::metrics::router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+            {
+                tracing::warn!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(dispatch::worker(state.clone(), transports, worker_stopped));
     tokio::spawn(purge_sessions(state.clone()));
     tokio::spawn(link_audit(state.clone()));
     let app = crate::app(state);
@@ -77,6 +95,12 @@ pub async fn run(
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         }
+    }
+    // No new requests: the worker finishes the message it is sending, then stops.
+    let _ = stop_worker.send(true);
+    match tokio::time::timeout(Duration::from_secs(30), worker).await {
+        Ok(_) => tracing::info!("outbox worker stopped"),
+        Err(_) => tracing::warn!("outbox worker still sending after 30 s; stopping anyway"),
     }
     tracing::info!("server stopped");
     Ok(())

@@ -40,6 +40,10 @@ pub struct Inner {
     pub limiters: Limiters,
     /// Requests for one account take turns on this instance.
     pub turns: crate::turns::Turns,
+    /// What `/metrics` on the metrics address reports.
+    pub metrics: crate::metrics::Metrics,
+    /// The transports `/readyz` probes (none in tests that build the state alone).
+    pub transports: Option<crate::dispatch::Transports>,
     /// Each tenant's decoy material as last read, and when (read again after a few minutes).
     decoys: std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<DecoyMaterial>)>>,
 }
@@ -88,6 +92,8 @@ impl AppState {
             client_key_hashes: Vec::new(),
             limiters,
             turns: Default::default(),
+            metrics: Default::default(),
+            transports: None,
             decoys: Default::default(),
             ldap: HashMap::new(),
         }))
@@ -112,6 +118,14 @@ impl AppState {
     }
 
     /// Applies the server's `[limits]`. Call before the state is shared.
+    /// The transports `/readyz` probes.
+    pub fn with_transports(mut self, transports: crate::dispatch::Transports) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.transports = Some(transports);
+        }
+        self
+    }
+
     pub fn with_limits(mut self, config: ServerLimits) -> AppState {
         if let Some(inner) = Arc::get_mut(&mut self.0) {
             inner.limiters = Limiters::new(config);

@@ -357,6 +357,7 @@ pub async fn start(
     };
     audit::record(&txn, ev, now).await?;
     txn.commit().await.map_err(StoreError::from)?;
+    state.metrics.verification("started");
     Ok(SessionStarted {
         token,
         session: view::session_view(&session, &flows, &subject, &tenant.help, now),
@@ -636,6 +637,22 @@ async fn persist(
     txn.commit().await.map_err(StoreError::from)?;
     if outgoing.is_some() || told {
         state.outbox_ready.notify_one();
+    }
+    let m = &state.metrics;
+    if let Some(step) = before.0.current_step() {
+        let outcome = match outcome {
+            Ok(()) => "ok",
+            Err(e) => e.code().as_str(),
+        };
+        m.step(step.method().as_str(), outcome);
+    }
+    if guards.newly_locked().is_some() || strangers_locked {
+        m.lockouts.inc();
+    }
+    match (l.session.status, before.0.status == l.session.status) {
+        (ea_core::SessionStatus::Completed, false) => m.verification("completed"),
+        (ea_core::SessionStatus::Failed, false) => m.verification("failed"),
+        _ => {}
     }
     Ok(())
 }

@@ -671,9 +671,14 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 async fn health_and_openapi() {
     let h = Harness::new().await;
     let (st, v) = h.call::<ep::Health>(None, None).await;
+    assert_eq!((st, v), (StatusCode::OK, json!({"status": "ok"})));
+    let (st, v) = h.call::<ep::Ready>(None, None).await;
     assert_eq!(
         (st, v),
-        (StatusCode::OK, json!({"status": "ok", "database": "ok"}))
+        (
+            StatusCode::OK,
+            json!({"status": "ok", "database": "ok", "sms": null, "email": null})
+        )
     );
     let (st, doc) = h
         .request("GET", ea_server::http::openapi::PATH, None, None)

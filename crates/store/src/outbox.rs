@@ -177,3 +177,15 @@ pub async fn pending_count(conn: &impl Conn) -> Result<u64> {
         .count(conn)
         .await?)
 }
+
+/// Messages waiting to be delivered, and the age in seconds of the oldest of them (0 when none).
+pub async fn backlog(conn: &impl Conn, now: i64) -> Result<(i64, i64)> {
+    let pending = || outbox::Entity::find().filter(outbox::Column::Status.eq(PENDING));
+    let depth = pending().count(conn).await?;
+    let oldest = pending()
+        .order_by_asc(outbox::Column::CreatedAt)
+        .one(conn)
+        .await?
+        .map_or(0, |m| (now - m.created_at).max(0));
+    Ok((i64::try_from(depth).unwrap_or(i64::MAX), oldest))
+}

@@ -1,9 +1,10 @@
 // Generated from crates/api by `UPDATE_API_TYPES=1 cargo test -p ea-api`. Do not edit.
 
-import type { ActionDone, ActionsView, AddContactRequest, AnswerQuestionsRequest, AuthenticatorSetup, CardCryptogram, CardCryptogramRequest, CardResultRequest, ChooseFlowRequest, ConfirmContactRequest, ContactsView, EmergencyCodeIssued, EmergencyCodeLimitsView, EnrolmentCodeRequest, EnrolmentStarted, EnrolmentView, Health, IssueEmergencyCodeRequest, PasswordPolicyView, RemoveContactRequest, ResetPasswordRequest, SessionStarted, SessionView, SetAnswersRequest, StartEnrolmentRequest, StartEnrolmentWithPasswordRequest, StartSessionRequest, TenantsView, TotpResyncRequest, TotpVerifyRequest, ValidateCodeRequest, ValidateCodeResponse, VerifyCodeRequest } from './types';
+import type { ActionDone, ActionsView, AddContactRequest, AnswerQuestionsRequest, AuthenticatorSetup, CardCryptogram, CardCryptogramRequest, CardResultRequest, ChooseFlowRequest, ConfirmContactRequest, ContactsView, EmergencyCodeIssued, EmergencyCodeLimitsView, EnrolmentCodeRequest, EnrolmentStarted, EnrolmentView, Health, IssueEmergencyCodeRequest, PasswordPolicyView, Readiness, RemoveContactRequest, ResetPasswordRequest, SessionStarted, SessionView, SetAnswersRequest, StartEnrolmentRequest, StartEnrolmentWithPasswordRequest, StartSessionRequest, TenantsView, TotpResyncRequest, TotpVerifyRequest, ValidateCodeRequest, ValidateCodeResponse, VerifyCodeRequest } from './types';
 
 export const ENDPOINTS = {
   health: { method: 'GET', path: '/healthz', auth: 'public' },
+  ready: { method: 'GET', path: '/readyz', auth: 'public' },
   list_tenants: { method: 'GET', path: '/v1/tenants', auth: 'client' },
   start_session: { method: 'POST', path: '/v1/sessions', auth: 'client' },
   get_session: { method: 'GET', path: '/v1/session', auth: 'session' },
@@ -43,6 +44,7 @@ export type EndpointId = keyof typeof ENDPOINTS;
 
 export type EndpointTypes = {
   health: { request: null; response: Health };
+  ready: { request: null; response: Readiness };
   list_tenants: { request: null; response: TenantsView };
   start_session: { request: StartSessionRequest; response: SessionStarted };
   get_session: { request: null; response: SessionView };

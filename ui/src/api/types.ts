@@ -36,6 +36,8 @@ export type FieldProblem = "empty" | "too_long" | "too_many" | "control_characte
 
 export type HealthStatus = "ok" | "degraded" | "unreachable";
 
+export type Readiness = { status: HealthStatus, database: HealthStatus, sms: HealthStatus | null, email: HealthStatus | null, };
+
 export type StartSessionRequest = { tenant: string, username: string, 
 /**
  * Offer only the flows that permit this action (the app started from a vSEC:CMS QR code
@@ -148,7 +150,7 @@ export type TotpResyncRequest = { first_code: string, second_code: string, };
 
 export type ActionsView = { actions: Array<Action>, };
 
-export type Health = { status: HealthStatus, database: HealthStatus, };
+export type Health = { status: HealthStatus, };
 
 export type PasswordPolicyView = { min_length: number, max_length: number, required_classes: Array<CharClass>, 
 /**

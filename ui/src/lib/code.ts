@@ -32,30 +32,42 @@ export type CodeSender = {
  */
 export function createCodeSender(send: (code: string) => Promise<unknown>, wasWrong: () => boolean): CodeSender {
   let inFlight = false;
+  /** The last code sent by itself, and one completed while another was on its way. */
   let sentAlone: string | null = null;
-  let wrong: string | null = null;
+  let queued: { k: string; code: string } | null = null;
+  /** Every code refused as wrong, per scope. */
+  const wrong = new Set<string>();
   const key = (code: string, scope = '') => `${scope}\u0000${code}`;
   async function go(k: string, code: string) {
-    if (inFlight) return;
     inFlight = true;
     try {
       await send(code);
-      wrong = wasWrong() ? k : null;
+      if (wasWrong()) wrong.add(k);
     } finally {
       inFlight = false;
+    }
+    // A code completed meanwhile goes now, unless it is the one just refused.
+    const next = queued;
+    queued = null;
+    if (next && !wrong.has(next.k) && next.k !== k) {
+      sentAlone = next.k;
+      await go(next.k, next.code);
     }
   }
   return {
     typed(code, length, scope) {
       const k = key(code, scope);
-      if (readyToSend(code, length, null) && k !== sentAlone) {
-        sentAlone = k;
-        void go(k, code);
+      if (!readyToSend(code, length, null) || k === sentAlone || wrong.has(k)) return;
+      if (inFlight) {
+        queued = { k, code };
+        return;
       }
+      sentAlone = k;
+      void go(k, code);
     },
     submit(code, scope) {
       const k = key(code, scope);
-      if (code && k !== wrong) void go(k, code);
+      if (code && !inFlight && !wrong.has(k)) void go(k, code);
     },
   };
 }

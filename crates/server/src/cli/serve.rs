@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// Tenants whose messages go to the dev sink.
     #[arg(long, value_delimiter = ',', default_value = "demo")]
     dev_sink_tenants: Vec<String>,
+    /// Address of the Prometheus metrics (`/metrics`), apart from the API.
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -51,6 +54,7 @@ impl ServeArgs {
         let transports = Transports::from_config(&dispatch)?;
         let ldap = ea_server::sync::directories(&store, &ctx.config.directories).await?;
         let state = AppState::production(store, keys, dispatch)
+            .with_transports(transports.clone())
             .with_client_keys(ctx.config.client_key_hashes.clone())
             .with_limits(ctx.config.limits.clone())
             .with_ldap(ldap);
@@ -63,7 +67,10 @@ impl ServeArgs {
                 ));
             }
         }
-        serve::run(state, transports, listen, tls).await
+        let metrics = self
+            .metrics_listen
+            .or(ctx.config.metrics.as_ref().map(|m| m.listen));
+        serve::run(state, transports, listen, tls, metrics).await
     }
 }
 

@@ -60,6 +60,11 @@ impl std::fmt::Debug for Smtp {
 
 #[async_trait::async_trait]
 impl Transport for Smtp {
+    async fn probe(&self) -> bool {
+        // Connects, greets and says NOOP: nothing is sent.
+        self.transport.test_connection().await.unwrap_or(false)
+    }
+
     async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError> {
         let to: Mailbox = msg.destination.parse().map_err(|_| {
             DeliveryError::Permanent("the destination is not a valid address".into())

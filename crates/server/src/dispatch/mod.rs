@@ -40,6 +40,29 @@ pub enum DeliveryError {
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync + std::fmt::Debug {
     async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError>;
+
+    /// Whether the other side answers now, without sending anything (`/readyz`).
+    async fn probe(&self) -> bool {
+        true
+    }
+}
+
+/// Whether something answers TCP at `url`'s host and port within a few seconds.
+pub async fn answers(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let (Some(host), Some(port)) = (u.host_str(), u.port_or_known_default()) else {
+        return false;
+    };
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio::net::TcpStream::connect((host, port))
+        )
+        .await,
+        Ok(Ok(_))
+    )
 }
 
 /// The configured transports, chosen per tenant and channel.
@@ -71,6 +94,23 @@ impl Transports {
             email,
             dev: None,
         }
+    }
+
+    /// Whether the SMS gateway and the SMTP relay answer (`None` where not configured).
+    pub async fn probe(&self) -> (Option<bool>, Option<bool>) {
+        let sms = async {
+            match &self.sms {
+                Some(t) => Some(t.probe().await),
+                None => None,
+            }
+        };
+        let email = async {
+            match &self.email {
+                Some(t) => Some(t.probe().await),
+                None => None,
+            }
+        };
+        tokio::join!(sms, email)
     }
 
     fn pick(&self, tenant: &str, channel: &str) -> Option<&Arc<dyn Transport>> {
@@ -152,6 +192,7 @@ pub async fn deliver_due(
             Ok(()) => {
                 outbox::mark_delivered(state.store.db(), row.id, attempts, now).await?;
                 tracing::info!(outbox_id = row.id, channel = %row.channel, attempts, "message delivered");
+                state.metrics.send(&row.channel, "delivered");
             }
             Err(e) => {
                 let give_up =
@@ -166,6 +207,9 @@ pub async fn deliver_due(
                 )
                 .await?;
                 tracing::warn!(outbox_id = row.id, channel = %row.channel, attempts, give_up, error = %e, "delivery failed");
+                state
+                    .metrics
+                    .send(&row.channel, if give_up { "failed" } else { "retrying" });
                 if give_up {
                     let ev = audit::AuditEvent {
                         tenant_id: Some(row.tenant_id),
@@ -183,16 +227,28 @@ pub async fn deliver_due(
 }
 
 /// Runs forever: delivers when woken by a commit, and polls for retries and leftovers.
-pub async fn worker(state: AppState, transports: Transports) {
+pub async fn worker(
+    state: AppState,
+    transports: Transports,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let max_attempts = state.dispatch.max_attempts.max(1);
     let mut slugs = HashMap::new();
-    loop {
+    // Stops between batches when told to (shutdown): a message being sent is finished first.
+    while !*stop.borrow() {
         match deliver_due(&state, &transports, max_attempts, &mut slugs).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "outbox worker"),
         }
-        let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_ready.notified()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_ready.notified()) => {}
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
     }
 }
 

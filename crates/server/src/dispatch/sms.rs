@@ -123,6 +123,10 @@ impl std::fmt::Debug for Webhook {
 
 #[async_trait::async_trait]
 impl Transport for Webhook {
+    async fn probe(&self) -> bool {
+        super::answers(&self.url).await
+    }
+
     async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError> {
         let mut req = self
             .client
@@ -162,6 +166,10 @@ impl std::fmt::Debug for Twilio {
 
 #[async_trait::async_trait]
 impl Transport for Twilio {
+    async fn probe(&self) -> bool {
+        super::answers(&self.url).await
+    }
+
     async fn send(&self, msg: &Outgoing<'_>) -> Result<(), DeliveryError> {
         let req = self
             .client

@@ -172,7 +172,7 @@ fn builtin(key: Key, lang: Lang) -> &'static str {
         }
         (Notice, En) => "{tenant}: {what}. Not you? Call your IT help desk now.",
         (Notice, De) => "{tenant}: {what}. Nicht Sie? Sofort den IT-Helpdesk anrufen.",
-        (Notice, Fr) => "{tenant} : {what}. Pas vous ? Appelez vite votre support informatique.",
+        (Notice, Fr) => "{tenant} : {what}. Pas vous ? Appelez votre support informatique.",
         (Notice, It) => "{tenant}: {what}. Non sei tu? Chiama subito il tuo help desk IT.",
         (NoticeSubject, En) => "{tenant} security notice (Emergency Access)",
         (NoticeSubject, De) => "Sicherheitshinweis von {tenant} (Emergency Access)",
@@ -531,8 +531,8 @@ fn sms_safe(text: &str) -> String {
     text.replace('•', "*")
 }
 
-/// The longest event a notice can tell in `lang`, to size text messages by.
-fn longest_what(lang: Lang) -> String {
+/// One of each event a notice can tell, with the longest values they carry.
+fn every_event() -> Vec<Told> {
     let masked = "+41 ••••••• 00".to_owned();
     let samples = [
         Told::PasswordReset,
@@ -568,7 +568,12 @@ fn longest_what(lang: Lang) -> String {
         Told::AnswersRegistered,
         Told::AnswersChanged,
     ];
-    samples
+    samples.into()
+}
+
+/// The longest event a notice can tell in `lang`, to size text messages by.
+fn longest_what(lang: Lang) -> String {
+    every_event()
         .iter()
         .map(|t| what(lang, t, true))
         .max_by_key(|w| w.chars().count())
@@ -655,7 +660,7 @@ fn what(lang: Lang, t: &Told, brief: bool) -> String {
                 De => format!("Für Ihr Konto wurde ein Notfall-Zugangscode ausgestellt{limits}"),
                 Fr => format!("Un code d'accès d'urgence a été émis pour votre compte{limits}"),
                 It => format!(
-                    "È stato emesso un codice di accesso di emergenza per il tuo account{limits}"
+                    "Per il tuo account è stato emesso un codice di accesso di emergenza{limits}"
                 ),
             }
         }
@@ -688,23 +693,23 @@ fn what(lang: Lang, t: &Told, brief: bool) -> String {
                         "A response to unblock your smart card ending in {s} was sent to the card"
                     )
                 }
-                (De, true) => format!(
-                    "Eine Antwort zum Entsperren Ihrer Smartcard mit der Endung {s} wurde am Bildschirm angezeigt"
-                ),
+                (De, true) => {
+                    format!("Ein Entsperrcode für Ihre Smartcard mit Endung {s} wurde angezeigt")
+                }
                 (De, false) => format!(
-                    "Eine Antwort zum Entsperren Ihrer Smartcard mit der Endung {s} wurde an die Karte gesendet"
+                    "Ein Entsperrcode für Ihre Smartcard mit Endung {s} wurde an die Karte gesendet"
                 ),
                 (Fr, true) => format!(
-                    "Une réponse pour débloquer votre carte à puce finissant par {s} a été affichée"
+                    "Une réponse de déblocage de votre carte à puce (fin {s}) a été affichée"
                 ),
                 (Fr, false) => format!(
-                    "Une réponse pour débloquer votre carte à puce finissant par {s} a été envoyée à la carte"
+                    "Une réponse de déblocage a été écrite sur votre carte à puce (fin {s})"
                 ),
                 (It, true) => format!(
-                    "Una risposta per sbloccare la tua smart card che finisce con {s} è stata mostrata"
+                    "Una risposta di sblocco per la tua smart card (fine {s}) è stata mostrata"
                 ),
                 (It, false) => format!(
-                    "Una risposta per sbloccare la tua smart card che finisce con {s} è stata inviata alla carta"
+                    "Una risposta di sblocco è stata scritta sulla tua smart card (fine {s})"
                 ),
             }
         }
@@ -832,7 +837,7 @@ mod tests {
 
     fn builtin_only(lang: Lang) -> Wording<'static> {
         static NONE: std::sync::LazyLock<Templates> = std::sync::LazyLock::new(Templates::new);
-        Wording::new(lang, &NONE, "Example Bank AG")
+        Wording::new(lang, &NONE, "Kantonsspital Winterthur AG")
     }
 
     #[test]
@@ -845,9 +850,14 @@ mod tests {
             let mail = w.code(ContactKind::Email, "12345678", 600);
             assert!(mail.starts_with("Subject: ") && mail.contains("12345678"));
             assert!(mail.contains("10"));
+            // Every event, told by text message, stays in the GSM 7-bit alphabet.
+            for told in every_event() {
+                let n = w.notice(ContactKind::Phone, &told);
+                assert_eq!(sms_parts(&n).0, SmsEncoding::Gsm7, "{lang:?}: {n}");
+            }
             // Every notice by text message is one GSM 7-bit part, whatever it tells.
             let longest = builtin(Key::Notice, lang)
-                .replace("{tenant}", "Example Bank AG")
+                .replace("{tenant}", "Kantonsspital Winterthur AG")
                 .replace("{what}", &longest_what(lang));
             assert_eq!(
                 sms_parts(&sms_safe(&longest)),
@@ -863,11 +873,11 @@ mod tests {
                     .collect(),
             )]
             .into();
-            assert_eq!(check_templates(&all, "Example Bank AG"), Ok(()));
+            assert_eq!(check_templates(&all, "Kantonsspital Winterthur AG"), Ok(()));
         }
         let de = builtin_only(Lang::De).code(ContactKind::Email, "12345678", 600);
         assert!(
-            de.starts_with("Subject: Bestätigungscode von Example Bank AG\n\n"),
+            de.starts_with("Subject: Bestätigungscode von Kantonsspital Winterthur AG\n\n"),
             "{de}"
         );
         let n = builtin_only(Lang::De).notice(ContactKind::Email, &Told::PasswordReset);

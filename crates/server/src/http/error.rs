@@ -133,6 +133,8 @@ impl IntoResponse for ServiceError {
         }
         let code = self.code();
         let mut res = (status(ErrorKind::from(&code)), Json(&code)).into_response();
+        res.extensions_mut()
+            .insert(crate::metrics::Refused(code.as_str()));
         if let ErrorCode::ResendTooSoon { retry_after }
         | ErrorCode::AccountLocked { retry_after }
         | ErrorCode::SendLimitReached { retry_after }

@@ -16,8 +16,21 @@ use zeroize::Zeroizing;
 
 type S = State<AppState>;
 
-pub async fn health(State(s): S) -> Reply<e::Health> {
-    Reply::health(s.store.ping().await.is_ok())
+pub async fn health() -> Reply<e::Health> {
+    Ok(ea_api::Health {
+        status: ea_api::HealthStatus::Ok,
+    })
+    .into()
+}
+
+pub async fn ready(State(s): S) -> Reply<e::Ready> {
+    let (database, (sms, email)) = tokio::join!(s.store.ping(), async {
+        match &s.transports {
+            Some(t) => t.probe().await,
+            None => (None, None),
+        }
+    });
+    Reply::ready(database.is_ok(), sms, email)
 }
 
 pub async fn list_tenants(State(s): S) -> Reply<e::ListTenants> {

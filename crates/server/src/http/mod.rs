@@ -18,7 +18,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use ea_api::endpoints::{self as e, Endpoint, HttpMethod};
-use ea_api::{ErrorCode, Health, HealthStatus};
+use ea_api::{ErrorCode, HealthStatus, Readiness};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -40,25 +40,33 @@ impl<E: Endpoint> From<ServiceResult<E::Response>> for Reply<E> {
     }
 }
 
-impl Reply<e::Health> {
-    /// `/healthz` answers 503 with its body when the database cannot be reached.
-    fn health(database_ok: bool) -> Self {
-        let body = if database_ok {
-            (
-                StatusCode::OK,
-                Health {
-                    status: HealthStatus::Ok,
-                    database: HealthStatus::Ok,
-                },
-            )
-        } else {
-            let h = Health {
-                status: HealthStatus::Degraded,
-                database: HealthStatus::Unreachable,
-            };
-            (StatusCode::SERVICE_UNAVAILABLE, h)
+impl Reply<e::Ready> {
+    /// `/readyz` answers 503 with its body while anything it needs does not answer.
+    fn ready(database: bool, sms: Option<bool>, email: Option<bool>) -> Self {
+        let status = |ok: bool| {
+            if ok {
+                HealthStatus::Ok
+            } else {
+                HealthStatus::Unreachable
+            }
         };
-        Reply(Ok(body))
+        let all = database && sms != Some(false) && email != Some(false);
+        let body = Readiness {
+            status: if all {
+                HealthStatus::Ok
+            } else {
+                HealthStatus::Degraded
+            },
+            database: status(database),
+            sms: sms.map(status),
+            email: email.map(status),
+        };
+        let code = if all {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        Reply(Ok((code, body)))
     }
 }
 
@@ -181,10 +189,13 @@ pub fn app(state: AppState) -> Router {
             ));
     let mut open = Router::new();
     open = at::<e::Health, _, _>(open, h::health);
+    open = at::<e::Ready, _, _>(open, h::ready);
     open = open.route(openapi::PATH, get(openapi::document));
     desktop
         .merge(validation)
         .merge(open)
+        // Outermost on every route: what the metrics count is what the client got.
+        .route_layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .fallback(|| async { crate::error::ServiceError::from(ErrorCode::NotFound {}) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(ea_api::limits::BODY_BYTES))

@@ -27,7 +27,8 @@ const JSON: &str = "application/json";
 pub fn statuses(e: &EndpointInfo) -> BTreeMap<u16, Vec<&'static str>> {
     let mut m: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
     m.entry(e.ok).or_default();
-    if e.path == endpoints::Health::INFO.path {
+    // Readiness answers 503, with its body, while anything it needs does not answer.
+    if e.path == endpoints::Ready::INFO.path {
         m.entry(503).or_default();
     }
     for kind in all_errors(e) {

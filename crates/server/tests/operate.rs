@@ -1,0 +1,178 @@
+//! What operators rely on, against the built server process: `/healthz` and `/readyz`, the
+//! Prometheus metrics on their own address after a flow (no user or secret in any label), and a
+//! graceful stop on SIGTERM that finishes the request in flight.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::process::{ALICE_PHONE, Site};
+use ea_api::endpoints::{self as ep, Endpoint};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn metric(text: &str, line_start: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_readiness_metrics_and_a_graceful_stop() {
+    let port = ea_testkit::free_port();
+    let site = Site::new(&format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n")).await;
+    // The confirmation of a contact is held a while, to be in flight when SIGTERM comes.
+    let mut server = site.serve(&[("EA_FAULT_DELAY", "send_counted:1500")]);
+    let http = reqwest::Client::new();
+
+    let (st, v) = server.call::<ep::Health>(None, None).await;
+    assert_eq!((st, v), (200, json!({"status": "ok"})));
+    let (st, v) = server.call::<ep::Ready>(None, None).await;
+    assert_eq!(
+        (st, v),
+        (
+            200,
+            json!({"status": "ok", "database": "ok", "sms": null, "email": null})
+        )
+    );
+
+    // A flow: a wrong code, then the right one.
+    let token = server.start("alice", "sms-totp").await;
+    let seen = site.messages();
+    let body = json!({"contact_id": 0, "value": ALICE_PHONE});
+    let (st, v) = server
+        .call::<ep::ConfirmContact>(Some(&token), Some(body))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let code = site.next_code(ALICE_PHONE, seen).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (st, _) = server
+        .call::<ep::VerifyCode>(Some(&token), Some(json!({ "code": wrong })))
+        .await;
+    assert_eq!(st, 422);
+    let (st, _) = server
+        .call::<ep::VerifyCode>(Some(&token), Some(json!({ "code": code })))
+        .await;
+    assert_eq!(st, 200);
+
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let text = http
+        .get(&url)
+        .send()
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("text");
+    let at = |l: &str| metric(&text, l).unwrap_or_else(|| panic!("no {l} in\n{text}"));
+    assert_eq!(
+        at(r#"ea_http_requests_total{route="/v1/sessions",method="POST",status="201"}"#),
+        1.0
+    );
+    assert_eq!(
+        at(r#"ea_http_requests_total{route="/v1/session/code",method="POST",status="422"}"#),
+        1.0
+    );
+    assert_eq!(at(r#"ea_verifications_total{event="started"}"#), 1.0);
+    assert_eq!(
+        at(r#"ea_verification_steps_total{method="sms_otp",outcome="code_invalid"}"#),
+        1.0
+    );
+    assert_eq!(
+        at(r#"ea_verification_steps_total{method="sms_otp",outcome="ok"}"#),
+        2.0,
+        "the contact confirmed and the right code"
+    );
+    assert_eq!(at(r#"ea_refusals_total{code="code_invalid"}"#), 1.0);
+    assert_eq!(
+        at(r#"ea_messages_total{channel="sms",outcome="delivered"}"#),
+        1.0
+    );
+    assert!(at(r#"ea_http_request_duration_seconds_count{route="/v1/session/contact"}"#) >= 1.0);
+    for gauge in [
+        "ea_outbox_depth ",
+        "ea_outbox_oldest_age_seconds ",
+        "ea_argon2_in_flight ",
+        "ea_argon2_waiting ",
+        "ea_lockouts_total ",
+    ] {
+        assert!(metric(&text, gauge).is_some(), "{gauge} in\n{text}");
+    }
+    // No user, contact, code or token in any label.
+    for secret in ["alice", ALICE_PHONE, "+41", code.as_str(), token.as_str()] {
+        assert!(!text.contains(secret), "{secret} in the metrics");
+    }
+    // The API's address does not serve them.
+    let (st, _) = server
+        .send("GET", "/metrics", None, None)
+        .await
+        .expect("answer");
+    assert_eq!(st, 404);
+
+    // SIGTERM with a request in flight: it is answered, then the process ends cleanly.
+    let token = server.start("alice", "sms-totp").await;
+    let in_flight = {
+        let base = server.base.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}{}", ep::ConfirmContact::INFO.path))
+                .bearer_auth(token)
+                .json(&json!({"contact_id": 0, "value": ALICE_PHONE}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    // Well inside the 1.5 s the confirmation is held.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = server.child.0.id().to_string();
+    let signalled = Instant::now();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    assert_eq!(
+        in_flight.await.expect("task").expect("answered"),
+        200,
+        "the request in flight is finished"
+    );
+    let status =
+        ea_testkit::eventually("the server to exit", Duration::from_secs(20), async || {
+            server.child.0.try_wait().ok().flatten()
+        })
+        .await;
+    assert!(status.success(), "{status:?}\n{}", server.log_text());
+    assert!(signalled.elapsed() < Duration::from_secs(15));
+    let log = server.log_text();
+    assert!(
+        log.contains("outbox worker stopped") && log.contains("server stopped"),
+        "{log}"
+    );
+}
+
+/// `/readyz` says which part does not answer: here an SMTP relay nobody listens for.
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_names_what_does_not_answer() {
+    let closed = ea_testkit::free_port();
+    let site = Site::new(&format!(
+        "[dispatch.email]\nhost = \"127.0.0.1\"\nport = {closed}\nfrom = \"it@example.org\"\n"
+    ))
+    .await;
+    let server = site.serve(&[]);
+    let (st, v) = server.call::<ep::Ready>(None, None).await;
+    assert_eq!(
+        (st, v),
+        (
+            503,
+            json!({"status": "degraded", "database": "ok", "sms": null, "email": "unreachable"})
+        )
+    );
+    // Alive all the same.
+    let (st, _) = server.call::<ep::Health>(None, None).await;
+    assert_eq!(st, 200);
+}
