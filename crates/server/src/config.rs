@@ -5,14 +5,101 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// A secret the configuration points to, never holds: `{ file = "/run/secrets/smtp" }` (the
+/// file's first line) or `{ env = "EA_SMTP_PASSWORD" }`. A plain string is read as written only
+/// where that is allowed ([`Secret::inline_refused`] says where not); `Debug` never shows it.
+#[derive(Clone)]
+pub enum Secret {
+    Inline(SecretString),
+    File(PathBuf),
+    Env(String),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::Inline(_) => f.write_str("Secret(inline, redacted)"),
+            Secret::File(p) => write!(f, "Secret(file {})", p.display()),
+            Secret::Env(v) => write!(f, "Secret(env {v})"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Ref {
+            file: Option<PathBuf>,
+            env: Option<String>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Ref(Ref),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "expected a reference to a secret: { file = \"PATH\" } or { env = \"VARIABLE\" }",
+            )
+        })? {
+            Raw::Text(t) => Ok(Secret::Inline(SecretString::from(t))),
+            Raw::Ref(Ref {
+                file: Some(f),
+                env: None,
+            }) => Ok(Secret::File(f)),
+            Raw::Ref(Ref {
+                file: None,
+                env: Some(v),
+            }) => Ok(Secret::Env(v)),
+            Raw::Ref(_) => Err(serde::de::Error::custom(
+                "a secret comes from exactly one of file or env",
+            )),
+        }
+    }
+}
+
+impl Secret {
+    /// The secret's value, read now; errors name `field`.
+    pub fn expose(&self, field: &str) -> anyhow::Result<SecretString> {
+        match self {
+            Secret::Inline(s) => Ok(s.clone()),
+            Secret::File(p) => std::fs::read_to_string(p)
+                .map(|t| SecretString::from(t.lines().next().unwrap_or_default().to_owned()))
+                .map_err(|e| anyhow::anyhow!("{field}: cannot read {}: {e}", p.display())),
+            Secret::Env(v) => std::env::var(v)
+                .map(SecretString::from)
+                .map_err(|_| anyhow::anyhow!("{field}: the environment has no {v}")),
+        }
+    }
+
+    /// Refuses a secret written in the file itself.
+    fn inline_refused(&self, field: &str) -> Result<(), String> {
+        match self {
+            Secret::Inline(_) => Err(format!(
+                "{field}: secrets are not written in the configuration; point to them: \
+                 {field} = {{ file = \"PATH\" }} or {{ env = \"VARIABLE\" }}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that the secret can be read (the file exists, the variable is set).
+    fn readable(&self, field: &str) -> Result<(), String> {
+        self.expose(field).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
 /// Everything `ea-server serve` needs.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on; plain HTTP is only allowed on loopback.
     pub listen: Option<SocketAddr>,
-    /// `sqlite:PATH` or `postgres://…` (may hold a password: redacted in `Debug`).
-    pub database: Option<SecretString>,
+    /// `sqlite:PATH` or `postgres://…`; a URL with a password only by reference
+    /// (`database = { env = "EA_DB_URL" }`).
+    pub database: Option<Secret>,
     /// File holding the base64 key-encryption key (or set `EA_KEK`).
     pub kek_file: Option<PathBuf>,
     #[serde(default)]
@@ -188,14 +275,16 @@ pub enum SmsConfig {
     Webhook {
         /// May carry a credential (a token in the path or query): redacted in `Debug`.
         url: SecretString,
-        authorization: Option<SecretString>,
+        /// The `Authorization` header's value, by reference.
+        authorization: Option<Secret>,
         /// Extra trusted root certificate (PEM), e.g. for a private gateway.
         ca_cert: Option<PathBuf>,
     },
     /// The Twilio Messages API (form-encoded, basic auth).
     Twilio {
         account_sid: String,
-        auth_token: SecretString,
+        /// By reference.
+        auth_token: Secret,
         from: String,
         /// Defaults to Twilio's API host; settable for compatible gateways.
         base_url: Option<String>,
@@ -212,7 +301,8 @@ pub struct EmailConfig {
     pub port: u16,
     pub from: String,
     pub username: Option<String>,
-    pub password: Option<SecretString>,
+    /// By reference.
+    pub password: Option<Secret>,
     pub ca_cert: Option<PathBuf>,
 }
 
@@ -234,19 +324,83 @@ fn default_dev_tenants() -> Vec<String> {
     vec!["demo".to_owned()]
 }
 
+/// Whether a database URL carries a password (`scheme://user:password@host`).
+fn has_password(url: &str) -> bool {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => url[s + 3..at].contains(':'),
+        _ => false,
+    }
+}
+
 impl ServerConfig {
     pub fn load(path: &Path) -> anyhow::Result<ServerConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
         let c: ServerConfig = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
-        c.limits
-            .validate()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        c.dispatch
-            .validate()
+        c.validate()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(c)
+    }
+
+    /// Every check that needs no network: limits, leases, secrets only by reference and
+    /// readable, files that must exist. The first fault, as `field: reason`.
+    pub fn validate(&self) -> Result<(), String> {
+        self.limits.validate()?;
+        self.dispatch.validate()?;
+        if let Some(db) = &self.database {
+            if let Secret::Inline(url) = db
+                && has_password(secrecy::ExposeSecret::expose_secret(url))
+            {
+                return Err("database: the URL holds a password; point to it instead: \
+                            database = { env = \"VARIABLE\" } or { file = \"PATH\" }"
+                    .into());
+            }
+            db.readable("database")?;
+        }
+        match &self.dispatch.sms {
+            Some(SmsConfig::Webhook {
+                authorization: Some(a),
+                ..
+            }) => {
+                a.inline_refused("dispatch.sms.authorization")?;
+                a.readable("dispatch.sms.authorization")?;
+            }
+            Some(SmsConfig::Twilio { auth_token, .. }) => {
+                auth_token.inline_refused("dispatch.sms.auth_token")?;
+                auth_token.readable("dispatch.sms.auth_token")?;
+            }
+            _ => {}
+        }
+        if let Some(p) = self
+            .dispatch
+            .email
+            .as_ref()
+            .and_then(|e| e.password.as_ref())
+        {
+            p.inline_refused("dispatch.email.password")?;
+            p.readable("dispatch.email.password")?;
+        }
+        let exists = |field: &str, p: &Path| {
+            if p.is_file() {
+                Ok(())
+            } else {
+                Err(format!("{field}: {} is not a readable file", p.display()))
+            }
+        };
+        if let Some(t) = &self.tls {
+            exists("tls.cert", &t.cert)?;
+            exists("tls.key", &t.key)?;
+        }
+        if let Some(k) = &self.kek_file {
+            exists("kek_file", k)?;
+        }
+        for (slug, d) in &self.directories {
+            if let Some(ca) = &d.ca_file {
+                exists(&format!("directories.{slug}.ca_file"), ca)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -291,6 +445,47 @@ mod tests {
             shown.contains("AC0123") && shown.contains("smtp.example"),
             "{shown}"
         );
+    }
+
+    /// Each fault of a configuration file is named by its field, with the reason.
+    #[test]
+    fn configuration_faults_are_named_field_by_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secret = dir.path().join("smtp-password");
+        std::fs::write(&secret, "hunter2\n").expect("secret");
+        let secret = secret.display().to_string();
+        let missing = dir.path().join("missing").display().to_string();
+        let check = |text: &str| -> Result<(), String> {
+            let path = dir.path().join("server.toml");
+            std::fs::write(&path, text).expect("config");
+            ServerConfig::load(&path)
+                .map(|_| ())
+                .map_err(|e| e.to_string().replace(&format!("{}: ", path.display()), ""))
+        };
+        let email = "[dispatch.email]\nhost = \"smtp.example\"\nfrom = \"it@example.org\"\nusername = \"relay\"\n";
+        let cases: Vec<(String, &str)> = vec![
+            ("listen = \"127.0.0.1:8080\"\n".into(), ""),
+            ("lisen = \"127.0.0.1:8080\"\n".into(), "unknown field `lisen`"),
+            ("listen = \"localhost\"\n".into(), "invalid socket address"),
+            (format!("{email}password = \"hunter2\"\n"), "dispatch.email.password: secrets are not written in the configuration"),
+            (format!("{email}password = {{ file = \"{secret}\" }}\n"), ""),
+            (format!("{email}password = {{ file = \"{missing}\" }}\n"), "dispatch.email.password: cannot read"),
+            (format!("{email}password = {{ env = \"EA_TEST_NO_SUCH_VARIABLE\" }}\n"), "dispatch.email.password: the environment has no EA_TEST_NO_SUCH_VARIABLE"),
+            (format!("{email}password = {{ file = \"{secret}\", env = \"X\" }}\n"), "exactly one of file or env"),
+            ("database = \"postgres://ea:pw@db/ea\"\n".into(), "database: the URL holds a password"),
+            ("database = \"postgres://ea@db/ea\"\n".into(), ""),
+            ("[dispatch.sms]\nkind = \"twilio\"\naccount_sid = \"AC1\"\nauth_token = \"t\"\nfrom = \"+1555\"\n".into(), "dispatch.sms.auth_token: secrets are not written"),
+            (format!("[tls]\ncert = \"{missing}\"\nkey = \"{secret}\"\n"), "tls.cert:"),
+            (format!("kek_file = \"{missing}\"\n"), "kek_file:"),
+            ("[limits]\nmax_concurrent_requests = 0\n".into(), "max_concurrent_requests"),
+            ("[metrics]\nlisten = \"127.0.0.1:9464\"\n".into(), ""),
+        ];
+        for (text, want) in cases {
+            match check(&text) {
+                Ok(()) => assert!(want.is_empty(), "accepted:\n{text}"),
+                Err(e) => assert!(!want.is_empty() && e.contains(want), "{text}\n=> {e}"),
+            }
+        }
     }
 
     /// A worker's lease must outlast the longest delivery attempt of the transports configured.

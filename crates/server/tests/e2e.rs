@@ -189,10 +189,13 @@ async fn flows_complete_over_real_sms_gateway_and_smtp() {
 
     // Configure the server through its CLI, including refusals of bad input.
     let config = format!(
-        "[dispatch]\nmax_attempts = 4\n[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://{gw_addr}/sms\"\nauthorization = \"Bearer stub-token\"\nca_cert = \"{cert}\"\n\
+        "[dispatch]\nmax_attempts = 4\n[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://{gw_addr}/sms\"\nauthorization = {{ file = \"{auth}\" }}\nca_cert = \"{cert}\"\n\
          [dispatch.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\nfrom = \"Acme IT <it@acme.example>\"\nca_cert = \"{cert}\"\n",
-        cert = dir.join("cert.pem").display()
+        cert = dir.join("cert.pem").display(),
+        auth = dir.join("gateway-auth").display()
     );
+    // The gateway's credential is pointed to, never written in the configuration.
+    std::fs::write(dir.join("gateway-auth"), "Bearer stub-token\n").expect("write secret");
     std::fs::write(dir.join("server.toml"), config).expect("write config");
     let kek = dir.join("kek");
     std::fs::write(&kek, "c2VjcmV0LWtleS1mb3ItdGhlLWUyZS10ZXN0cy0zMmI=").expect("kek");
@@ -681,7 +684,7 @@ async fn twilio_form_goes_to_the_messages_api() {
 
     let cfg = ea_server::config::SmsConfig::Twilio {
         account_sid: "AC123".into(),
-        auth_token: "tok".into(),
+        auth_token: ea_server::config::Secret::Inline("tok".to_owned().into()),
         from: "+15005550006".into(),
         base_url: Some(format!("https://{addr}")),
         ca_cert: Some(tmp.path().join("ca.pem")),

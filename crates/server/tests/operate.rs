@@ -176,3 +176,44 @@ async fn readiness_names_what_does_not_answer() {
     let (st, _) = server.call::<ep::Health>(None, None).await;
     assert_eq!(st, 200);
 }
+
+/// `ea-server config check FILE`: `ok`, or the field and the reason, before anything starts.
+#[test]
+fn config_check_names_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = |text: &str| {
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, text).expect("config");
+        let out = std::process::Command::new(common::process::bin())
+            .args(["config", "check"])
+            .arg(&path)
+            .output()
+            .expect("ea-server");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, text) = check("listen = \"127.0.0.1:8443\"\n[metrics]\nlisten = \"127.0.0.1:9464\"\n");
+    assert!(ok && text.trim_end().ends_with("server.toml: ok"), "{text}");
+    let (ok, text) = check(
+        "[dispatch.email]\nhost = \"smtp.example\"\nfrom = \"it@example.org\"\nusername = \"u\"\npassword = \"hunter2\"\n",
+    );
+    assert!(
+        !ok && text.contains("dispatch.email.password: secrets are not written"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2"),
+        "the secret is not repeated: {text}"
+    );
+    let (ok, text) = check("listen = \"0.0.0.0:8080\"\n");
+    assert!(
+        !ok && text.contains("listen: refusing plain HTTP on 0.0.0.0:8080"),
+        "{text}"
+    );
+    let (ok, text) =
+        check("[dispatch.sms]\nkind = \"webhook\"\nurl = \"http://gw.example/send\"\n");
+    assert!(!ok && text.contains("dispatch:"), "{text}");
+}

@@ -46,7 +46,7 @@ pub struct Common {
     #[arg(long, global = true, env = "EA_DATABASE")]
     database: Option<String>,
     /// File holding the base64 key-encryption key (EA_KEK takes precedence).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "EA_KEK_FILE")]
     kek_file: Option<PathBuf>,
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "EA_LOG_FORMAT")]
@@ -103,6 +103,28 @@ pub enum Command {
     Invite(invite::InviteArgs),
     /// Make a client key for desktop apps and print the hash to put in the server configuration.
     ClientKey,
+    /// The server configuration file.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Check a configuration file without starting anything: every key known, every value
+    /// valid, secrets only by reference and readable, files present, transports buildable.
+    Check { file: PathBuf },
+}
+
+fn check_config(file: &Path) -> anyhow::Result<()> {
+    let c = ServerConfig::load(file)?;
+    ea_server::dispatch::Transports::from_config(&c.dispatch)
+        .map_err(|e| anyhow::anyhow!("{}: dispatch: {e}", file.display()))?;
+    if let Some(listen) = c.listen {
+        ea_server::serve::check_listen(listen, c.tls.as_ref())
+            .map_err(|e| anyhow::anyhow!("{}: listen: {e}", file.display()))?;
+    }
+    println!("{}: ok", file.display());
+    Ok(())
 }
 
 pub fn init_logging(format: LogFormat) {
@@ -146,12 +168,14 @@ impl Ctx {
         let database = c
             .database
             .clone()
+            .map(Ok)
             .or_else(|| {
-                config
-                    .database
-                    .as_ref()
-                    .map(|d| secrecy::ExposeSecret::expose_secret(d).to_owned())
+                config.database.as_ref().map(|d| {
+                    d.expose("database")
+                        .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned())
+                })
             })
+            .transpose()?
             .or_else(|| {
                 c.data_dir
                     .as_ref()
@@ -234,9 +258,11 @@ fn print_client_key() -> anyhow::Result<()> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     ea_server::serve::install_crypto();
-    if let Command::ClientKey = cli.command {
-        // Needs neither a database nor a key.
-        return print_client_key();
+    match &cli.command {
+        // Need neither a database nor a key.
+        Command::ClientKey => return print_client_key(),
+        Command::Config(ConfigCmd::Check { file }) => return check_config(file),
+        _ => {}
     }
     let ctx = Ctx::resolve(&cli.common)?;
     match cli.command {
@@ -256,6 +282,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enrolment(c) => c.run(&ctx).await,
         Command::Invite(c) => c.run(&ctx).await,
         Command::ClientKey => print_client_key(),
+        Command::Config(ConfigCmd::Check { file }) => check_config(&file),
     }
 }
 

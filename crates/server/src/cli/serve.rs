@@ -12,13 +12,13 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on (plain HTTP only on loopback).
-    #[arg(long)]
+    #[arg(long, env = "EA_LISTEN")]
     listen: Option<SocketAddr>,
     /// TLS certificate chain (PEM).
-    #[arg(long, requires = "tls_key")]
+    #[arg(long, requires = "tls_key", env = "EA_TLS_CERT")]
     tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, requires = "tls_cert", env = "EA_TLS_KEY")]
     tls_key: Option<PathBuf>,
     /// Append SMS and email messages of the listed tenants to this file instead of sending them.
     #[arg(long)]
@@ -27,7 +27,7 @@ pub struct ServeArgs {
     #[arg(long, value_delimiter = ',', default_value = "demo")]
     dev_sink_tenants: Vec<String>,
     /// Address of the Prometheus metrics (`/metrics`), apart from the API.
-    #[arg(long)]
+    #[arg(long, env = "EA_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
 }
 

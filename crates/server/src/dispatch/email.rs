@@ -30,9 +30,10 @@ pub fn build(cfg: &EmailConfig) -> anyhow::Result<Arc<dyn Transport>> {
         .tls(Tls::Required(tls))
         .timeout(Some(TIMEOUT));
     if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+        let p = p.expose("dispatch.email.password")?;
         b = b.credentials(Credentials::new(
             u.clone(),
-            secrecy::ExposeSecret::expose_secret(p).to_owned(),
+            secrecy::ExposeSecret::expose_secret(&p).to_owned(),
         ));
     }
     let from: Mailbox = cfg

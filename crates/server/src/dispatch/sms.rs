@@ -21,7 +21,10 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
         } => Arc::new(Webhook {
             client: client(ca_cert.as_ref())?,
             url: https_url(url.expose_secret())?,
-            authorization: authorization.clone(),
+            authorization: authorization
+                .as_ref()
+                .map(|a| a.expose("dispatch.sms.authorization"))
+                .transpose()?,
         }),
         SmsConfig::Twilio {
             account_sid,
@@ -38,7 +41,7 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
                     base.trim_end_matches('/')
                 ),
                 account_sid: account_sid.clone(),
-                auth_token: auth_token.clone(),
+                auth_token: auth_token.expose("dispatch.sms.auth_token")?,
                 from: from.clone(),
             })
         }
