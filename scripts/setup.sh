@@ -23,8 +23,10 @@ if [ "$mode" = test ]; then
   # end-to-end test; chromium: browser tests. dbus and gnome-keyring: a private Secret Service
   # for the keyring test. slapd and ldap-utils: the throw-away OpenLDAP of the directory tests;
   # samba, samba-ad-dc, samba-ad-provision: the throw-away Active Directory domain controller.
+  # dpkg-dev, lintian, file, systemd: the server's package built, linted, installed into a
+  # throw-away root and its unit verified (systemd-analyze).
   packages+=(postgresql sqlite3 slapd ldap-utils samba samba-ad-dc samba-ad-provision xvfb xauth
-    webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring)
+    webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring dpkg-dev lintian file systemd)
 fi
 
 apt_install() {
@@ -89,8 +91,8 @@ if [ "$mode" = test ]; then
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
-  if ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null || [ ! -x .venv/bin/schemathesis ]; then
-    say "installing aiosmtpd and schemathesis into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6' 'schemathesis==4.32.5'
+  if ! .venv/bin/python -c 'import aiosmtpd, yaml' 2>/dev/null || [ ! -x .venv/bin/schemathesis ]; then
+    say "installing aiosmtpd, schemathesis and PyYAML into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6' 'schemathesis==4.32.5' 'PyYAML==6.0.4'
   fi
 fi

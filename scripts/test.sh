@@ -88,3 +88,8 @@ EA_FUZZ_DATABASE="postgres://postgres@127.0.0.1:$port/ea_fuzz" ./scripts/api-fuz
 
 say "browser tests of every screen"
 npm run test:browser
+
+say "the server's package: lintian, installed into a throw-away root, its unit verified, started"
+./scripts/test-packages.sh
+say "deploy/: the compose file and the image definition"
+.venv/bin/python scripts/check-deploy.py target/debug/ea-server

@@ -120,6 +120,10 @@ pub struct ServerConfig {
     pub directories: std::collections::BTreeMap<String, LdapConfig>,
     /// Prometheus metrics on an address of their own (`[metrics] listen = "127.0.0.1:9464"`).
     pub metrics: Option<MetricsConfig>,
+    /// Plain HTTP beyond loopback, where a TLS proxy is the only way in (a container network);
+    /// needs `limits.trusted_proxy_header`.
+    #[serde(default)]
+    pub plain_http_behind_proxy: bool,
 }
 
 /// Where `/metrics` is served: apart from the API, so it can stay on an internal network.
@@ -348,6 +352,13 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.limits.validate()?;
         self.dispatch.validate()?;
+        if self.plain_http_behind_proxy && self.limits.trusted_proxy_header.is_none() {
+            return Err(
+                "plain_http_behind_proxy: needs limits.trusted_proxy_header, the header \
+                        the proxy puts the client's address in"
+                    .into(),
+            );
+        }
         if let Some(db) = &self.database {
             if let Secret::Inline(url) = db
                 && has_password(secrecy::ExposeSecret::expose_secret(url))
@@ -479,6 +490,8 @@ mod tests {
             (format!("kek_file = \"{missing}\"\n"), "kek_file:"),
             ("[limits]\nmax_concurrent_requests = 0\n".into(), "max_concurrent_requests"),
             ("[metrics]\nlisten = \"127.0.0.1:9464\"\n".into(), ""),
+            ("plain_http_behind_proxy = true\n".into(), "plain_http_behind_proxy: needs limits.trusted_proxy_header"),
+            ("plain_http_behind_proxy = true\n[limits]\ntrusted_proxy_header = \"X-Forwarded-For\"\n".into(), ""),
         ];
         for (text, want) in cases {
             match check(&text) {

@@ -12,26 +12,43 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Refuses plain HTTP anywhere but loopback.
-pub fn check_listen(addr: SocketAddr, tls: Option<&TlsConfig>) -> anyhow::Result<()> {
-    if tls.is_none() && !addr.ip().is_loopback() {
+/// Refuses plain HTTP anywhere but loopback, unless the configuration says a TLS proxy is the
+/// only way in (`plain_http_behind_proxy`, which needs the proxy's header).
+pub fn check_listen(
+    addr: SocketAddr,
+    tls: Option<&TlsConfig>,
+    behind_proxy: bool,
+) -> anyhow::Result<()> {
+    if tls.is_none() && !addr.ip().is_loopback() && !behind_proxy {
         anyhow::bail!(
             "refusing plain HTTP on {addr}: without a certificate the server only listens on loopback \
-             (127.0.0.1 or ::1); set tls.cert and tls.key (or --tls-cert/--tls-key)"
+             (127.0.0.1 or ::1); set tls.cert and tls.key (or --tls-cert/--tls-key), or \
+             plain_http_behind_proxy = true where a TLS proxy is the only way in"
         );
     }
     Ok(())
 }
 
-pub async fn run(
-    state: AppState,
-    transports: Transports,
-    addr: SocketAddr,
-    tls: Option<TlsConfig>,
-    metrics: Option<SocketAddr>,
-) -> anyhow::Result<()> {
+/// Where the server listens.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    pub api: SocketAddr,
+    pub tls: Option<TlsConfig>,
+    /// The Prometheus metrics' own address.
+    pub metrics: Option<SocketAddr>,
+    /// Plain HTTP beyond loopback, for a TLS proxy that is the only way in.
+    pub behind_proxy: bool,
+}
+
+pub async fn run(state: AppState, transports: Transports, at: Listening) -> anyhow::Result<()> {
+    let Listening {
+        api: addr,
+        tls,
+        metrics,
+        behind_proxy,
+    } = at;
     install_crypto();
-    check_listen(addr, tls.as_ref())?;
+    check_listen(addr, tls.as_ref(), behind_proxy)?;
     crate::faults::warn_if_enabled();
     if let Some(at) = metrics {
         let listener = tokio::net::TcpListener::bind(at)

@@ -120,7 +120,7 @@ fn check_config(file: &Path) -> anyhow::Result<()> {
     ea_server::dispatch::Transports::from_config(&c.dispatch)
         .map_err(|e| anyhow::anyhow!("{}: dispatch: {e}", file.display()))?;
     if let Some(listen) = c.listen {
-        ea_server::serve::check_listen(listen, c.tls.as_ref())
+        ea_server::serve::check_listen(listen, c.tls.as_ref(), c.plain_http_behind_proxy)
             .map_err(|e| anyhow::anyhow!("{}: listen: {e}", file.display()))?;
     }
     println!("{}: ok", file.display());

@@ -50,7 +50,8 @@ impl ServeArgs {
             .listen
             .or(ctx.config.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        serve::check_listen(listen, tls.as_ref())?;
+        let behind_proxy = ctx.config.plain_http_behind_proxy;
+        serve::check_listen(listen, tls.as_ref(), behind_proxy)?;
         let transports = Transports::from_config(&dispatch)?;
         let ldap = ea_server::sync::directories(&store, &ctx.config.directories).await?;
         let state = AppState::production(store, keys, dispatch)
@@ -70,7 +71,13 @@ impl ServeArgs {
         let metrics = self
             .metrics_listen
             .or(ctx.config.metrics.as_ref().map(|m| m.listen));
-        serve::run(state, transports, listen, tls, metrics).await
+        let at = serve::Listening {
+            api: listen,
+            tls,
+            metrics,
+            behind_proxy,
+        };
+        serve::run(state, transports, at).await
     }
 }
 
