@@ -6,6 +6,7 @@ pub mod client;
 pub mod commands;
 pub mod enrol;
 pub mod error;
+pub mod managed;
 pub mod rules;
 pub mod scan;
 pub mod secrets;

@@ -1,5 +1,6 @@
-//! Where the server is: a settings file in the app's config directory, overridden by the
-//! environment (`EA_SERVER_URL`, `EA_TENANT`), and written by the first-run settings screen.
+//! Where the server is: a settings file in the app's config directory, written by the first-run
+//! settings screen; overridden by the environment (`EA_SERVER_URL`, `EA_TENANT`), and above all
+//! by the machine's policy ([`crate::managed`]), whose fields are shown locked.
 
 use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,16 @@ pub struct Settings {
     /// taken from the file: `load` decides it).
     #[serde(default)]
     pub from_environment: bool,
+    /// The fields the machine's policy sets (`server_url`, `tenant`, `client_key`, `language`):
+    /// shown, not editable. Never taken from the file.
+    #[serde(default)]
+    pub locked: Vec<String>,
+    /// The language the policy sets for the app, if any.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Why the policy could not be used (its source, the field, the reason); it is then ignored.
+    #[serde(default)]
+    pub policy_error: Option<String>,
 }
 
 impl Settings {
@@ -67,13 +78,46 @@ pub fn load(config_dir: &Path) -> Settings {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    // Decided here, never taken from the file.
     s.from_environment = false;
+    s.locked.clear();
+    s.language = None;
+    s.policy_error = None;
     if let (Ok(url), Ok(tenant)) = (std::env::var("EA_SERVER_URL"), std::env::var("EA_TENANT")) {
         s.server_url = url;
         s.tenant = tenant;
         s.from_environment = true;
     }
+    apply_policy(&mut s, crate::managed::load());
     s
+}
+
+/// Puts what the machine's policy sets over the rest, and marks it locked.
+pub fn apply_policy(s: &mut Settings, policy: Result<Option<crate::managed::Managed>, String>) {
+    let m = match policy {
+        Ok(Some(m)) => m,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "the managed settings cannot be used");
+            s.policy_error = Some(e);
+            return;
+        }
+    };
+    if let Some(u) = m.server_url {
+        s.server_url = u;
+        s.locked.push("server_url".into());
+    }
+    if let Some(t) = m.tenant {
+        s.tenant = t;
+        s.locked.push("tenant".into());
+    }
+    if m.client_key.is_some() {
+        s.locked.push("client_key".into());
+    }
+    if let Some(l) = m.language {
+        s.language = Some(l);
+        s.locked.push("language".into());
+    }
 }
 
 /// Validates and writes the settings file atomically.
@@ -121,11 +165,10 @@ mod tests {
         let s = Settings {
             server_url: "https://ea.example.org".into(),
             tenant: "acme".into(),
-            has_client_key: false,
-            from_environment: false,
+            ..Settings::default()
         };
         save(dir.path(), &s).expect("save");
-        if std::env::var("EA_SERVER_URL").is_err() {
+        if std::env::var("EA_SERVER_URL").is_err() && std::env::var("EA_POLICY_FILE").is_err() {
             assert_eq!(load(dir.path()), s);
         }
         let bad = Settings {
@@ -133,5 +176,32 @@ mod tests {
             ..s
         };
         assert!(save(dir.path(), &bad).is_err());
+    }
+
+    #[test]
+    fn the_policy_wins_and_is_shown_locked() {
+        let mut s = Settings {
+            server_url: "https://mine.example.org".into(),
+            tenant: "mine".into(),
+            ..Settings::default()
+        };
+        let m = crate::managed::Managed {
+            server_url: Some("https://ea.example.org".into()),
+            tenant: None,
+            client_key: Some("ea_ck_x".into()),
+            language: Some("fr".into()),
+        };
+        apply_policy(&mut s, Ok(Some(m)));
+        assert_eq!(s.server_url, "https://ea.example.org");
+        assert_eq!(
+            s.tenant, "mine",
+            "what the policy leaves out stays the user's"
+        );
+        assert_eq!(s.locked, ["server_url", "client_key", "language"]);
+        assert_eq!(s.language.as_deref(), Some("fr"));
+        let mut broken = Settings::default();
+        apply_policy(&mut broken, Err("/etc/x: tenant: bad".into()));
+        assert_eq!(broken.policy_error.as_deref(), Some("/etc/x: tenant: bad"));
+        assert!(broken.locked.is_empty());
     }
 }

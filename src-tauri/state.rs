@@ -40,7 +40,8 @@ impl Desktop {
 
     pub async fn settings(&self) -> Settings {
         let mut s = settings::load(&self.config_dir);
-        s.has_client_key = matches!(self.secret(|st| st.get(CLIENT_KEY)).await, Ok(Some(_)));
+        s.has_client_key = s.locked.iter().any(|f| f == "client_key")
+            || matches!(self.secret(|st| st.get(CLIENT_KEY)).await, Ok(Some(_)));
         s
     }
 
@@ -64,9 +65,7 @@ impl Desktop {
     pub async fn client_for(&self, server_url: &str) -> Result<ServerClient, ErrorCode> {
         let s = Settings {
             server_url: server_url.trim().to_owned(),
-            tenant: String::new(),
-            has_client_key: false,
-            from_environment: false,
+            ..Settings::default()
         };
         let typed = crate::settings::check_url(&s.server_url)?;
         let saved = crate::settings::check_url(&self.settings().await.server_url).ok();
@@ -75,14 +74,23 @@ impl Desktop {
     }
 
     async fn build(&self, s: &Settings, with_key: bool) -> Result<ServerClient, ErrorCode> {
-        // The client key is optional: without a keyring the app still works, without it.
-        let key = match self.secret(|st| st.get(CLIENT_KEY)).await {
-            Ok(k) if with_key => k,
-            Ok(_) => None,
-            Err(e) => {
-                tracing::warn!(error = %e, "keyring unavailable; continuing without a client key");
-                None
-            }
+        // The client key is optional: the machine's policy may set it; else the keyring's, and
+        // without a keyring the app still works, without it.
+        let managed = crate::managed::load()
+            .ok()
+            .flatten()
+            .and_then(|m| m.client_key);
+        let key = match managed {
+            Some(k) if with_key => Some(zeroize::Zeroizing::new(k)),
+            Some(_) => None,
+            None => match self.secret(|st| st.get(CLIENT_KEY)).await {
+                Ok(k) if with_key => k,
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "keyring unavailable; continuing without a client key");
+                    None
+                }
+            },
         };
         let ca = match std::env::var_os("EA_SERVER_CA") {
             Some(p) => Some(std::fs::read(&p).map_err(|_| ErrorCode::SettingsInvalid {
@@ -99,7 +107,14 @@ impl Desktop {
             tracing::warn!(error = %e, "keyring unavailable");
             ErrorCode::KeyringUnavailable {}
         };
-        match input.client_key.as_deref().map(str::trim) {
+        // A client key the policy sets is not the user's to change.
+        let locked = self.settings().await.locked;
+        let client_key = if locked.iter().any(|f| f == "client_key") {
+            None
+        } else {
+            input.client_key.as_deref().map(str::trim)
+        };
+        match client_key {
             Some("") => self
                 .secret(|st| st.delete(CLIENT_KEY))
                 .await
@@ -115,8 +130,7 @@ impl Desktop {
         let s = Settings {
             server_url: input.server_url.trim().to_owned(),
             tenant: input.tenant.trim().to_owned(),
-            has_client_key: false,
-            from_environment: false,
+            ..Settings::default()
         };
         settings::save(&self.config_dir, &s)?;
         *self.client.write().await = None;
@@ -191,8 +205,7 @@ mod tests {
         let saved = |url: &str| Settings {
             server_url: url.into(),
             tenant: "acme".into(),
-            has_client_key: false,
-            from_environment: false,
+            ..Settings::default()
         };
         settings::save(dir.path(), &saved("https://ea.example.org")).unwrap();
         let head = ask(&d).await;

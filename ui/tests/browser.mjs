@@ -188,6 +188,24 @@ const tests = {
     await expectHeading(page, 'Who are you?');
   },
 
+  async 'settings an administrator set for the machine are shown locked; a broken policy is said'() {
+    const page = await open('&policy=managed');
+    // The policy's language is the app's.
+    await expectHeading(page, 'Qui êtes-vous ?');
+    await page.click('[data-testid=profile-menu]');
+    assert(await page.locator('#lang').isDisabled(), 'the language is locked');
+    await page.getByRole('button', { name: 'Paramètres du serveur' }).click();
+    await page.getByTestId('settings-managed').waitFor();
+    for (const id of ['#server-url', '#tenant', '#client-key']) assert(await page.locator(id).isDisabled(), `${id} locked`);
+    assert((await page.getByTestId('find-tenants').count()) === 0, 'no picker for a locked organisation');
+    assert(await page.locator('form button[type=submit]').isDisabled(), 'nothing to save');
+    await shot(page, '03-settings-managed');
+    const broken = await open('&policy=broken&configured=0');
+    await broken.getByTestId('policy-error').waitFor();
+    assert((await broken.getByTestId('policy-error').innerText()).includes('tenant: lower-case letters'), 'the fault is named');
+    assert(!(await broken.locator('#server-url').isDisabled()), 'a broken policy locks nothing');
+  },
+
   async 'SMS and authenticator, keyboard only, with a wrong code and a resync'() {
     const page = await open();
     await expectHeading(page, 'Who are you?');

@@ -11,7 +11,20 @@ has_client_key: boolean,
  * Set when the values come from the environment and cannot be edited in the app (never
  * taken from the file: `load` decides it).
  */
-from_environment: boolean, };
+from_environment: boolean, 
+/**
+ * The fields the machine's policy sets (`server_url`, `tenant`, `client_key`, `language`):
+ * shown, not editable. Never taken from the file.
+ */
+locked: Array<string>, 
+/**
+ * The language the policy sets for the app, if any.
+ */
+language: string | null, 
+/**
+ * Why the policy could not be used (its source, the field, the reason); it is then ignored.
+ */
+policy_error: string | null, };
 
 export type CardReadersView = { available: boolean, 
 /**

@@ -166,9 +166,17 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       linkWatcher?.();
     },
   };
+  // `?policy=managed`: the machine's policy sets everything (language French);
+  // `?policy=broken`: a policy that cannot be used.
+  const policy: Pick<Settings, 'locked' | 'language' | 'policy_error'> =
+    params.get('policy') === 'managed'
+      ? { locked: ['server_url', 'tenant', 'client_key', 'language'], language: 'fr', policy_error: null }
+      : params.get('policy') === 'broken'
+        ? { locked: [], language: null, policy_error: '/etc/emergency-access/config.toml: tenant: lower-case letters, digits and dashes, 64 at most' }
+        : { locked: [], language: null, policy_error: null };
   let settings: Settings = params.get('configured') === '0'
-    ? { server_url: '', tenant: '', has_client_key: false, from_environment: false }
-    : { server_url: 'https://ea.example.org', tenant: 'demo', has_client_key: false, from_environment: false };
+    ? { server_url: '', tenant: '', has_client_key: false, from_environment: false, ...policy }
+    : { server_url: 'https://ea.example.org', tenant: 'demo', has_client_key: policy.locked.includes('client_key'), from_environment: false, ...policy };
 
   const cameras = params.get('camera') === '0' ? [] : [{ id: 'demo', name: 'Demo camera' }];
   let pendingLink: string | null = params.get('link');
@@ -312,7 +320,13 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
       call('saveSettings', () => {
         if (!/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(input.server_url)) throw fail('settings_insecure_url', { field: 'server_url' });
         if (!/^[a-z0-9-]{1,64}$/.test(input.tenant)) throw fail('settings_invalid', { field: 'tenant' });
-        settings = { server_url: input.server_url, tenant: input.tenant, has_client_key: !!input.client_key, from_environment: false };
+        const keep = (f: string) => settings.locked.includes(f);
+        settings = {
+          ...settings,
+          server_url: keep('server_url') ? settings.server_url : input.server_url,
+          tenant: keep('tenant') ? settings.tenant : input.tenant,
+          has_client_key: keep('client_key') || !!input.client_key,
+        };
         return { ...settings };
       }),
     startSession: (username, forAction) =>

@@ -13,7 +13,7 @@ const unsupported = (): Promise<never> => Promise.reject({ code: 'internal', par
 
 export function createHttpHost(params: URLSearchParams): Host {
   const tenant = params.get('tenant') ?? 'demo';
-  const settings: Settings = { server_url: location.origin, tenant, has_client_key: false, from_environment: true };
+  const settings: Settings = { server_url: location.origin, tenant, has_client_key: false, from_environment: true, locked: [], language: null, policy_error: null };
   let token: string | null = null;
 
   async function send<I extends EndpointId>(id: I, body?: EndpointTypes[I]['request']): Promise<EndpointTypes[I]['response']> {
