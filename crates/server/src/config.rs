@@ -102,6 +102,9 @@ pub struct ServerConfig {
     pub database: Option<Secret>,
     /// File holding the base64 key-encryption key (or set `EA_KEK`).
     pub kek_file: Option<PathBuf>,
+    /// Or the OS keyring's entry of this service (user `kek`), put there with
+    /// `ea-server kek store-in-keyring`.
+    pub kek_keyring: Option<String>,
     #[serde(default)]
     pub tls: Option<TlsConfig>,
     #[serde(default)]
@@ -124,6 +127,25 @@ pub struct ServerConfig {
     /// needs `limits.trusted_proxy_header`.
     #[serde(default)]
     pub plain_http_behind_proxy: bool,
+    #[serde(default)]
+    pub logging: LoggingConfig,
+}
+
+/// What the server logs and how (`RUST_LOG` and `--log-format` win).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingConfig {
+    /// A filter such as `info` or `info,ea_server::dispatch=debug`.
+    pub level: Option<String>,
+    pub format: Option<LogFormat>,
+}
+
+/// Lines for people, or one JSON object per line for a log collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 /// Where `/metrics` is served: apart from the API, so it can stay on an internal network.
@@ -226,6 +248,49 @@ pub struct DispatchConfig {
     /// message to another worker (or itself after a restart) once this has passed.
     #[serde(default = "default_lease_seconds")]
     pub lease_seconds: i64,
+    /// A tenant's own SMS gateway or SMTP relay (`[dispatch.tenants.acme.email]`), used for its
+    /// messages instead of the ones above.
+    #[serde(default)]
+    pub tenants: std::collections::BTreeMap<String, TenantDispatch>,
+}
+
+/// A tenant's own transports.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantDispatch {
+    pub sms: Option<SmsConfig>,
+    pub email: Option<EmailConfig>,
+}
+
+impl DispatchConfig {
+    /// Every SMS gateway configured, with its field's name (`dispatch.sms`,
+    /// `dispatch.tenants.acme.sms`).
+    pub fn all_sms(&self) -> Vec<(String, &SmsConfig)> {
+        let tenants = self.tenants.iter().filter_map(|(t, d)| {
+            d.sms
+                .as_ref()
+                .map(|c| (format!("dispatch.tenants.{t}.sms"), c))
+        });
+        self.sms
+            .iter()
+            .map(|c| ("dispatch.sms".to_owned(), c))
+            .chain(tenants)
+            .collect()
+    }
+
+    /// Every SMTP relay configured, with its field's name.
+    pub fn all_email(&self) -> Vec<(String, &EmailConfig)> {
+        let tenants = self.tenants.iter().filter_map(|(t, d)| {
+            d.email
+                .as_ref()
+                .map(|c| (format!("dispatch.tenants.{t}.email"), c))
+        });
+        self.email
+            .iter()
+            .map(|c| ("dispatch.email".to_owned(), c))
+            .chain(tenants)
+            .collect()
+    }
 }
 
 fn default_lease_seconds() -> i64 {
@@ -238,8 +303,8 @@ impl DispatchConfig {
     pub fn validate(&self) -> Result<(), String> {
         // The longest a delivery attempt may take, over the transports configured.
         let attempt = [
-            self.sms.as_ref().map(|_| crate::dispatch::sms::TIMEOUT),
-            self.email.as_ref().map(|_| crate::dispatch::email::TIMEOUT),
+            (!self.all_sms().is_empty()).then_some(crate::dispatch::sms::TIMEOUT),
+            (!self.all_email().is_empty()).then_some(crate::dispatch::email::TIMEOUT),
         ]
         .into_iter()
         .flatten()
@@ -263,6 +328,7 @@ impl Default for DispatchConfig {
             dev_sink: None,
             max_attempts: default_max_attempts(),
             lease_seconds: default_lease_seconds(),
+            tenants: Default::default(),
         }
     }
 }
@@ -352,6 +418,13 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.limits.validate()?;
         self.dispatch.validate()?;
+        if let Some(level) = &self.logging.level
+            && tracing_subscriber::EnvFilter::try_new(level).is_err()
+        {
+            return Err(format!(
+                "logging.level: {level:?} is not a filter such as \"info\" or \"info,ea_server=debug\""
+            ));
+        }
         if self.plain_http_behind_proxy && self.limits.trusted_proxy_header.is_none() {
             return Err(
                 "plain_http_behind_proxy: needs limits.trusted_proxy_header, the header \
@@ -369,28 +442,25 @@ impl ServerConfig {
             }
             db.readable("database")?;
         }
-        match &self.dispatch.sms {
-            Some(SmsConfig::Webhook {
-                authorization: Some(a),
-                ..
-            }) => {
-                a.inline_refused("dispatch.sms.authorization")?;
-                a.readable("dispatch.sms.authorization")?;
-            }
-            Some(SmsConfig::Twilio { auth_token, .. }) => {
-                auth_token.inline_refused("dispatch.sms.auth_token")?;
-                auth_token.readable("dispatch.sms.auth_token")?;
-            }
-            _ => {}
+        for (field, sms) in self.dispatch.all_sms() {
+            let (name, secret) = match sms {
+                SmsConfig::Webhook {
+                    authorization: Some(a),
+                    ..
+                } => ("authorization", a),
+                SmsConfig::Twilio { auth_token, .. } => ("auth_token", auth_token),
+                SmsConfig::Webhook { .. } => continue,
+            };
+            let field = format!("{field}.{name}");
+            secret.inline_refused(&field)?;
+            secret.readable(&field)?;
         }
-        if let Some(p) = self
-            .dispatch
-            .email
-            .as_ref()
-            .and_then(|e| e.password.as_ref())
-        {
-            p.inline_refused("dispatch.email.password")?;
-            p.readable("dispatch.email.password")?;
+        for (field, email) in self.dispatch.all_email() {
+            if let Some(p) = &email.password {
+                let field = format!("{field}.password");
+                p.inline_refused(&field)?;
+                p.readable(&field)?;
+            }
         }
         let exists = |field: &str, p: &Path| {
             if p.is_file() {
@@ -405,6 +475,12 @@ impl ServerConfig {
         }
         if let Some(k) = &self.kek_file {
             exists("kek_file", k)?;
+        }
+        if self.kek_file.is_some() && self.kek_keyring.is_some() {
+            return Err("kek_keyring: the key comes from kek_file or kek_keyring, not both".into());
+        }
+        if self.kek_keyring.is_some() {
+            crate::keys::keyring_usable()?;
         }
         for (slug, d) in &self.directories {
             if let Some(ca) = &d.ca_file {
@@ -491,6 +567,11 @@ mod tests {
             ("[limits]\nmax_concurrent_requests = 0\n".into(), "max_concurrent_requests"),
             ("[metrics]\nlisten = \"127.0.0.1:9464\"\n".into(), ""),
             ("plain_http_behind_proxy = true\n".into(), "plain_http_behind_proxy: needs limits.trusted_proxy_header"),
+            ("[logging]\nlevel = \"info,ea_server=debug\"\nformat = \"json\"\n".into(), ""),
+            ("[logging]\nlevel = \"info,=[\"\n".into(), "logging.level:"),
+            ("[logging]\nformat = \"xml\"\n".into(), "unknown variant `xml`"),
+            (format!("[dispatch.tenants.acme.email]\nhost = \"smtp.acme.example\"\nfrom = \"it@acme.example\"\nusername = \"u\"\npassword = {{ file = \"{secret}\" }}\n"), ""),
+            ("[dispatch.tenants.acme.email]\nhost = \"smtp.acme.example\"\nfrom = \"it@acme.example\"\nusername = \"u\"\npassword = \"pw\"\n".into(), "dispatch.tenants.acme.email.password: secrets are not written"),
             ("plain_http_behind_proxy = true\n[limits]\ntrusted_proxy_header = \"X-Forwarded-For\"\n".into(), ""),
         ];
         for (text, want) in cases {

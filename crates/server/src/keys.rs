@@ -98,6 +98,57 @@ pub fn parse_kek(text: &str) -> anyhow::Result<Kek> {
         .map_err(|_| anyhow::anyhow!("the key-encryption key must decode to 32 bytes"))
 }
 
+/// The keyring entry's user name under the service `kek_keyring` names.
+pub const KEYRING_USER: &str = "kek";
+
+/// Why the keyring is not offered on this system, where it is not.
+#[cfg(not(any(target_os = "macos", windows)))]
+const NO_KEYRING: &str = "on Linux a service's key store is systemd's credentials: encrypt the \
+    key with `systemd-creds encrypt`, hand it over with LoadCredentialEncrypted=kek:FILE in the \
+    unit and set kek_file = \"/run/credentials/ea-server.service/kek\"";
+
+/// Loads the KEK from the OS keyring (Keychain, Credential Manager), service `service`.
+pub fn load_kek_keyring(service: &str) -> anyhow::Result<Kek> {
+    #[cfg(any(target_os = "macos", windows))]
+    {
+        let entry = keyring::Entry::new(service, KEYRING_USER)
+            .map_err(|e| anyhow::anyhow!("kek_keyring {service:?}: {e}"))?;
+        let text = Zeroizing::new(
+            entry
+                .get_password()
+                .map_err(|e| anyhow::anyhow!("kek_keyring {service:?}: {e}"))?,
+        );
+        parse_kek(&text)
+    }
+    #[cfg(not(any(target_os = "macos", windows)))]
+    anyhow::bail!("kek_keyring {service:?}: {NO_KEYRING}")
+}
+
+/// Puts the KEK of `file` into the OS keyring under `service`.
+pub fn store_kek_keyring(service: &str, file: &Path) -> anyhow::Result<()> {
+    let kek = load_kek_file(file)?;
+    #[cfg(any(target_os = "macos", windows))]
+    {
+        let text = Zeroizing::new(STANDARD.encode(kek.as_bytes()));
+        keyring::Entry::new(service, KEYRING_USER)
+            .and_then(|e| e.set_password(&text))
+            .map_err(|e| anyhow::anyhow!("kek_keyring {service:?}: {e}"))
+    }
+    #[cfg(not(any(target_os = "macos", windows)))]
+    {
+        drop(kek);
+        anyhow::bail!("kek_keyring {service:?}: {NO_KEYRING}")
+    }
+}
+
+/// Checks, before anything starts, that `kek_keyring` can be used on this system.
+pub fn keyring_usable() -> Result<(), String> {
+    #[cfg(not(any(target_os = "macos", windows)))]
+    return Err(format!("kek_keyring: {NO_KEYRING}"));
+    #[cfg(any(target_os = "macos", windows))]
+    Ok(())
+}
+
 /// Loads the KEK from `EA_KEK`, else from `file`.
 pub fn load_kek(file: Option<&Path>) -> anyhow::Result<Kek> {
     if let Ok(v) = std::env::var("EA_KEK") {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    cli::init_logging(cli.common.log_format);
+    cli::init_logging(&cli.common);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

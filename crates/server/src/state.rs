@@ -175,9 +175,14 @@ impl AppState {
         {
             return true;
         }
+        let own = self.dispatch.tenants.get(tenant);
         match kind {
-            ContactKind::Phone => self.dispatch.sms.is_some(),
-            ContactKind::Email => self.dispatch.email.is_some(),
+            ContactKind::Phone => {
+                self.dispatch.sms.is_some() || own.is_some_and(|t| t.sms.is_some())
+            }
+            ContactKind::Email => {
+                self.dispatch.email.is_some() || own.is_some_and(|t| t.email.is_some())
+            }
         }
     }
 }

@@ -217,3 +217,51 @@ fn config_check_names_the_field() {
         check("[dispatch.sms]\nkind = \"webhook\"\nurl = \"http://gw.example/send\"\n");
     assert!(!ok && text.contains("dispatch:"), "{text}");
 }
+
+/// The key-encryption key from the OS keyring: the Keychain and the Credential Manager; on
+/// Linux the refusal says to use systemd's credentials, before anything starts.
+#[test]
+fn the_keyring_for_the_key_is_refused_on_linux_with_the_way_to_go() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(common::process::bin())
+            .args(args)
+            .env_remove("EA_KEK")
+            .output()
+            .expect("ea-server");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let config = dir.path().join("server.toml");
+    std::fs::write(&config, "kek_keyring = \"emergency-access\"\n").expect("config");
+    let (ok, text) = run(&["config", "check", &config.display().to_string()]);
+    if cfg!(target_os = "linux") {
+        assert!(
+            !ok && text
+                .contains("kek_keyring: on Linux a service's key store is systemd's credentials")
+                && text.contains("LoadCredentialEncrypted"),
+            "{text}"
+        );
+        let kek = dir.path().join("kek");
+        std::fs::write(&kek, "c2VjcmV0LWtleS1mb3ItdGhlLWtleXJpbmctdGVzdDE=\n").expect("kek");
+        let (ok, text) = run(&[
+            "kek",
+            "store-in-keyring",
+            "--from",
+            &kek.display().to_string(),
+        ]);
+        assert!(!ok && text.contains("systemd-creds encrypt"), "{text}");
+    } else {
+        assert!(ok, "{text}");
+    }
+    std::fs::write(
+        &config,
+        "kek_keyring = \"x\"\nkek_file = \"/etc/hostname\"\n",
+    )
+    .expect("config");
+    let (ok, text) = run(&["config", "check", &config.display().to_string()]);
+    assert!(!ok && text.contains("not both"), "{text}");
+}

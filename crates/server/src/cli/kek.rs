@@ -17,11 +17,38 @@ pub enum KekCmd {
         #[arg(long)]
         create: bool,
     },
+    /// Put the key of FILE into the OS keyring, for `kek_keyring = "SERVICE"` in the
+    /// configuration (then remove the file).
+    StoreInKeyring {
+        /// File with the key (base64 of 32 bytes).
+        #[arg(long = "from", value_name = "FILE")]
+        from: PathBuf,
+        /// The keyring entry's service name.
+        #[arg(long, default_value = "emergency-access")]
+        service: String,
+    },
 }
 
 impl KekCmd {
+    /// `kek store-in-keyring`: needs neither a database nor a configuration.
+    pub fn store_in_keyring(&self) -> anyhow::Result<()> {
+        if let KekCmd::StoreInKeyring { from, service } = self {
+            ea_server::keys::store_kek_keyring(service, from)?;
+            println!(
+                "the key of {} is in the keyring (service {service:?}, user \"{}\"); set \
+                 kek_keyring = {service:?} in the configuration and remove the file",
+                from.display(),
+                ea_server::keys::KEYRING_USER
+            );
+        }
+        Ok(())
+    }
+
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
-        let KekCmd::Rotate { to, create } = self;
+        let (to, create) = match self {
+            KekCmd::Rotate { to, create } => (to, create),
+            KekCmd::StoreInKeyring { .. } => return self.store_in_keyring(),
+        };
         let store = ctx.open().await?;
         // The current key must open the database's keys (and stores them where they are missing).
         let keys = ctx.keys(&store, false).await?;

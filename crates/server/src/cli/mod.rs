@@ -15,8 +15,8 @@ pub mod tenant;
 pub mod user;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use ea_server::config::ServerConfig;
+use clap::{Args, Parser, Subcommand};
+use ea_server::config::{LogFormat, ServerConfig};
 use ea_server::keys::{self, Keys};
 use ea_store::Store;
 use std::path::{Path, PathBuf};
@@ -48,15 +48,9 @@ pub struct Common {
     /// File holding the base64 key-encryption key (EA_KEK takes precedence).
     #[arg(long, global = true, env = "EA_KEK_FILE")]
     kek_file: Option<PathBuf>,
-    /// Log format.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "EA_LOG_FORMAT")]
-    pub log_format: LogFormat,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
+    /// Log format (else the configuration's `[logging] format`, else human).
+    #[arg(long, global = true, value_enum, env = "EA_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,14 +121,25 @@ fn check_config(file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
-    });
+/// Logging as `RUST_LOG` and `--log-format` say, else as the configuration's `[logging]`, else
+/// `info` for people. A configuration that cannot be read is reported by the command itself.
+pub fn init_logging(c: &Common) {
+    let logging = c
+        .config
+        .as_deref()
+        .and_then(|p| ServerConfig::load(p).ok())
+        .map(|c| c.logging)
+        .unwrap_or_default();
+    let default = logging
+        .level
+        .unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&default))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match format {
+    match c.log_format.or(logging.format).unwrap_or(LogFormat::Human) {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
@@ -186,7 +191,14 @@ impl Ctx {
             .kek_file
             .clone()
             .or_else(|| config.kek_file.clone())
-            .or_else(|| c.data_dir.as_ref().map(|d| d.join("kek")));
+            .or_else(|| {
+                // The data directory's key file, unless the key is in the keyring.
+                config
+                    .kek_keyring
+                    .is_none()
+                    .then(|| c.data_dir.as_ref().map(|d| d.join("kek")))
+                    .flatten()
+            });
         Ok(Ctx {
             config,
             database,
@@ -202,6 +214,13 @@ impl Ctx {
 
     /// The key-encryption key; `create` makes the key file when there is none (the demo only).
     pub fn kek(&self, create: bool) -> anyhow::Result<ea_core::seal::Kek> {
+        if let (Some(service), None, true) = (
+            &self.config.kek_keyring,
+            &self.kek_file,
+            std::env::var_os("EA_KEK").is_none(),
+        ) {
+            return keys::load_kek_keyring(service);
+        }
         match (&self.kek_file, create) {
             (Some(f), true) if std::env::var_os("EA_KEK").is_none() => keys::load_or_create_kek(f),
             (f, _) => keys::load_kek(f.as_deref()),
@@ -262,6 +281,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // Need neither a database nor a key.
         Command::ClientKey => return print_client_key(),
         Command::Config(ConfigCmd::Check { file }) => return check_config(file),
+        Command::Kek(k @ kek::KekCmd::StoreInKeyring { .. }) => return k.store_in_keyring(),
         _ => {}
     }
     let ctx = Ctx::resolve(&cli.common)?;

@@ -71,7 +71,12 @@ pub struct Transports {
     sms: Option<Arc<dyn Transport>>,
     email: Option<Arc<dyn Transport>>,
     dev: Option<(Arc<dyn Transport>, Vec<String>)>,
+    /// Tenants' own SMS gateways and SMTP relays, by tenant id.
+    tenants: HashMap<String, OwnTransports>,
 }
+
+/// A tenant's own SMS gateway and SMTP relay, where it has them.
+type OwnTransports = (Option<Arc<dyn Transport>>, Option<Arc<dyn Transport>>);
 
 impl Transports {
     pub fn from_config(cfg: &DispatchConfig) -> anyhow::Result<Transports> {
@@ -84,6 +89,15 @@ impl Transports {
                     d.tenants.clone(),
                 )
             }),
+            tenants: cfg
+                .tenants
+                .iter()
+                .map(|(t, d)| {
+                    let sms = d.sms.as_ref().map(sms::build).transpose()?;
+                    let email = d.email.as_ref().map(email::build).transpose()?;
+                    Ok((t.clone(), (sms, email)))
+                })
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 
@@ -93,24 +107,29 @@ impl Transports {
             sms,
             email,
             dev: None,
+            tenants: HashMap::new(),
         }
     }
 
     /// Whether the SMS gateway and the SMTP relay answer (`None` where not configured).
+    /// Tenants' own transports count too: every one must answer.
     pub async fn probe(&self) -> (Option<bool>, Option<bool>) {
-        let sms = async {
-            match &self.sms {
-                Some(t) => Some(t.probe().await),
-                None => None,
+        async fn all(ts: Vec<&Arc<dyn Transport>>) -> Option<bool> {
+            if ts.is_empty() {
+                return None;
             }
-        };
-        let email = async {
-            match &self.email {
-                Some(t) => Some(t.probe().await),
-                None => None,
+            let mut ok = true;
+            for t in ts {
+                ok &= t.probe().await;
             }
+            Some(ok)
+        }
+        let own = |pick: fn(&OwnTransports) -> Option<&Arc<dyn Transport>>| {
+            self.tenants.values().filter_map(pick).collect::<Vec<_>>()
         };
-        tokio::join!(sms, email)
+        let sms: Vec<_> = self.sms.iter().chain(own(|t| t.0.as_ref())).collect();
+        let email: Vec<_> = self.email.iter().chain(own(|t| t.1.as_ref())).collect();
+        tokio::join!(all(sms), all(email))
     }
 
     fn pick(&self, tenant: &str, channel: &str) -> Option<&Arc<dyn Transport>> {
@@ -119,9 +138,10 @@ impl Transports {
         {
             return Some(dev);
         }
+        let own = self.tenants.get(tenant);
         match channel {
-            "sms" => self.sms.as_ref(),
-            "email" => self.email.as_ref(),
+            "sms" => own.and_then(|t| t.0.as_ref()).or(self.sms.as_ref()),
+            "email" => own.and_then(|t| t.1.as_ref()).or(self.email.as_ref()),
             _ => None,
         }
     }
@@ -254,6 +274,30 @@ pub async fn worker(
 
 #[cfg(test)]
 mod tests {
+    /// A tenant's own gateway carries its messages; the others use the server's.
+    #[test]
+    fn a_tenants_own_transport_carries_its_messages() {
+        crate::serve::install_crypto();
+        let cfg: crate::config::ServerConfig = toml::from_str(
+            "[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example.org/send\"\n\
+             [dispatch.tenants.acme.sms]\nkind = \"webhook\"\nurl = \"https://sms.acme.example/send\"\n",
+        )
+        .expect("config");
+        let t = super::Transports::from_config(&cfg.dispatch).expect("transports");
+        let host = |tenant: &str, channel: &str| format!("{:?}", t.pick(tenant, channel));
+        assert!(
+            host("acme", "sms").contains("sms.acme.example"),
+            "{}",
+            host("acme", "sms")
+        );
+        assert!(
+            host("other", "sms").contains("gw.example.org"),
+            "{}",
+            host("other", "sms")
+        );
+        assert_eq!(host("acme", "email"), "None", "no relay for anyone");
+    }
+
     #[test]
     fn backoff_grows_and_is_capped() {
         let waits: Vec<i64> = (1..=10).map(super::backoff).collect();

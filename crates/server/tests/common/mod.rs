@@ -62,6 +62,7 @@ pub fn dispatch_config(dir: &std::path::Path) -> DispatchConfig {
         }),
         max_attempts: 3,
         lease_seconds: 60,
+        tenants: Default::default(),
     }
 }
 
