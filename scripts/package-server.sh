@@ -5,6 +5,8 @@
 # are computed from the libraries it links (dpkg-shlibdeps), and the package carries the
 # hardened systemd unit, a configuration to start from (a conffile), the copyright and changelog.
 set -euo pipefail
+# Files in the packages are world-readable whatever the caller's umask.
+umask 022
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/ea-server}
 out=${2:-target/deb}

@@ -24,9 +24,10 @@ if [ "$mode" = test ]; then
   # for the keyring test. slapd and ldap-utils: the throw-away OpenLDAP of the directory tests;
   # samba, samba-ad-dc, samba-ad-provision: the throw-away Active Directory domain controller.
   # dpkg-dev, lintian, file, systemd: the server's package built, linted, installed into a
-  # throw-away root and its unit verified (systemd-analyze).
+  # throw-away root and its unit verified (systemd-analyze); rpm, rpmlint, appstream,
+  # desktop-file-utils: the desktop app's .rpm built and both its packages checked.
   packages+=(postgresql sqlite3 slapd ldap-utils samba samba-ad-dc samba-ad-provision xvfb xauth
-    webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring dpkg-dev lintian file systemd)
+    webkit2gtk-driver chromium pcsc-tools dbus gnome-keyring dpkg-dev lintian file systemd rpm rpmlint appstream desktop-file-utils)
 fi
 
 apt_install() {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Checks the server's package: built from the debug binary, passed by lintian (no error), installed
-# with dpkg into a throw-away root, its systemd unit verified by systemd-analyze (no complaint at
-# all), and the installed server started there until it answers /readyz, then stopped by SIGTERM.
+# Checks the packages. The server's: built from the debug binary, passed by lintian (no error),
+# installed with dpkg into a throw-away root, its systemd unit verified by systemd-analyze (no
+# complaint at all), and the installed server started there until it answers /readyz, then
+# stopped by SIGTERM. The desktop app's .deb and .rpm: passed by lintian and rpmlint (no error),
+# the desktop entry (named after the app identifier, registering the vsec-ea scheme) by
+# desktop-file-validate, the AppStream metainfo by appstreamcli, dependencies computed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/ea-packages.XXXXXX)
@@ -57,3 +60,24 @@ kill -TERM "$pid"
 wait "$pid"
 pid=""
 echo "the installed server answered /readyz and stopped on SIGTERM"
+
+# The desktop app's packages.
+mapfile -t built < <(./scripts/package-desktop.sh target/debug/emergency-access "$work/desktop")
+deb=${built[0]}
+rpm=${built[1]}
+echo "built $deb and $rpm"
+lintian --fail-on error "$deb" >"$work/lintian.log" 2>&1 || { cat "$work/lintian.log" >&2; exit 1; }
+grep -v 'root privileges' "$work/lintian.log" || true
+rpmlint -c src-tauri/linux/rpmlint.toml "$rpm" >"$work/rpmlint.log" 2>&1 || true
+grep -E ': [EW]: |errors,' "$work/rpmlint.log"
+grep -q ' 0 errors,' "$work/rpmlint.log" || { cat "$work/rpmlint.log" >&2; exit 1; }
+id=org.emergency-access.desktop
+dpkg-deb -x "$deb" "$work/desktop-root"
+entry=$work/desktop-root/usr/share/applications/$id.desktop
+desktop-file-validate "$entry"
+grep -q '^MimeType=.*x-scheme-handler/vsec-ea;' "$entry"
+appstreamcli validate --no-net --pedantic "$work/desktop-root/usr/share/metainfo/$id.metainfo.xml" >/dev/null
+! file "$work/desktop-root/usr/bin/emergency-access" | grep -q 'not stripped'
+dpkg-deb -f "$deb" Depends | grep -q 'libwebkit2gtk-4.1-0'
+rpm -qpR "$rpm" 2>/dev/null | grep -q 'libwebkit2gtk-4.1'
+echo "the desktop packages pass lintian and rpmlint; entry, metainfo, stripped binary, dependencies"

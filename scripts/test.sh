@@ -92,7 +92,7 @@ EA_FUZZ_DATABASE="postgres://postgres@127.0.0.1:$port/ea_fuzz" ./scripts/api-fuz
 say "browser tests of every screen"
 npm run test:browser
 
-say "the server's package: lintian, installed into a throw-away root, its unit verified, started"
+say "packages: the server's (lintian, installed into a throw-away root, its unit verified, started), the desktop app's .deb and .rpm (lintian, rpmlint)"
 ./scripts/test-packages.sh
 say "deploy/: the compose file and the image definition"
 .venv/bin/python scripts/check-deploy.py target/debug/ea-server
