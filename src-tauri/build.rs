@@ -24,6 +24,8 @@ fn main() {
         "check_password",
         "check_emergency_code",
         "card_watch",
+        "update_check",
+        "update_install",
         "card_status",
         "card_unblock",
         "card_change_pin",

@@ -12,6 +12,7 @@ pub mod scan;
 pub mod secrets;
 pub mod settings;
 pub mod state;
+pub mod update;
 
 use std::sync::Mutex;
 use tauri::Manager;
@@ -48,6 +49,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(scan::ScanState::default())
         .on_window_event(|window, event| {
             // Closing the window releases the camera.
@@ -114,6 +116,8 @@ pub fn run() {
             rules::check_password,
             rules::check_emergency_code,
             card::card_watch,
+            update::update_check,
+            update::update_install,
             card::card_status,
             card::card_unblock,
             card::card_change_pin,

@@ -18,6 +18,8 @@ pub struct Managed {
     pub client_key: Option<String>,
     /// `en`, `de`, `fr` or `it`.
     pub language: Option<String>,
+    /// `false`: the app does not look for updates (an administrator deploys versions).
+    pub check_updates: Option<bool>,
 }
 
 /// The same keys as a macOS managed-preferences plist writes them.
@@ -28,6 +30,7 @@ struct Plist {
     tenant: Option<String>,
     client_key: Option<String>,
     language: Option<String>,
+    check_updates: Option<bool>,
 }
 
 const LINUX_FILE: &str = "/etc/emergency-access/config.toml";
@@ -72,6 +75,7 @@ pub fn read_plist(path: &Path) -> Result<Option<Managed>, String> {
         tenant: p.tenant,
         client_key: p.client_key,
         language: p.language,
+        check_updates: p.check_updates,
     };
     checked(path, m).map(Some)
 }
@@ -91,6 +95,7 @@ fn read_registry() -> Result<Option<Managed>, String> {
         tenant: get("Tenant"),
         client_key: get("ClientKey"),
         language: get("Language"),
+        check_updates: key.get_value::<u32, _>("CheckUpdates").ok().map(|v| v != 0),
     };
     checked(Path::new(r"HKLM\Software\Policies\EmergencyAccess"), m).map(Some)
 }
@@ -165,6 +170,7 @@ mod tests {
                 tenant: Some("acme".into()),
                 client_key: None,
                 language: Some("de".into()),
+                check_updates: None,
             }))
         );
         for (text, want) in [
@@ -197,12 +203,14 @@ mod tests {
   <key>ServerUrl</key><string>https://ea.example.org</string>
   <key>Tenant</key><string>acme</string>
   <key>ClientKey</key><string>ea_ck_managed</string>
+  <key>CheckUpdates</key><false/>
 </dict></plist>"#,
         )
         .unwrap();
         let m = read_plist(&path).unwrap().unwrap();
         assert_eq!(m.tenant.as_deref(), Some("acme"));
         assert_eq!(m.client_key.as_deref(), Some("ea_ck_managed"));
+        assert_eq!(m.check_updates, Some(false));
         assert_eq!(read_plist(&dir.path().join("none.plist")), Ok(None));
     }
 }

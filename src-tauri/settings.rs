@@ -190,6 +190,7 @@ mod tests {
             tenant: None,
             client_key: Some("ea_ck_x".into()),
             language: Some("fr".into()),
+            check_updates: None,
         };
         apply_policy(&mut s, Ok(Some(m)));
         assert_eq!(s.server_url, "https://ea.example.org");

@@ -1071,6 +1071,8 @@ async fn desktop_app_completes_the_flows() {
                 tmp.path().join("config").display().to_string(),
             ),
             ("EA_CAMERA", format!("file:{}", qr.camera_dir.display())),
+            // No release endpoint to ask from here.
+            ("EA_NO_UPDATE_CHECK", "1".into()),
         ],
         &out.join("tauri-driver.log"),
     )
@@ -1120,7 +1122,10 @@ async fn desktop_app_completes_the_flows() {
     // list and kept for the next start; the username is not.
     let fresh = tmp.path().join("fresh-config");
     let (driver, url) = tauri_driver(
-        &[("EA_CONFIG_DIR", fresh.display().to_string())],
+        &[
+            ("EA_CONFIG_DIR", fresh.display().to_string()),
+            ("EA_NO_UPDATE_CHECK", "1".into()),
+        ],
         &out.join("tauri-driver-first-run.log"),
     )
     .await;

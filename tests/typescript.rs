@@ -12,6 +12,7 @@ use emergency_access::card::{
 use emergency_access::enrol::AuthenticatorQr;
 use emergency_access::scan::{CameraView, CamerasView, ScanEvent};
 use emergency_access::settings::Settings;
+use emergency_access::update::UpdateView;
 
 fn render() -> String {
     ea_testkit::typescript!(
@@ -19,7 +20,7 @@ fn render() -> String {
          import type { CardAlgorithm, ErrorCode } from './types';\n\n";
         Settings, CardReadersView, ReaderView, PinRulesView, PinState, CardStatusView,
         CardUnblocked, ShownCryptogram, CameraView, CamerasView, ScanEvent, CardRequest,
-        ChallengeAlgorithm, AuthenticatorQr, EnrolLink,
+        ChallengeAlgorithm, AuthenticatorQr, EnrolLink, UpdateView,
     )
 }
 

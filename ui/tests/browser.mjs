@@ -188,6 +188,24 @@ const tests = {
     await expectHeading(page, 'Who are you?');
   },
 
+  async 'a newer version is offered on the first screen only, and installed on request'() {
+    const page = await open('&update=9.9.9');
+    await page.getByTestId('update').waitFor();
+    assert((await page.getByTestId('update').innerText()).includes('Version 9.9.9 of Emergency Access is available.'), 'the version named');
+    assert(await page.evaluate(() => document.activeElement?.id === 'username'), 'the username keeps the focus');
+    await page.fill('#username', 'alice');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'How do you want to prove it is you?');
+    assert((await page.getByTestId('update').count()) === 0, 'never in the middle of a recovery');
+    const plain = await open();
+    await expectHeading(plain, 'Who are you?');
+    await plain.waitForTimeout(300);
+    assert((await plain.getByTestId('update').count()) === 0, 'nothing offered without a newer version');
+    const again = await open('&update=9.9.9');
+    await again.getByRole('button', { name: 'Install it and restart' }).click();
+    await again.waitForFunction(() => window.__eaFake.calls.includes('updateInstall'));
+  },
+
   async 'settings an administrator set for the machine are shown locked; a broken policy is said'() {
     const page = await open('&policy=managed');
     // The policy's language is the app's.

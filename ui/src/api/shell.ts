@@ -81,3 +81,9 @@ export type ChallengeAlgorithm = "3des" | "aes";
 export type AuthenticatorQr = { secret: string, qr_svg: string, digits: number, period: number, };
 
 export type EnrolLink = { tenant: string, username: string, };
+
+export type UpdateView = { version: string, 
+/**
+ * The release notes, as published.
+ */
+notes: string | null, };

@@ -468,6 +468,9 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
         const from = req.valid_from ?? now();
         return { code: 'KH4QX7RCMA', display: 'KH4QX-7RCMA', max_uses: req.max_uses, valid_from: from, valid_to: req.valid_to ?? from + 30 * 86400 };
       }),
+    // `?update=VERSION`: a newer version is published.
+    updateCheck: () => call('updateCheck', () => (params.get('update') ? { version: params.get('update') ?? '', notes: 'Fixes and improvements.' } : null)),
+    updateInstall: () => call('updateInstall', () => undefined),
     cardWatch: async (known, timeoutMs) => {
       control.calls.push('cardWatch');
       const look = (): CardReadersView =>

@@ -92,5 +92,7 @@ export function createHttpHost(params: URLSearchParams): Host {
     enrolRemoveAuthenticator: unsupported,
     enrolSetAnswers: unsupported,
     enrolTakeLink: async () => null,
+    updateCheck: async () => null,
+    updateInstall: unsupported,
   };
 }

@@ -29,8 +29,8 @@ export type CommandError = ErrorCode;
 export type { CardOutcome };
 
 // The shell's own types are generated from src-tauri (ui/src/api/shell.ts), like the wire types.
-export type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView as CardStatus, CardReadersView, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
-import type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView, CardReadersView, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram } from '../api/shell';
+export type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView as CardStatus, CardReadersView, CameraView as Camera, CamerasView as Cameras, PinRulesView as PinRules, ReaderView as Reader, ScanEvent, Settings, ShownCryptogram, UpdateView } from '../api/shell';
+import type { AuthenticatorQr, CardRequest, EnrolLink, CardStatusView, CardReadersView, CamerasView, ReaderView, ScanEvent, Settings, ShownCryptogram, UpdateView } from '../api/shell';
 
 export type SettingsInput = { server_url: string; tenant: string; client_key: string | null };
 
@@ -105,6 +105,10 @@ export interface Host {
   enrolSetAnswers(answers: NewAnswer[]): Promise<EnrolmentView>;
   /** An invitation's `emergency-access://enrol` link opened from outside (checked), if any. */
   enrolTakeLink(): Promise<EnrolLink | null>;
+  /** A newer signed version, if any (never while the machine's policy turns the check off). */
+  updateCheck(): Promise<UpdateView | null>;
+  /** Downloads it, checks its signature, installs it and restarts the app. */
+  updateInstall(): Promise<void>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {
