@@ -26,7 +26,8 @@ touch "$root/var/lib/dpkg/status"
 # libc and friends are the host's: dependencies are checked by lintian and dpkg-shlibdeps above.
 dpkg --root="$root" --force-depends --force-script-chrootless -i "$deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; exit 1; }
 dpkg --root="$root" -L ea-server | grep -qx /usr/lib/systemd/system/ea-server.service
-[ -x "$root/usr/bin/ea-server" ] && ! file "$root/usr/bin/ea-server" | grep -q 'not stripped'
+[ -x "$root/usr/bin/ea-server" ] || { echo "no /usr/bin/ea-server in the package" >&2; exit 1; }
+if file "$root/usr/bin/ea-server" | grep -q 'not stripped'; then echo "ea-server is not stripped" >&2; exit 1; fi
 
 # The unit, with the binary where this root has it: any remark is a failure.
 mkdir -p "$work/unit"
@@ -77,7 +78,10 @@ entry=$work/desktop-root/usr/share/applications/$id.desktop
 desktop-file-validate "$entry"
 grep -q '^MimeType=.*x-scheme-handler/vsec-ea;' "$entry"
 appstreamcli validate --no-net --pedantic "$work/desktop-root/usr/share/metainfo/$id.metainfo.xml" >/dev/null
-! file "$work/desktop-root/usr/bin/emergency-access" | grep -q 'not stripped'
+if file "$work/desktop-root/usr/bin/emergency-access" | grep -q 'not stripped'; then
+  echo "emergency-access is not stripped" >&2
+  exit 1
+fi
 dpkg-deb -f "$deb" Depends | grep -q 'libwebkit2gtk-4.1-0'
 rpm -qpR "$rpm" 2>/dev/null | grep -q 'libwebkit2gtk-4.1'
 echo "the desktop packages pass lintian and rpmlint; entry, metainfo, stripped binary, dependencies"

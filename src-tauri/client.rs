@@ -164,6 +164,11 @@ impl ServerClient {
         *self.enrolment.lock().await = None;
     }
 
+    /// Whether a verification or an enrolment is going on (an update must not cut it short).
+    pub async fn in_recovery(&self) -> bool {
+        self.token.lock().await.is_some() || self.enrolment.lock().await.is_some()
+    }
+
     pub async fn end_session(&self) {
         *self.token.lock().await = None;
     }

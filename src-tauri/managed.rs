@@ -2,8 +2,9 @@
 //! the client key and the language. Linux reads `/etc/emergency-access/config.toml`, macOS the
 //! managed preferences of the app's identifier (`/Library/Managed Preferences/
 //! org.emergency-access.desktop.plist`, as an MDM profile installs them), Windows the policy key
-//! `HKLM\Software\Policies\EmergencyAccess`. `EA_POLICY_FILE` names a TOML file to read instead
-//! (tests, and administrators trying a policy out). What is set there is shown locked in the app.
+//! `HKLM\Software\Policies\EmergencyAccess`. In debug builds `EA_POLICY_FILE` names a TOML file
+//! to read instead (tests); a release build reads only the machine's policy, so a user cannot
+//! set it aside. What is set there is shown locked in the app.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -39,8 +40,8 @@ const MAC_FILE: &str = "/Library/Managed Preferences/org.emergency-access.deskto
 /// The policy of this machine (`Ok(None)` where there is none), checked; an error names where
 /// it came from, the field and what is wrong.
 pub fn load() -> Result<Option<Managed>, String> {
-    if let Some(p) = std::env::var_os("EA_POLICY_FILE") {
-        return read_toml(Path::new(&p));
+    if let Some(p) = test_file() {
+        return read_toml(&p);
     }
     if cfg!(target_os = "macos") {
         return read_plist(Path::new(MAC_FILE));
@@ -135,10 +136,19 @@ fn checked(from: &Path, m: Managed) -> Result<Managed, String> {
     Ok(m)
 }
 
+/// `EA_POLICY_FILE`, honoured in debug builds only.
+fn test_file() -> Option<PathBuf> {
+    if cfg!(debug_assertions) {
+        std::env::var_os("EA_POLICY_FILE").map(PathBuf::from)
+    } else {
+        None
+    }
+}
+
 /// Where this platform's policy is read from, for the documentation and messages.
 pub fn source() -> PathBuf {
-    if let Some(p) = std::env::var_os("EA_POLICY_FILE") {
-        return PathBuf::from(p);
+    if let Some(p) = test_file() {
+        return p;
     }
     if cfg!(target_os = "macos") {
         PathBuf::from(MAC_FILE)

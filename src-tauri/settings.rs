@@ -98,8 +98,11 @@ pub fn apply_policy(s: &mut Settings, policy: Result<Option<crate::managed::Mana
         Ok(Some(m)) => m,
         Ok(None) => return,
         Err(e) => {
+            // Fail closed: a policy that is there but cannot be read locks what it could have
+            // set, so an error of the administrator's never hands the server's address over.
             tracing::warn!(error = %e, "the managed settings cannot be used");
             s.policy_error = Some(e);
+            s.locked = vec!["server_url".into(), "tenant".into(), "client_key".into()];
             return;
         }
     };
@@ -203,6 +206,10 @@ mod tests {
         let mut broken = Settings::default();
         apply_policy(&mut broken, Err("/etc/x: tenant: bad".into()));
         assert_eq!(broken.policy_error.as_deref(), Some("/etc/x: tenant: bad"));
-        assert!(broken.locked.is_empty());
+        assert_eq!(
+            broken.locked,
+            ["server_url", "tenant", "client_key"],
+            "fails closed"
+        );
     }
 }

@@ -45,6 +45,14 @@ impl Desktop {
         s
     }
 
+    /// Whether a verification or an enrolment is going on with the current client.
+    pub async fn in_recovery(&self) -> bool {
+        match self.client.read().await.as_ref() {
+            Some(c) => c.in_recovery().await,
+            None => false,
+        }
+    }
+
     /// The client for the current settings, built on first use.
     pub async fn client(&self) -> Result<Arc<ServerClient>, ErrorCode> {
         if let Some(c) = self.client.read().await.as_ref() {

@@ -5,8 +5,9 @@
 
 use crate::error::ErrorCode;
 use crate::managed::Managed;
+use crate::state::Desktop;
 use serde::Serialize;
-use tauri::AppHandle;
+use tauri::{AppHandle, State};
 use tauri_plugin_updater::UpdaterExt;
 use ts_rs::TS;
 
@@ -65,10 +66,11 @@ pub async fn update_check(app: AppHandle) -> Result<Option<UpdateView>> {
     }
 }
 
-/// Downloads the newer version, checks its signature, installs it and restarts the app.
+/// Downloads the newer version, checks its signature, installs it and restarts the app; never
+/// while a verification or an enrolment is going on (the restart would end it).
 #[tauri::command]
-pub async fn update_install(app: AppHandle) -> Result<()> {
-    if !allowed_here() {
+pub async fn update_install(app: AppHandle, d: State<'_, Desktop>) -> Result<()> {
+    if !allowed_here() || d.in_recovery().await {
         return Err(ErrorCode::Internal {});
     }
     let update = app

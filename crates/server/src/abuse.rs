@@ -321,6 +321,12 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(seconds = limit.as_secs(), "request timed out");
+            // Answered out here, past the metrics' own layer: counted here.
+            state
+                .metrics
+                .refusals
+                .get_or_create(&crate::metrics::CodeLabels { code: "busy" })
+                .inc();
             let mut res = ServiceError::from(ErrorCode::Busy {}).into_response();
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -87,7 +87,8 @@ pub async fn run(state: AppState, transports: Transports, at: Listening) -> anyh
             let h = handle.clone();
             tokio::spawn(async move {
                 shutdown_signal().await;
-                h.graceful_shutdown(Some(Duration::from_secs(5)));
+                // As long as a request may take (request_timeout_seconds, 30 by default).
+                h.graceful_shutdown(Some(Duration::from_secs(30)));
             });
             let server = axum_server::bind_rustls(addr, config)
                 .handle(handle.clone())
@@ -115,9 +116,12 @@ pub async fn run(state: AppState, transports: Transports, at: Listening) -> anyh
     }
     // No new requests: the worker finishes the message it is sending, then stops.
     let _ = stop_worker.send(true);
-    match tokio::time::timeout(Duration::from_secs(30), worker).await {
+    // Within systemd's TimeoutStopSec (45 s): 30 s for the requests, 10 s for the worker.
+    match tokio::time::timeout(Duration::from_secs(10), worker).await {
         Ok(_) => tracing::info!("outbox worker stopped"),
-        Err(_) => tracing::warn!("outbox worker still sending after 30 s; stopping anyway"),
+        Err(_) => tracing::warn!(
+            "outbox worker still sending after 10 s; stopping (the message is sent again later)"
+        ),
     }
     tracing::info!("server stopped");
     Ok(())

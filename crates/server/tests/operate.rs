@@ -99,10 +99,46 @@ async fn health_readiness_metrics_and_a_graceful_stop() {
     ] {
         assert!(metric(&text, gauge).is_some(), "{gauge} in\n{text}");
     }
-    // No user, contact, code or token in any label.
+    // No user, contact, code or token in any label (values are numbers and may hold any digits).
+    let labels: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once('{').and_then(|(_, r)| r.split_once('}')))
+        .map(|(labels, _)| labels)
+        .collect();
+    assert!(labels.len() > 10, "{text}");
     for secret in ["alice", ALICE_PHONE, "+41", code.as_str(), token.as_str()] {
-        assert!(!text.contains(secret), "{secret} in the metrics");
+        assert!(
+            labels.iter().all(|l| !l.contains(secret)),
+            "{secret} in the metrics"
+        );
     }
+    // A request may name any method: the label keeps to a fixed list.
+    let odd = http
+        .request(
+            reqwest::Method::from_bytes(b"PROBE123").expect("method"),
+            format!("{}/healthz", server.base),
+        )
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(odd.status().as_u16(), 405);
+    let text = http
+        .get(&url)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(!text.contains("PROBE123"), "the method named in a label");
+    assert!(
+        metric(
+            &text,
+            r#"ea_http_requests_total{route="/healthz",method="other",status="405"}"#
+        )
+        .is_some(),
+        "{text}"
+    );
     // The API's address does not serve them.
     let (st, _) = server
         .send("GET", "/metrics", None, None)

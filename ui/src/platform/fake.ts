@@ -172,7 +172,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     params.get('policy') === 'managed'
       ? { locked: ['server_url', 'tenant', 'client_key', 'language'], language: 'fr', policy_error: null }
       : params.get('policy') === 'broken'
-        ? { locked: [], language: null, policy_error: '/etc/emergency-access/config.toml: tenant: lower-case letters, digits and dashes, 64 at most' }
+        ? { locked: ['server_url', 'tenant', 'client_key'], language: null, policy_error: '/etc/emergency-access/config.toml: tenant: lower-case letters, digits and dashes, 64 at most' }
         : { locked: [], language: null, policy_error: null };
   let settings: Settings = params.get('configured') === '0'
     ? { server_url: '', tenant: '', has_client_key: false, from_environment: false, ...policy }

@@ -73,7 +73,16 @@ pub struct Transports {
     dev: Option<(Arc<dyn Transport>, Vec<String>)>,
     /// Tenants' own SMS gateways and SMTP relays, by tenant id.
     tenants: HashMap<String, OwnTransports>,
+    /// The last probe and when it was made: `/readyz` asks the relays at most every 30 s (a
+    /// probe logs in to an SMTP relay; nobody can make the server do that at will).
+    probed: Arc<std::sync::Mutex<Option<(std::time::Instant, Probe)>>>,
 }
+
+/// Whether the SMS gateway and the SMTP relay answered (`None` where not configured).
+pub type Probe = (Option<bool>, Option<bool>);
+
+/// How long a probe's answer is reused.
+const PROBE_FRESH: Duration = Duration::from_secs(30);
 
 /// A tenant's own SMS gateway and SMTP relay, where it has them.
 type OwnTransports = (Option<Arc<dyn Transport>>, Option<Arc<dyn Transport>>);
@@ -98,6 +107,7 @@ impl Transports {
                     Ok((t.clone(), (sms, email)))
                 })
                 .collect::<anyhow::Result<_>>()?,
+            probed: Arc::default(),
         })
     }
 
@@ -108,28 +118,31 @@ impl Transports {
             email,
             dev: None,
             tenants: HashMap::new(),
+            probed: Arc::default(),
         }
     }
 
-    /// Whether the SMS gateway and the SMTP relay answer (`None` where not configured).
-    /// Tenants' own transports count too: every one must answer.
-    pub async fn probe(&self) -> (Option<bool>, Option<bool>) {
-        async fn all(ts: Vec<&Arc<dyn Transport>>) -> Option<bool> {
-            if ts.is_empty() {
-                return None;
-            }
-            let mut ok = true;
-            for t in ts {
-                ok &= t.probe().await;
-            }
-            Some(ok)
+    /// Whether the server's SMS gateway and SMTP relay answer (`None` where not configured),
+    /// asked at most every 30 s. A tenant's own transport is not asked: one tenant's relay down
+    /// must not take the server out of its load balancer (its messages wait in the outbox).
+    pub async fn probe(&self) -> Probe {
+        if let Ok(last) = self.probed.lock()
+            && let Some((at, p)) = *last
+            && at.elapsed() < PROBE_FRESH
+        {
+            return p;
         }
-        let own = |pick: fn(&OwnTransports) -> Option<&Arc<dyn Transport>>| {
-            self.tenants.values().filter_map(pick).collect::<Vec<_>>()
-        };
-        let sms: Vec<_> = self.sms.iter().chain(own(|t| t.0.as_ref())).collect();
-        let email: Vec<_> = self.email.iter().chain(own(|t| t.1.as_ref())).collect();
-        tokio::join!(all(sms), all(email))
+        async fn ask(t: Option<&Arc<dyn Transport>>) -> Option<bool> {
+            match t {
+                Some(t) => Some(t.probe().await),
+                None => None,
+            }
+        }
+        let p = tokio::join!(ask(self.sms.as_ref()), ask(self.email.as_ref()));
+        if let Ok(mut last) = self.probed.lock() {
+            *last = Some((std::time::Instant::now(), p));
+        }
+        p
     }
 
     fn pick(&self, tenant: &str, channel: &str) -> Option<&Arc<dyn Transport>> {
