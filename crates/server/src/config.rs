@@ -406,10 +406,57 @@ impl ServerConfig {
     pub fn load(path: &Path) -> anyhow::Result<ServerConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-        let c: ServerConfig = toml::from_str(&text)
+        let table: toml::Table = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
-        c.validate()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Self::from_table(table, &path.display().to_string(), std::env::vars())
+    }
+
+    /// The configuration of the environment alone (`EA__…` variables), without a file.
+    pub fn from_environment() -> anyhow::Result<ServerConfig> {
+        Self::from_table(toml::Table::new(), "the environment", std::env::vars())
+    }
+
+    /// `table` with every `EA__SECTION__KEY=value` of `vars` over it (the path in lower case,
+    /// its parts joined by `__`; the value read as TOML where it parses, else as text), then
+    /// checked. A secret stays a reference: `EA__DISPATCH__EMAIL__PASSWORD__ENV=VARIABLE`.
+    pub fn from_table(
+        mut table: toml::Table,
+        source: &str,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<ServerConfig> {
+        let mut overridden = Vec::new();
+        for (name, value) in vars {
+            let Some(path) = name.strip_prefix("EA__") else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            if keys.iter().any(String::is_empty) {
+                anyhow::bail!("{name}: an empty part in the setting's path");
+            }
+            let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(value.clone()));
+            let mut at = &mut table;
+            for k in &keys[..keys.len() - 1] {
+                let entry = at
+                    .entry(k.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                at = entry.as_table_mut().ok_or_else(|| {
+                    anyhow::anyhow!("{name}: {k} is a value in {source}, not a table")
+                })?;
+            }
+            at.insert(keys[keys.len() - 1].clone(), parsed);
+            overridden.push(name);
+        }
+        let from = if overridden.is_empty() {
+            source.to_owned()
+        } else {
+            format!("{source} with {}", overridden.join(", "))
+        };
+        let c = ServerConfig::deserialize(toml::Value::Table(table))
+            .map_err(|e| anyhow::anyhow!("{from}: {}", e.message()))?;
+        c.validate().map_err(|e| anyhow::anyhow!("{from}: {e}"))?;
         Ok(c)
     }
 
@@ -580,6 +627,68 @@ mod tests {
                 Err(e) => assert!(!want.is_empty() && e.contains(want), "{text}\n=> {e}"),
             }
         }
+    }
+
+    /// Every setting can come from the environment: `EA__SECTION__KEY`, over the file.
+    #[test]
+    fn the_environment_sets_any_key() {
+        let vars = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        let file: toml::Table =
+            toml::from_str("listen = \"127.0.0.1:8080\"\n[limits]\nmax_concurrent_requests = 10\n")
+                .unwrap();
+        let c = ServerConfig::from_table(
+            file.clone(),
+            "server.toml",
+            vars(&[
+                ("EA__LIMITS__MAX_CONCURRENT_REQUESTS", "99"),
+                ("EA__METRICS__LISTEN", "127.0.0.1:9464"),
+                ("EA__PLAIN_HTTP_BEHIND_PROXY", "false"),
+                ("EA__LOGGING__LEVEL", "debug"),
+                ("EA_KEK", "not a setting: ignored here"),
+            ]),
+        )
+        .expect("config");
+        assert_eq!(c.limits.max_concurrent_requests, 99);
+        assert_eq!(c.metrics.map(|m| m.listen.port()), Some(9464));
+        assert_eq!(c.logging.level.as_deref(), Some("debug"));
+        assert_eq!(
+            c.listen.map(|l| l.port()),
+            Some(8080),
+            "the file's, where not overridden"
+        );
+        let err = |v: &[(&str, &str)]| {
+            ServerConfig::from_table(file.clone(), "server.toml", vars(v))
+                .expect_err("refused")
+                .to_string()
+        };
+        let e = err(&[("EA__LIMITS__MAX_CONCURRENT_REQUESTS", "lots")]);
+        assert!(
+            e.starts_with("server.toml with EA__LIMITS__MAX_CONCURRENT_REQUESTS: "),
+            "{e}"
+        );
+        let e = err(&[("EA__LIMTS__X", "1")]);
+        assert!(e.contains("unknown field `limts`"), "{e}");
+        let e = err(&[("EA__LISTEN__PORT", "1")]);
+        assert!(
+            e.contains("listen is a value in server.toml, not a table"),
+            "{e}"
+        );
+        // A secret through the environment is still a reference.
+        let e = err(&[
+            ("EA__DISPATCH__EMAIL__HOST", "smtp.example"),
+            ("EA__DISPATCH__EMAIL__FROM", "it@example.org"),
+            ("EA__DISPATCH__EMAIL__PASSWORD", "hunter2"),
+        ]);
+        assert!(
+            e.contains("dispatch.email.password: secrets are not written"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
     }
 
     /// A worker's lease must outlast the longest delivery attempt of the transports configured.

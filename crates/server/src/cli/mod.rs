@@ -164,7 +164,7 @@ impl Ctx {
     pub fn resolve(c: &Common) -> anyhow::Result<Ctx> {
         let config = match &c.config {
             Some(p) => ServerConfig::load(p)?,
-            None => ServerConfig::default(),
+            None => ServerConfig::from_environment()?,
         };
         if let Some(d) = &c.data_dir {
             std::fs::create_dir_all(d)
