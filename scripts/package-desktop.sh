@@ -14,7 +14,7 @@ bin=${1:-target/release/emergency-access}
 out=${2:-target/linux-packages}
 [ -x "$bin" ] || { echo "no app binary at $bin: build it first (npm run tauri build -- --no-bundle)" >&2; exit 1; }
 id=org.emergency-access.desktop
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+source scripts/package-common.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
@@ -38,39 +38,16 @@ Licensed under the Apache License, Version 2.0."
 root=$work/deb
 cp -a "$tree" "$root"
 doc=$root/usr/share/doc/emergency-access
-install -d "$doc" "$root/DEBIAN"
-gzip -9n < CHANGELOG.md > "$doc/changelog.gz"
-stamp=$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")
-{
-  printf 'emergency-access (%s-1) unstable; urgency=medium\n\n' "$version"
-  printf '  * Packaged from the project'"'"'s own tree; changes in changelog.gz.\n\n'
-  printf ' -- Emergency Access maintainers <maintainers@emergency-access.org>  %s\n' "$stamp"
-} | gzip -9n > "$doc/changelog.Debian.gz"
-cat > "$doc/copyright" <<COPYRIGHT
-Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
-Upstream-Name: emergency-access
-Source: https://github.com/emergency-access/emergency-access
-
-Files: *
-Copyright: 2026 Emergency Access contributors
-License: Apache-2.0
-
-License: Apache-2.0
- On Debian systems, the full text of the Apache License, Version 2.0 can be
- found in /usr/share/common-licenses/Apache-2.0.
-COPYRIGHT
-chmod 0644 "$doc/copyright"
+install -d "$root/DEBIAN"
+package_docs "$doc" emergency-access
 install -D -m 0644 src-tauri/linux/lintian-overrides "$root/usr/share/lintian/overrides/emergency-access"
-mkdir -p "$work/shlibs/debian"
-printf 'Source: emergency-access\n\nPackage: emergency-access\nArchitecture: any\n' > "$work/shlibs/debian/control"
-depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O -e"$root/usr/bin/emergency-access" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
-[ -n "$depends" ] || { echo "dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+depends=$(shlib_depends "$work" emergency-access "$root/usr/bin/emergency-access")
 arch=$(dpkg --print-architecture)
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: emergency-access
 Version: $version-1
 Architecture: $arch
-Maintainer: Emergency Access maintainers <maintainers@emergency-access.org>
+Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends, pcscd
 Section: utils
@@ -99,7 +76,7 @@ Release:        1
 Summary:        Regain access to an account after losing credentials
 License:        Apache-2.0
 Group:          Applications/System
-Packager:       Emergency Access maintainers <maintainers@emergency-access.org>
+Packager:       $maintainer
 URL:            https://github.com/emergency-access/emergency-access
 Requires:       pcsc-lite
 %global debug_package %{nil}
@@ -125,7 +102,7 @@ install -D -m 0644 $top/CHANGELOG.gz %{buildroot}%{_defaultdocdir}/%{name}/CHANG
 %{_datadir}/icons/hicolor/*/apps/$id.png
 
 %changelog
-* $(date -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}" '+%a %b %d %Y') Emergency Access maintainers <maintainers@emergency-access.org> - $version-1
+* $(date -u -d @"$epoch" '+%a %b %d %Y') $maintainer - $version-1
 - Packaged from the project's own tree.
 SPEC
 rpmbuild --quiet --define "_topdir $top" --define "_rpmdir $out" -bb "$top/SPECS/emergency-access.spec"

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-target/release/ea-server}
 out=${2:-target/deb}
 [ -x "$bin" ] || { echo "no server binary at $bin: build it first (cargo build --release -p ea-server)" >&2; exit 1; }
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+source scripts/package-common.sh
 arch=$(dpkg --print-architecture)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -24,39 +24,16 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/u
 install -D -m 0644 crates/server/packaging/ea-server.service "$root/usr/lib/systemd/system/ea-server.service"
 install -D -m 0644 crates/server/packaging/server.toml "$root/etc/emergency-access/server.toml"
 install -m 0644 README.md "$doc/README.md"
-gzip -9n < CHANGELOG.md > "$doc/changelog.gz"
-{
-  printf 'ea-server (%s-1) unstable; urgency=medium\n\n' "$version"
-  printf '  * Packaged from the project'"'"'s own tree; changes in changelog.gz.\n\n'
-  printf ' -- Emergency Access maintainers <maintainers@emergency-access.org>  %s\n' "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")"
-} | gzip -9n > "$doc/changelog.Debian.gz"
-cat > "$doc/copyright" <<COPYRIGHT
-Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
-Upstream-Name: emergency-access
-Source: https://github.com/emergency-access/emergency-access
-
-Files: *
-Copyright: 2026 Emergency Access contributors
-License: Apache-2.0
-
-License: Apache-2.0
- On Debian systems, the full text of the Apache License, Version 2.0 can be
- found in /usr/share/common-licenses/Apache-2.0.
-COPYRIGHT
-chmod 0644 "$doc/copyright"
+package_docs "$doc" ea-server
 printf '/etc/emergency-access/server.toml\n' > "$root/DEBIAN/conffiles"
 
-# Dependencies from the libraries the binary links.
-mkdir -p "$work/shlibs/debian"
-printf 'Source: emergency-access\n\nPackage: ea-server\nArchitecture: any\n' > "$work/shlibs/debian/control"
-depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O -e"$root/usr/bin/ea-server" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
-[ -n "$depends" ] || { echo "dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+depends=$(shlib_depends "$work" ea-server "$root/usr/bin/ea-server")
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: ea-server
 Version: $version-1
 Architecture: $arch
-Maintainer: Emergency Access maintainers <maintainers@emergency-access.org>
+Maintainer: $maintainer
 Installed-Size: $size
 Depends: $depends
 Section: admin
