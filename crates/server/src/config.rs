@@ -343,8 +343,9 @@ fn default_max_attempts() -> u32 {
 pub enum SmsConfig {
     /// `POST url` with JSON `{"to", "text", "id"}`; `authorization` is sent as the header value.
     Webhook {
-        /// May carry a credential (a token in the path or query): redacted in `Debug`.
-        url: SecretString,
+        /// Written inline only without a credential (no password, no query string); a URL
+        /// that carries a token is given by reference like any secret.
+        url: Secret,
         /// The `Authorization` header's value, by reference.
         authorization: Option<Secret>,
         /// Extra trusted root certificate (PEM), e.g. for a private gateway.
@@ -394,20 +395,55 @@ fn default_dev_tenants() -> Vec<String> {
     vec!["demo".to_owned()]
 }
 
-/// Whether a database URL carries a password (`scheme://user:password@host`).
-fn has_password(url: &str) -> bool {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => url[s + 3..at].contains(':'),
-        _ => false,
+/// The credential an inline URL carries, if any: a password in its user part, or (where
+/// `query_counts`) a query string, where gateways put their tokens.
+fn url_credential(text: &str, query_counts: bool) -> Option<&'static str> {
+    let url = url::Url::parse(text).ok()?;
+    if url.password().is_some() {
+        Some("a password")
+    } else if query_counts && url.query().is_some() {
+        Some("a query string")
+    } else {
+        None
     }
+}
+
+/// The URL with any password in it replaced by `***`, for errors and logs.
+pub fn redacted_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            // Only URLs that can hold a password get here, so setting one cannot fail.
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(_) => text.to_owned(),
+        Err(_) => "(a URL that does not parse)".to_owned(),
+    }
+}
+
+/// Where the parser stopped in `text`, as "line L, column C".
+fn position(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
 }
 
 impl ServerConfig {
     pub fn load(path: &Path) -> anyhow::Result<ServerConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-        let table: toml::Table = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| format!(" at {}", position(&text, s.start)));
+            anyhow::anyhow!(
+                "{}{}: {}",
+                path.display(),
+                at.unwrap_or_default(),
+                e.message()
+            )
+        })?;
         Self::from_table(table, &path.display().to_string(), std::env::vars())
     }
 
@@ -454,8 +490,16 @@ impl ServerConfig {
         } else {
             format!("{source} with {}", overridden.join(", "))
         };
-        let c = ServerConfig::deserialize(toml::Value::Table(table))
-            .map_err(|e| anyhow::anyhow!("{from}: {}", e.message()))?;
+        let c: ServerConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let field = e.path().to_string();
+                let reason = e.into_inner();
+                if field == "." {
+                    anyhow::anyhow!("{from}: {}", reason.message())
+                } else {
+                    anyhow::anyhow!("{from}: {field}: {}", reason.message())
+                }
+            })?;
         c.validate().map_err(|e| anyhow::anyhow!("{from}: {e}"))?;
         Ok(c)
     }
@@ -481,7 +525,7 @@ impl ServerConfig {
         }
         if let Some(db) = &self.database {
             if let Secret::Inline(url) = db
-                && has_password(secrecy::ExposeSecret::expose_secret(url))
+                && url_credential(secrecy::ExposeSecret::expose_secret(url), false).is_some()
             {
                 return Err("database: the URL holds a password; point to it instead: \
                             database = { env = \"VARIABLE\" } or { file = \"PATH\" }"
@@ -490,6 +534,22 @@ impl ServerConfig {
             db.readable("database")?;
         }
         for (field, sms) in self.dispatch.all_sms() {
+            if let SmsConfig::Webhook { url, .. } = sms {
+                let name = format!("{field}.url");
+                match url {
+                    Secret::Inline(text) => {
+                        if let Some(what) =
+                            url_credential(secrecy::ExposeSecret::expose_secret(text), true)
+                        {
+                            return Err(format!(
+                                "{name}: the URL holds {what}, a credential; point to it instead: \
+                                 url = {{ env = \"VARIABLE\" }} or {{ file = \"PATH\" }}"
+                            ));
+                        }
+                    }
+                    other => other.readable(&name)?,
+                }
+            }
             let (name, secret) = match sms {
                 SmsConfig::Webhook {
                     authorization: Some(a),
@@ -571,6 +631,8 @@ mod tests {
             "twilio-secret-token",
             "smtp-secret-password",
             "webhook-secret",
+            "url-secret",
+            "db-secret",
         ] {
             assert!(!shown.contains(secret), "{secret} shown: {shown}");
         }
@@ -620,6 +682,18 @@ mod tests {
             (format!("[dispatch.tenants.acme.email]\nhost = \"smtp.acme.example\"\nfrom = \"it@acme.example\"\nusername = \"u\"\npassword = {{ file = \"{secret}\" }}\n"), ""),
             ("[dispatch.tenants.acme.email]\nhost = \"smtp.acme.example\"\nfrom = \"it@acme.example\"\nusername = \"u\"\npassword = \"pw\"\n".into(), "dispatch.tenants.acme.email.password: secrets are not written"),
             ("plain_http_behind_proxy = true\n[limits]\ntrusted_proxy_header = \"X-Forwarded-For\"\n".into(), ""),
+            // Where a fault is, by its table path or its place in the text.
+            ("[dispatch.email]\nhost = \"smtp.example\"\nfrom = \"it@example.org\"\nport = \"25\"\n".into(), "dispatch.email.port: invalid type"),
+            ("[limits]\nmax_concurent_requests = 5\n".into(), "limits.max_concurent_requests: unknown field"),
+            ("[dispatch.tenants.acme.sms]\nkind = \"pigeon\"\n".into(), "dispatch.tenants.acme.sms.kind: unknown variant `pigeon`"),
+            ("listen = \"127.0.0.1:8080\"\n[limits\n".into(), "at line 2, column"),
+            ("listen = \"127.0.0.1:8080\"\nlisten = \"127.0.0.1:8081\"\n".into(), "at line 2, column 1"),
+            // A gateway URL holding a token is a secret like any other.
+            ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms?token=abc\"\n".into(), "dispatch.sms.url: the URL holds a query string"),
+            ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://u:p@gw.example/sms\"\n".into(), "dispatch.sms.url: the URL holds a password"),
+            ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms\"\n".into(), ""),
+            ("[dispatch.sms]\nkind = \"webhook\"\nurl = { env = \"EA_TEST_NO_SUCH_VARIABLE\" }\n".into(), "dispatch.sms.url: the environment has no EA_TEST_NO_SUCH_VARIABLE"),
+            (format!("[dispatch.sms]\nkind = \"webhook\"\nurl = {{ file = \"{secret}\" }}\n"), ""),
         ];
         for (text, want) in cases {
             match check(&text) {

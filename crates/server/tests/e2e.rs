@@ -710,7 +710,7 @@ async fn twilio_form_goes_to_the_messages_api() {
 
     // Plain http:// gateways are refused at start-up.
     let insecure = ea_server::config::SmsConfig::Webhook {
-        url: "http://gw.example/sms".into(),
+        url: ea_server::config::Secret::Inline("http://gw.example/sms".to_owned().into()),
         authorization: None,
         ca_cert: None,
     };

@@ -207,9 +207,12 @@ impl Ctx {
     }
 
     pub async fn open(&self) -> anyhow::Result<Store> {
-        Store::connect(&self.database)
-            .await
-            .with_context(|| format!("cannot open database {}", redact(&self.database)))
+        Store::connect(&self.database).await.with_context(|| {
+            format!(
+                "cannot open database {}",
+                ea_server::config::redacted_url(&self.database)
+            )
+        })
     }
 
     /// The key-encryption key; `create` makes the key file when there is none (the demo only).
@@ -243,20 +246,6 @@ impl Ctx {
 /// A file's text, or an error naming the file.
 pub fn read(file: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
-}
-
-/// Hides a password in a database URL.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// Makes a client key for desktop apps; only its hash goes into the server configuration.
@@ -311,10 +300,16 @@ mod tests {
     #[test]
     fn database_passwords_are_hidden() {
         assert_eq!(
-            super::redact("postgres://ea:secret@db/ea"),
+            ea_server::config::redacted_url("postgres://ea:secret@db/ea"),
             "postgres://ea:***@db/ea"
         );
-        assert_eq!(super::redact("postgres://ea@db/ea"), "postgres://ea@db/ea");
-        assert_eq!(super::redact("sqlite:/x/ea.db"), "sqlite:/x/ea.db");
+        assert_eq!(
+            ea_server::config::redacted_url("postgres://ea@db/ea"),
+            "postgres://ea@db/ea"
+        );
+        assert_eq!(
+            ea_server::config::redacted_url("sqlite:/x/ea.db"),
+            "sqlite:/x/ea.db"
+        );
     }
 }

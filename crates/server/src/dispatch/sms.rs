@@ -20,7 +20,7 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
             ca_cert,
         } => Arc::new(Webhook {
             client: client(ca_cert.as_ref())?,
-            url: https_url(url.expose_secret())?,
+            url: https_url(url.expose("dispatch.sms.url")?.expose_secret())?,
             authorization: authorization
                 .as_ref()
                 .map(|a| a.expose("dispatch.sms.authorization"))

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Writes the updater's manifest (latest.json) for a release from the signed bundles.
+
+    updater-manifest.py --version 0.3.0 --base-url URL --out latest.json PLATFORM=DIR...
+
+Each PLATFORM (linux-x86_64, windows-x86_64, darwin-aarch64, darwin-x86_64, ...) names the
+folder its bundle job left: it must hold exactly one updater artifact (an .AppImage, an .msi or
+an .app.tar.gz) with its minisign signature beside it (the same name plus .sig), as
+`tauri build` makes them when TAURI_SIGNING_PRIVATE_KEY is set. The app downloads
+BASE_URL/<artifact name> and checks it against the signature and the public key in
+tauri.conf.json before it installs anything.
+"""
+
+import argparse
+import datetime
+import json
+import pathlib
+import re
+import sys
+import urllib.parse
+
+ARTIFACTS = (".AppImage", ".msi", ".app.tar.gz")
+PLATFORM = re.compile(r"^(linux|windows|darwin)-(x86_64|aarch64|i686|armv7)$")
+
+
+def fail(message: str) -> None:
+    print(f"updater-manifest: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def artifact(platform: str, folder: pathlib.Path) -> dict:
+    if not folder.is_dir():
+        fail(f"{platform}: {folder} is not a folder")
+    found = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.name.endswith(ARTIFACTS)
+    )
+    if len(found) != 1:
+        names = ", ".join(p.name for p in found) or "none"
+        fail(f"{platform}: expected one updater artifact in {folder}, found {names}")
+    bundle = found[0]
+    sig = bundle.with_name(bundle.name + ".sig")
+    if not sig.is_file():
+        fail(f"{platform}: {bundle.name} has no signature ({sig.name}); "
+             "was TAURI_SIGNING_PRIVATE_KEY set for the build?")
+    signature = sig.read_text().strip()
+    if not signature:
+        fail(f"{platform}: {sig.name} is empty")
+    return {"bundle": bundle, "signature": signature}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--version", required=True, help="the release's version, as in Cargo.toml")
+    ap.add_argument("--base-url", required=True, help="where the release's files are downloaded")
+    ap.add_argument("--notes", default="", help="release notes shown with the offer")
+    ap.add_argument("--out", required=True, type=pathlib.Path)
+    ap.add_argument("platforms", nargs="+", metavar="PLATFORM=DIR")
+    args = ap.parse_args()
+
+    if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", args.version):
+        fail(f"--version {args.version!r} is not a semantic version such as 1.2.3")
+    if not args.base_url.startswith("https://"):
+        fail("--base-url must start with https://: the app fetches updates over HTTPS only")
+    platforms = {}
+    for item in args.platforms:
+        name, sep, folder = item.partition("=")
+        if not sep or not PLATFORM.match(name):
+            fail(f"{item!r}: expected PLATFORM=DIR with PLATFORM such as linux-x86_64")
+        if name in platforms:
+            fail(f"{name} given twice")
+        found = artifact(name, pathlib.Path(folder))
+        url = args.base_url.rstrip("/") + "/" + urllib.parse.quote(found["bundle"].name)
+        platforms[name] = {"signature": found["signature"], "url": url}
+
+    manifest = {
+        "version": args.version,
+        "notes": args.notes,
+        "pub_date": datetime.datetime.now(datetime.timezone.utc)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
+        "platforms": platforms,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(args.out)
+    print(f"{args.out}: {', '.join(platforms)}")
+
+
+if __name__ == "__main__":
+    main()
