@@ -33,6 +33,9 @@ pub struct RouteLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventLabels {
     pub event: &'static str,
+    /// The chosen flow's methods in order, joined by `+` (`sms_otp+totp`): words from a fixed
+    /// list, so the label's values stay few.
+    pub methods: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -115,7 +118,7 @@ impl Metrics {
         );
         registry.register(
             "verifications",
-            "Verifications started, completed and failed",
+            "Verifications started (a flow chosen), completed and failed, by the flow's methods",
             verifications.clone(),
         );
         registry.register(
@@ -174,9 +177,19 @@ impl Metrics {
         }
     }
 
-    pub fn verification(&self, event: &'static str) {
+    /// Counts `event` for the verification `session` is in; nothing before a flow is chosen.
+    pub fn verification(&self, event: &'static str, session: &ea_core::VerificationSession) {
+        let Some(flow) = &session.flow else {
+            return;
+        };
+        let methods = flow
+            .steps
+            .iter()
+            .map(|s| s.method().as_str())
+            .collect::<Vec<_>>()
+            .join("+");
         self.verifications
-            .get_or_create(&EventLabels { event })
+            .get_or_create(&EventLabels { event, methods })
             .inc();
     }
 

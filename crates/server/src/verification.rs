@@ -357,7 +357,8 @@ pub async fn start(
     };
     audit::record(&txn, ev, now).await?;
     txn.commit().await.map_err(StoreError::from)?;
-    state.metrics.verification("started");
+    // With one flow offered it is chosen already.
+    state.metrics.verification("started", &session);
     Ok(SessionStarted {
         token,
         session: view::session_view(&session, &flows, &subject, &tenant.help, now),
@@ -649,9 +650,12 @@ async fn persist(
     if guards.newly_locked().is_some() || strangers_locked {
         m.lockouts.inc();
     }
+    if before.0.flow.is_none() && l.session.flow.is_some() {
+        m.verification("started", &l.session);
+    }
     match (l.session.status, before.0.status == l.session.status) {
-        (ea_core::SessionStatus::Completed, false) => m.verification("completed"),
-        (ea_core::SessionStatus::Failed, false) => m.verification("failed"),
+        (ea_core::SessionStatus::Completed, false) => m.verification("completed", &l.session),
+        (ea_core::SessionStatus::Failed, false) => m.verification("failed", &l.session),
         _ => {}
     }
     Ok(())

@@ -55,6 +55,10 @@ async fn health_readiness_metrics_and_a_graceful_stop() {
         .call::<ep::VerifyCode>(Some(&token), Some(json!({ "code": code })))
         .await;
     assert_eq!(st, 200);
+    let (st, v) = server
+        .call::<ep::VerifyTotp>(Some(&token), Some(json!({ "code": site.totp(0) })))
+        .await;
+    assert_eq!(st, 200, "{v}");
 
     let url = format!("http://127.0.0.1:{port}/metrics");
     let text = http
@@ -74,7 +78,18 @@ async fn health_readiness_metrics_and_a_graceful_stop() {
         at(r#"ea_http_requests_total{route="/v1/session/code",method="POST",status="422"}"#),
         1.0
     );
-    assert_eq!(at(r#"ea_verifications_total{event="started"}"#), 1.0);
+    assert_eq!(
+        at(r#"ea_verifications_total{event="started",methods="sms_otp+totp"}"#),
+        1.0
+    );
+    assert_eq!(
+        at(r#"ea_verifications_total{event="completed",methods="sms_otp+totp"}"#),
+        1.0
+    );
+    assert_eq!(
+        at(r#"ea_verification_steps_total{method="totp",outcome="ok"}"#),
+        1.0
+    );
     assert_eq!(
         at(r#"ea_verification_steps_total{method="sms_otp",outcome="code_invalid"}"#),
         1.0
