@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks scripts/updater-manifest.py on bundles signed for real with a throw-away key
 # (`tauri signer`): the manifest pairs each platform with its own artifact and signature, and
-# a missing signature, a second artifact or a plain-http download address is refused.
+# a missing signature, a signature by another key than the app trusts, a second artifact or a
+# plain-http download address is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -21,7 +22,7 @@ bundle macos "Emergency Access.app.tar.gz"
 touch "$work/linux/emergency-access_0.3.0_amd64.deb" "$work/macos/Emergency Access_0.3.0_aarch64.dmg"
 
 manifest() {
-  python3 scripts/updater-manifest.py --version 0.3.0 --notes "Fixes" \
+  python3 scripts/updater-manifest.py --version 0.3.0 --notes "Fixes" --pubkey "$(cat "$work/key.pub")" \
     --base-url https://releases.example/v0.3.0 --out "$work/latest.json" "$@"
 }
 manifest linux-x86_64="$work/linux" windows-x86_64="$work/windows" darwin-aarch64="$work/macos" >/dev/null
@@ -53,8 +54,12 @@ refused() { # WHAT ARGS...: the manifest script must fail, saying WHAT
   if out=$("$@" 2>&1); then echo "accepted: $*" >&2; exit 1; fi
   grep -q -- "$what" <<<"$out" || { echo "expected '$what' in: $out" >&2; exit 1; }
 }
+# Signed by the throw-away key, not the one the app trusts (tauri.conf.json).
+refused "but the app trusts key" python3 scripts/updater-manifest.py --version 0.3.0 \
+  --base-url https://releases.example --out "$work/x.json" linux-x86_64="$work/linux"
 rm "$work/windows/"*.sig
 refused "has no signature" manifest windows-x86_64="$work/windows"
+refused "is not a minisign key" manifest --pubkey bm90IGEga2V5 linux-x86_64="$work/linux"
 refused "expected one updater artifact" manifest linux-x86_64="$work"
 refused "must start with https://" python3 scripts/updater-manifest.py --version 0.3.0 \
   --base-url http://releases.example --out "$work/x.json" linux-x86_64="$work/linux"

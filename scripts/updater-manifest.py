@@ -8,10 +8,13 @@ folder its bundle job left: it must hold exactly one updater artifact (an .AppIm
 an .app.tar.gz) with its minisign signature beside it (the same name plus .sig), as
 `tauri build` makes them when TAURI_SIGNING_PRIVATE_KEY is set. The app downloads
 BASE_URL/<artifact name> and checks it against the signature and the public key in
-tauri.conf.json before it installs anything.
+tauri.conf.json before it installs anything; a bundle signed by another key than that one is
+refused here, as the app would refuse it.
 """
 
 import argparse
+import base64
+import binascii
 import datetime
 import json
 import pathlib
@@ -26,6 +29,20 @@ PLATFORM = re.compile(r"^(linux|windows|darwin)-(x86_64|aarch64|i686|armv7)$")
 def fail(message: str) -> None:
     print(f"updater-manifest: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def key_id(minisign_text_b64: str, what: str) -> bytes:
+    """The 8-byte key id in a minisign public key or signature, as tauri stores them (base64
+    of the minisign text: a comment line, then base64 of algorithm, key id and key or
+    signature)."""
+    try:
+        lines = base64.b64decode(minisign_text_b64, validate=True).decode().splitlines()
+        raw = base64.b64decode(lines[1], validate=True)
+    except (binascii.Error, UnicodeDecodeError, IndexError):
+        fail(f"{what} is not a minisign key or signature")
+    if len(raw) < 10:
+        fail(f"{what} is not a minisign key or signature")
+    return raw[2:10]
 
 
 def artifact(platform: str, folder: pathlib.Path) -> dict:
@@ -54,6 +71,8 @@ def main() -> None:
     ap.add_argument("--base-url", required=True, help="where the release's files are downloaded")
     ap.add_argument("--notes", default="", help="release notes shown with the offer")
     ap.add_argument("--out", required=True, type=pathlib.Path)
+    ap.add_argument("--pubkey", help="the public key the app trusts (default: "
+                    "plugins.updater.pubkey in tauri.conf.json)")
     ap.add_argument("platforms", nargs="+", metavar="PLATFORM=DIR")
     args = ap.parse_args()
 
@@ -61,6 +80,10 @@ def main() -> None:
         fail(f"--version {args.version!r} is not a semantic version such as 1.2.3")
     if not args.base_url.startswith("https://"):
         fail("--base-url must start with https://: the app fetches updates over HTTPS only")
+    if args.pubkey is None:
+        conf = pathlib.Path(__file__).resolve().parent.parent / "tauri.conf.json"
+        args.pubkey = json.loads(conf.read_text())["plugins"]["updater"]["pubkey"]
+    trusted = key_id(args.pubkey, "the public key")
     platforms = {}
     for item in args.platforms:
         name, sep, folder = item.partition("=")
@@ -69,6 +92,13 @@ def main() -> None:
         if name in platforms:
             fail(f"{name} given twice")
         found = artifact(name, pathlib.Path(folder))
+        signed_by = key_id(found["signature"], f"{name}: the signature")
+        if signed_by != trusted:
+            # The app would refuse every update: a release signed with another key than the
+            # one it was built to trust.
+            fail(f"{name}: {found['bundle'].name} is signed by key "
+                 f"{signed_by[::-1].hex().upper()}, but the app trusts key "
+                 f"{trusted[::-1].hex().upper()} (plugins.updater.pubkey)")
         url = args.base_url.rstrip("/") + "/" + urllib.parse.quote(found["bundle"].name)
         platforms[name] = {"signature": found["signature"], "url": url}
 
