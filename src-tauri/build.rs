@@ -26,6 +26,7 @@ fn main() {
         "card_watch",
         "update_check",
         "update_install",
+        "first_screen",
         "card_status",
         "card_unblock",
         "card_change_pin",

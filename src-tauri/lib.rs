@@ -37,8 +37,19 @@ fn init_logging(dir: &std::path::Path) {
         .try_init();
 }
 
+/// When the app started, and whether its first screen has been reported.
+#[derive(Debug)]
+pub struct Started {
+    pub at: std::time::Instant,
+    pub reported: std::sync::atomic::AtomicBool,
+}
+
 /// Builds and runs the app.
 pub fn run() {
+    let started = Started {
+        at: std::time::Instant::now(),
+        reported: Default::default(),
+    };
     let result = tauri::Builder::default()
         // First: a second launch (for example a `vsec-ea://` link opened while the app runs)
         // hands its link to this instance and exits; no second window.
@@ -51,6 +62,7 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(scan::ScanState::default())
+        .manage(started)
         .on_window_event(|window, event| {
             // Closing the window releases the camera.
             if matches!(event, tauri::WindowEvent::Destroyed) {
@@ -118,6 +130,7 @@ pub fn run() {
             card::card_watch,
             update::update_check,
             update::update_install,
+            commands::first_screen,
             card::card_status,
             card::card_unblock,
             card::card_change_pin,

@@ -30,42 +30,44 @@ fn unblock_once<T: CardTransport>(transport: T) -> Result<usize, CardError> {
     Ok(counted.count)
 }
 
-fn measure(name: &str, mut once: impl FnMut() -> Result<usize, CardError>) {
+/// One measured row: what, APDUs per unblock, median and p95 in ms.
+type Measured = (String, usize, f64, f64);
+
+fn measure(
+    name: &str,
+    mut once: impl FnMut() -> Result<usize, CardError>,
+) -> Result<Measured, String> {
     let mut times = Vec::with_capacity(RUNS);
     let mut apdus = 0;
     for i in 0..RUNS {
         if i % 10 == 0 {
-            eprintln!("  {name}: run {i}/{RUNS}");
+            eprint!("\r  {name}: run {i}/{RUNS}   ");
         }
         let start = Instant::now();
-        match once() {
-            Ok(n) => apdus = n,
-            Err(e) => {
-                println!("{name}: unblock failed: {e}");
-                return;
-            }
-        }
+        apdus = once().map_err(|e| format!("{name}: unblock failed: {e}"))?;
         times.push(start.elapsed());
     }
+    eprintln!("\r  {name}: {RUNS} runs   ");
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "{name:<28} {apdus:>2} APDUs   median {:>8.3} ms   p90 {:>8.3} ms   min {:>8.3} ms   ({RUNS} runs)",
+    Ok((
+        name.to_owned(),
+        apdus,
         ms(times[RUNS / 2]),
-        ms(times[RUNS * 9 / 10]),
-        ms(times[0]),
-    );
+        ms(times[(RUNS * 95).div_ceil(100) - 1]),
+    ))
 }
 
 fn main() {
-    println!(
-        "PIN unblock: select, CPLC serial, challenge, external authenticate, reset retry counter"
-    );
+    let json = std::env::args().any(|a| a == "--json");
+    let mut rows: Vec<Result<Measured, String>> = Vec::new();
     let mut card = VirtualCard::new(VirtualCardConfig::demo());
-    measure("in process (virtual card)", || unblock_once(&mut card));
+    rows.push(measure("in process (virtual card)", || {
+        unblock_once(&mut card)
+    }));
 
     match ea_card::testkit::ensure_pcscd() {
-        Err(reason) => println!("through pcscd: skipped ({reason})"),
+        Err(reason) => rows.push(Err(format!("through pcscd: not measured ({reason})"))),
         Ok(_pcscd) => {
             let dir = std::env::temp_dir().join(format!("ea-bench-{}", std::process::id()));
             let _ = std::fs::create_dir_all(&dir);
@@ -79,23 +81,54 @@ fn main() {
                 &dir.join("card.json"),
                 &["--pin-tries", "0"],
             ) {
-                Err(e) => println!("through pcscd: skipped ({e})"),
+                Err(e) => rows.push(Err(format!("through pcscd: not measured ({e})"))),
                 Ok((_card, reader)) => {
                     // The app connects for every unblock, so that is measured too, then the
                     // sequence alone on an open connection (inside one transaction each).
-                    measure("pcscd: connect + unblock", || {
+                    rows.push(measure("through pcscd, connect + unblock", || {
                         let mut c = ea_card::pcsc::connect(&reader)?;
                         c.with_transaction(|tx| unblock_once(tx))
+                    }));
+                    rows.push(match ea_card::pcsc::connect(&reader) {
+                        Ok(mut c) => {
+                            measure("through pcscd, unblock on an open connection", || {
+                                c.with_transaction(|tx| unblock_once(tx))
+                            })
+                        }
+                        Err(e) => Err(format!("pcscd: connect failed: {e}")),
                     });
-                    match ea_card::pcsc::connect(&reader) {
-                        Ok(mut c) => measure("pcscd: unblock, connected", || {
-                            c.with_transaction(|tx| unblock_once(tx))
-                        }),
-                        Err(e) => println!("pcscd: connect failed: {e}"),
-                    }
                 }
             }
             let _ = std::fs::remove_dir_all(&dir);
         }
+    }
+    if json {
+        let v: Vec<_> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|(n, a, m, p)| {
+                serde_json::json!({"figure": format!("card unblock {n}"), "apdus": a, "median": m, "p95": p, "unit": "ms"})
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+    } else {
+        println!(
+            "PIN unblock: select, CPLC serial, challenge, external authenticate, reset retry counter"
+        );
+        for r in &rows {
+            match r {
+                Ok((n, a, m, p)) => println!(
+                    "{n:<46} {a:>2} APDUs   median {m:>8.3} ms   p95 {p:>8.3} ms   ({RUNS} runs)"
+                ),
+                Err(e) => println!("{e}"),
+            }
+        }
+    }
+    let failed: Vec<_> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
+    if !failed.is_empty() {
+        for f in &failed {
+            eprintln!("{f}");
+        }
+        std::process::exit(1);
     }
 }

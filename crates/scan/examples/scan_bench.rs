@@ -61,7 +61,7 @@ fn main() {
         }
         for (what, v) in [("code", &mut with), ("no code", &mut without)] {
             let (med, p95) = stats(v);
-            rows.push((format!("P4 QR decode {w}x{h}, {what}"), med, p95, "ms"));
+            rows.push((format!("QR decode {w}x{h}, {what}"), med, p95, "ms"));
         }
         let link = "vsec-ea://card-unblock?serial=EA5EC0DE00000001&challenge=00112233445566778899AABBCCDDEEFF&alg=aes";
         let mut lat = Vec::new();
@@ -88,7 +88,7 @@ fn main() {
         eprintln!();
         let (med, p95) = stats(&mut lat);
         rows.push((
-            format!("P5 first code frame to decoded link {w}x{h}"),
+            format!("QR first code frame to decoded link {w}x{h}"),
             med,
             p95,
             "ms",

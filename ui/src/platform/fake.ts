@@ -471,6 +471,7 @@ export function createFakeHost(params: URLSearchParams): Host & { control: FakeC
     // `?update=VERSION`: a newer version is published.
     updateCheck: () => call('updateCheck', () => (params.get('update') ? { version: params.get('update') ?? '', notes: 'Fixes and improvements.' } : null)),
     updateInstall: () => call('updateInstall', () => undefined),
+    firstScreen: async () => undefined,
     cardWatch: async (known, timeoutMs) => {
       control.calls.push('cardWatch');
       const look = (): CardReadersView =>

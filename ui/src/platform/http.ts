@@ -94,5 +94,6 @@ export function createHttpHost(params: URLSearchParams): Host {
     enrolTakeLink: async () => null,
     updateCheck: async () => null,
     updateInstall: unsupported,
+    firstScreen: async () => undefined,
   };
 }

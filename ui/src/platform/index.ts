@@ -109,6 +109,8 @@ export interface Host {
   updateCheck(): Promise<UpdateView | null>;
   /** Downloads it, checks its signature, installs it and restarts the app. */
   updateInstall(): Promise<void>;
+  /** The first screen is painted and takes input (logged once, with the time since start). */
+  firstScreen(): Promise<void>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {

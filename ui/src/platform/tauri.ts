@@ -27,6 +27,7 @@ export const tauriHost: Host = {
   cardWatch: (known, timeoutMs) => invoke('card_watch', { known, timeoutMs }),
   updateCheck: () => invoke('update_check'),
   updateInstall: () => invoke('update_install'),
+  firstScreen: () => invoke('first_screen'),
   cardStatus: (reader) => invoke('card_status', { reader }),
   cardUnblock: (reader, newPin) => invoke('card_unblock', { reader, newPin }),
   cardChangePin: (reader, oldPin, newPin) => invoke('card_change_pin', { reader, oldPin, newPin }),
