@@ -302,9 +302,14 @@ pub async fn answer_checks(
             } else {
                 "a wrong answer"
             };
-            let body = json!({"answers": [
-                {"index": 0, "answer": answer}, {"index": 1, "answer": answer}
-            ]});
+            let body = serde_json::to_value(ea_api::AnswerQuestionsRequest {
+                answers: (0..2)
+                    .map(|question_id| ea_api::QuestionAnswer {
+                        question_id,
+                        answer: answer.to_owned(),
+                    })
+                    .collect(),
+            })?;
             let (st, _, took) = http
                 .call::<ep::AnswerQuestions>(Some(token), Some(body))
                 .await?;

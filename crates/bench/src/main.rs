@@ -102,6 +102,8 @@ struct Run {
     args: Args,
     rows: Vec<Row>,
     cores: usize,
+    /// Figures that could not be measured, with the reason: listed, and the command fails.
+    failed: Vec<String>,
 }
 
 impl Run {
@@ -121,6 +123,14 @@ impl Run {
             row.unit
         );
         self.rows.push(row);
+    }
+
+    /// Keeps the outcome of one group of figures: an error is noted and the others go on.
+    fn outcome(&mut self, what: &str, r: anyhow::Result<()>) {
+        if let Err(e) = r {
+            eprintln!("  {what}: not measured: {e:#}");
+            self.failed.push(format!("{what}: {e:#}"));
+        }
     }
 
     fn bin(&self, name: &str) -> PathBuf {
@@ -463,10 +473,10 @@ async fn p9_recovery(run: &mut Run, site: &Site, user: usize) -> anyhow::Result<
         site.ok(&["invite", "--tenant", "bench", "--email", &to, &name])?;
         let restarted = Instant::now();
         let server = site.serve_with(&[("RUST_LOG".into(), "warn".into())])?;
-        let up = site::until_ok(&client, &server.url("/healthz"), Duration::from_secs(30))
+        site::until_ok(&client, &server.url("/healthz"), Duration::from_secs(30))
             .await
             .context("no /healthz after the restart")?;
-        health.push(up.as_secs_f64());
+        health.push(restarted.elapsed().as_secs_f64());
         loop {
             let text = std::fs::read_to_string(site.sink()).unwrap_or_default();
             if text.contains(&format!(" to {to}\n")) {
@@ -657,56 +667,86 @@ async fn main_async() -> anyhow::Result<()> {
         args,
         rows: Vec::new(),
         cores,
+        failed: Vec::new(),
     };
     let started = Instant::now();
     let s = run.args.scale;
     if run.wants("P3") {
-        p3_size(&mut run)?;
+        let r = p3_size(&mut run);
+        run.outcome("P3", r);
     }
     if run.wants("P4") {
-        p4_qr(&mut run)?;
+        let r = p4_qr(&mut run);
+        run.outcome("P4", r);
     }
     if run.wants("P6") {
-        p6_hash_cost(&mut run)?;
+        let r = p6_hash_cost(&mut run);
+        run.outcome("P6", r);
     }
     if run.wants("P8") {
-        p8_card(&mut run)?;
+        let r = p8_card(&mut run);
+        run.outcome("P8", r);
     }
     let server_figures = ["P1", "P2", "P5", "P6", "P7", "P9"];
     if server_figures.iter().any(|f| run.wants(f)) {
         say(&format!("SQLite site: {} users", s.users));
-        let sqlite = Site::new(&run.args.bin, Db::Sqlite, None, s.users, 64).await?;
-        p5_p7(&mut run, &sqlite, 64).await?;
-        if run.wants("P6") {
-            p6_memory(&mut run, &sqlite).await?;
-        }
-        if run.wants("P9") {
-            p9_recovery(&mut run, &sqlite, s.users - 10).await?;
-        }
-        if run.wants("P1") || run.wants("P2") {
-            let server = serve(&sqlite, &[]).await?;
-            p1_p2_desktop(&mut run, &server.base)?;
-            server.kill();
+        match Site::new(&run.args.bin, Db::Sqlite, None, s.users, 64).await {
+            Err(e) => run.outcome("the SQLite site", Err(e)),
+            Ok(sqlite) => {
+                if run.wants("P5") || run.wants("P7") {
+                    let r = p5_p7(&mut run, &sqlite, 64).await;
+                    run.outcome("P5/P7 on SQLite", r);
+                }
+                if run.wants("P6") {
+                    let r = p6_memory(&mut run, &sqlite).await;
+                    run.outcome("P6", r);
+                }
+                if run.wants("P9") {
+                    let r = p9_recovery(&mut run, &sqlite, s.users - 10).await;
+                    run.outcome("P9 on SQLite", r);
+                }
+                if run.wants("P1") || run.wants("P2") {
+                    let r = match serve(&sqlite, &[]).await {
+                        Ok(server) => {
+                            let r = p1_p2_desktop(&mut run, &server.base);
+                            server.kill();
+                            r
+                        }
+                        Err(e) => Err(e),
+                    };
+                    run.outcome("P1/P2", r);
+                }
+            }
         }
         if ["P5", "P7", "P9"].iter().any(|f| run.wants(f)) {
             say("PostgreSQL: a server of the benchmark's own, fsync on");
             let cluster = ea_testkit::database::Cluster::start_durable();
-            let pg = Site::new(
+            match Site::new(
                 &run.args.bin,
                 Db::Postgres,
                 Some(&cluster.url()),
                 s.users,
                 0,
             )
-            .await?;
-            p5_p7(&mut run, &pg, 64).await?;
-            if run.wants("P9") {
-                p9_recovery(&mut run, &pg, s.users - 10).await?;
+            .await
+            {
+                Err(e) => run.outcome("the PostgreSQL site", Err(e)),
+                Ok(pg) => {
+                    if run.wants("P5") || run.wants("P7") {
+                        let r = p5_p7(&mut run, &pg, 64).await;
+                        run.outcome("P5/P7 on PostgreSQL", r);
+                    }
+                    if run.wants("P9") {
+                        let r = p9_recovery(&mut run, &pg, s.users - 10).await;
+                        run.outcome("P9 on PostgreSQL", r);
+                    }
+                }
             }
         }
     }
     if run.wants("P10") {
-        p10_growth(&mut run).await?;
+        let r = p10_growth(&mut run).await;
+        run.outcome("P10", r);
     }
 
     let table = report::table(&run.rows);
@@ -720,6 +760,7 @@ async fn main_async() -> anyhow::Result<()> {
             .map_or(0, |d| d.as_secs()),
         "seconds": started.elapsed().as_secs(),
         "rows": run.rows.iter().map(Row::json).collect::<Vec<_>>(),
+        "not_measured": run.failed,
     });
     if let Some(dir) = run.args.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -745,6 +786,9 @@ async fn main_async() -> anyhow::Result<()> {
         .collect();
     if !missed.is_empty() {
         eprintln!("targets missed: {}", missed.join("; "));
+    }
+    if !run.failed.is_empty() {
+        bail!("not measured:\n  {}", run.failed.join("\n  "));
     }
     Ok(())
 }

@@ -48,6 +48,9 @@ count = 2
 max_failures = 3
 "#;
 
+const ENROLMENT_PROFILE: &str =
+    "[phones]\nrequired = 1\nmax = 2\n[authenticator]\nrequired = true\n";
+
 /// The user `n` of the population.
 pub fn username(n: usize) -> String {
     format!("user{n:06}")
@@ -136,6 +139,10 @@ impl Site {
             let f = f.display().to_string();
             site.ok(&["flow", "import", "--tenant", "bench", &f])?;
         }
+        // What users enrol (an invitation needs it): as the demo tenant's.
+        std::fs::write(flows.join("enrolment.toml"), ENROLMENT_PROFILE)?;
+        let profile = flows.join("enrolment.toml").display().to_string();
+        site.ok(&["enrolment", "profile", "bench", &profile])?;
         // Imported in batches, each all or nothing, so that progress shows.
         let batch = 10_000;
         let mut n = 0;

@@ -3,8 +3,8 @@
 //! Answers are compared after trimming, collapsing inner white space, Unicode NFKC and case
 //! folding, so "  Zürich " and "ZÜRICH" are the same answer. Only the Argon2id hash is stored.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand_core::RngCore;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
@@ -65,23 +65,92 @@ pub fn hash(answer: &str, cost: HashCost, rng: &mut dyn RngCore) -> Result<Strin
     argon2_phc(norm.as_bytes(), cost, rng).ok_or(AnswerError::BadHash)
 }
 
+/// The working memory of finished Argon2 computations, kept for the next ones. Freed instead,
+/// the allocator would keep each block (19 MiB at the shipped cost) in the arena of the thread
+/// that used it, for a later allocation there: a server hashing on many threads, only a few at
+/// a time, would hold one for every thread. Kept here, the memory held is one block per
+/// computation that ran at the same time as others, whichever thread runs the next.
+static SPARE_MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
+/// Blocks kept at most; more computations at once than this allocate and free their own.
+const SPARE_MAX: usize = 64;
+
+/// Runs `f` with `count` blocks of working memory: kept ones where there are.
+fn with_memory<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let mut blocks = SPARE_MEMORY
+        .lock()
+        .ok()
+        .and_then(|mut spare| spare.pop())
+        .unwrap_or_default();
+    blocks.resize(count, Block::default());
+    let out = f(&mut blocks);
+    if let Ok(mut spare) = SPARE_MEMORY.lock()
+        && spare.len() < SPARE_MAX
+    {
+        spare.push(blocks);
+    }
+    out
+}
+
+/// Argon2's output for `secret` and the raw `salt`, of `len` bytes, in kept memory.
+fn argon2_output(argon: &Argon2<'_>, secret: &[u8], salt: &[u8], len: usize) -> Option<Output> {
+    with_memory(argon.params().block_count(), |blocks| {
+        Output::init_with(len, |out| {
+            argon
+                .hash_password_into_with_memory(secret, salt, out, &mut *blocks)
+                .map_err(Into::into)
+        })
+    })
+    .ok()
+}
+
 /// Argon2id PHC string of `secret` with a fresh salt from `rng`.
 pub(crate) fn argon2_phc(secret: &[u8], cost: HashCost, rng: &mut dyn RngCore) -> Option<String> {
     let mut salt = [0u8; 16];
     rng.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).ok()?;
-    cost.argon2()
-        .hash_password(secret, &salt)
-        .map(|h| h.to_string())
-        .ok()
+    let argon = cost.argon2();
+    let len = argon
+        .params()
+        .output_len()
+        .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let mut raw = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut raw).ok()?;
+    let output = argon2_output(&argon, secret, salt_bytes, len)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon.params()).ok()?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Some(hash.to_string())
 }
 
-/// Checks `secret` against a PHC string; the cost is read from the hash itself.
+/// Checks `secret` against a PHC string; the algorithm and cost are read from the hash itself.
 pub(crate) fn verify_phc(secret: &[u8], phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(secret, &parsed).is_ok(),
-        Err(_) => false,
-    }
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let argon = Argon2::new(algorithm, version, params);
+    let mut raw = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut raw) else {
+        return false;
+    };
+    // `Output`'s comparison takes the same time wherever the outputs differ.
+    argon2_output(&argon, secret, salt_bytes, expected.len()).is_some_and(|o| o == expected)
 }
 
 /// Checks an answer against a stored PHC string.
@@ -140,6 +209,58 @@ mod tests {
             hash("   ", HashCost::TEST, &mut rng),
             Err(AnswerError::Empty)
         );
+    }
+
+    /// Hashes made in kept memory are the library's own: each verifies the other's, at the
+    /// shipped cost and with another version and cost read from the hash.
+    #[test]
+    fn kept_memory_hashes_are_the_librarys_hashes() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let mut rng = StdRng::seed_from_u64(5);
+        let ours = hash("Hillside", HashCost::RECOMMENDED, &mut rng).expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("PHC");
+        assert!(
+            Argon2::default()
+                .verify_password(b"hillside", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"hillsid", &parsed)
+                .is_err()
+        );
+
+        let salt = SaltString::encode_b64(b"sixteen byte salt").expect("salt");
+        for (version, cost) in [
+            (Version::V0x13, HashCost::RECOMMENDED),
+            (
+                Version::V0x10,
+                HashCost {
+                    memory_kib: 4096,
+                    iterations: 3,
+                    parallelism: 2,
+                },
+            ),
+        ] {
+            let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+                .expect("params");
+            let theirs = Argon2::new(Algorithm::Argon2id, version, params)
+                .hash_password(b"zurich", &salt)
+                .expect("hash")
+                .to_string();
+            assert!(
+                verify("Zürich".replace('ü', "u").as_str(), &theirs),
+                "{theirs}"
+            );
+            assert!(!verify("Zürichx", &theirs));
+        }
+        // Argon2i and Argon2d hashes are read as such, not as Argon2id.
+        let params = Params::new(1024, 1, 1, None).expect("params");
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, params)
+            .hash_password(b"rex", &salt)
+            .expect("hash")
+            .to_string();
+        assert!(verify("Rex", &argon2i));
     }
 
     #[test]
