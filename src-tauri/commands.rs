@@ -194,10 +194,10 @@ pub fn validate(input: &SettingsInput) -> Result<()> {
 /// The UI's first screen is painted and takes input: logged once, with the time since the
 /// process started (the benchmark's cold-start figure waits for this line).
 #[tauri::command]
-pub fn first_screen(started: State<'_, crate::Started>) {
+pub fn first_screen(started: State<'_, crate::Started>, page_ms: u64) {
     use std::sync::atomic::Ordering;
     if !started.reported.swap(true, Ordering::SeqCst) {
         let ms = started.at.elapsed().as_millis() as u64;
-        tracing::info!(since_start_ms = ms, "first screen interactive");
+        tracing::info!(since_start_ms = ms, page_ms, "first screen interactive");
     }
 }

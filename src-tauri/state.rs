@@ -38,11 +38,29 @@ impl Desktop {
             .map_err(|e| e.to_string())?
     }
 
+    /// The settings, without asking the keyring: whether a client key is stored is kept in the
+    /// settings file when it changes. The first screen never waits for the keyring, a D-Bus
+    /// call that may have to start the keyring's daemon first (a second on a cold start).
     pub async fn settings(&self) -> Settings {
         let mut s = settings::load(&self.config_dir);
-        s.has_client_key = s.locked.iter().any(|f| f == "client_key")
-            || matches!(self.secret(|st| st.get(CLIENT_KEY)).await, Ok(Some(_)));
+        s.has_client_key = s.has_client_key || s.locked.iter().any(|f| f == "client_key");
         s
+    }
+
+    /// Records in the settings file whether the keyring holds a client key, when the file says
+    /// otherwise (a file from before the flag was kept, or a key removed from the keyring).
+    fn note_client_key(&self, stored: bool) {
+        let mut s = settings::load(&self.config_dir);
+        if s.has_client_key != stored
+            && s.is_complete()
+            && !s.from_environment
+            && s.locked.is_empty()
+        {
+            s.has_client_key = stored;
+            if let Err(e) = settings::save(&self.config_dir, &s) {
+                tracing::warn!(error = ?e, "the settings file could not be updated");
+            }
+        }
     }
 
     /// Whether a verification or an enrolment is going on with the current client.
@@ -92,7 +110,10 @@ impl Desktop {
             Some(k) if with_key => Some(zeroize::Zeroizing::new(k)),
             Some(_) => None,
             None => match self.secret(|st| st.get(CLIENT_KEY)).await {
-                Ok(k) if with_key => k,
+                Ok(k) if with_key => {
+                    self.note_client_key(k.is_some());
+                    k
+                }
                 Ok(_) => None,
                 Err(e) => {
                     tracing::warn!(error = %e, "keyring unavailable; continuing without a client key");
@@ -122,22 +143,26 @@ impl Desktop {
         } else {
             input.client_key.as_deref().map(str::trim)
         };
-        match client_key {
-            Some("") => self
-                .secret(|st| st.delete(CLIENT_KEY))
-                .await
-                .map_err(keyring)?,
+        let has_client_key = match client_key {
+            Some("") => {
+                self.secret(|st| st.delete(CLIENT_KEY))
+                    .await
+                    .map_err(keyring)?;
+                false
+            }
             Some(k) => {
                 let k = zeroize::Zeroizing::new(k.to_owned());
                 self.secret(move |st| st.set(CLIENT_KEY, &k))
                     .await
                     .map_err(keyring)?;
+                true
             }
-            None => {}
-        }
+            None => settings::load(&self.config_dir).has_client_key,
+        };
         let s = Settings {
             server_url: input.server_url.trim().to_owned(),
             tenant: input.tenant.trim().to_owned(),
+            has_client_key,
             ..Settings::default()
         };
         settings::save(&self.config_dir, &s)?;
@@ -229,5 +254,69 @@ mod tests {
             head.contains("x-ea-client-key: ea_ck_kept_in_the_keyring"),
             "{head}"
         );
+    }
+
+    /// A keyring that counts its reads.
+    #[derive(Debug, Default)]
+    struct Counted(MemoryStore, std::sync::atomic::AtomicUsize);
+
+    impl SecretStore for Counted {
+        fn get(&self, name: &str) -> Result<Option<zeroize::Zeroizing<String>>, String> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.0.get(name)
+        }
+        fn set(&self, name: &str, value: &str) -> Result<(), String> {
+            self.0.set(name, value)
+        }
+        fn delete(&self, name: &str) -> Result<(), String> {
+            self.0.delete(name)
+        }
+    }
+
+    /// The settings (the first screen's) are read without the keyring; whether a key is stored
+    /// is kept in the file as it changes, and a file that says otherwise is put right when the
+    /// keyring is read for a request.
+    #[tokio::test]
+    async fn the_settings_never_wait_for_the_keyring() {
+        if std::env::var_os("EA_SERVER_URL").is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(Counted::default());
+        let d = Desktop::new(dir.path().to_path_buf(), keyring.clone());
+        let reads = || keyring.1.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(!d.settings().await.has_client_key);
+        let input = |key: Option<&str>| SettingsInput {
+            server_url: "https://ea.example.org".into(),
+            tenant: "acme".into(),
+            client_key: key.map(str::to_owned),
+        };
+        assert!(
+            d.save_settings(input(Some("ea_ck_one")))
+                .await
+                .unwrap()
+                .has_client_key
+        );
+        assert!(
+            d.save_settings(input(None)).await.unwrap().has_client_key,
+            "kept"
+        );
+        let again = Desktop::new(dir.path().to_path_buf(), keyring.clone());
+        assert!(again.settings().await.has_client_key);
+        assert_eq!(reads(), 0, "the keyring was read for the settings");
+        assert!(
+            !d.save_settings(input(Some("")))
+                .await
+                .unwrap()
+                .has_client_key
+        );
+
+        // A file from before the flag was kept, with a key in the keyring: put right once the
+        // keyring is read for the server.
+        keyring.0.set(CLIENT_KEY, "ea_ck_two").unwrap();
+        assert!(!d.settings().await.has_client_key);
+        d.client().await.unwrap();
+        assert!(reads() > 0);
+        assert!(d.settings().await.has_client_key);
     }
 }

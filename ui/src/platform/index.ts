@@ -3,6 +3,7 @@
 // Only this folder may import `@tauri-apps/*`.
 
 import { isErrorCode } from '../i18n';
+import { tauriHost } from './tauri';
 import type {
   Action,
   ActionDone,
@@ -109,8 +110,9 @@ export interface Host {
   updateCheck(): Promise<UpdateView | null>;
   /** Downloads it, checks its signature, installs it and restarts the app. */
   updateInstall(): Promise<void>;
-  /** The first screen is painted and takes input (logged once, with the time since start). */
-  firstScreen(): Promise<void>;
+  /** The first screen is painted and takes input (logged once, with the time since start);
+   * `pageMs`: since the page began to load. */
+  firstScreen(pageMs: number): Promise<void>;
 }
 
 export function isCommandError(e: unknown): e is CommandError {
@@ -125,10 +127,8 @@ export function toCommandError(e: unknown): CommandError {
 }
 
 export async function createHost(): Promise<Host> {
-  if (typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window) {
-    const { tauriHost } = await import('./tauri');
-    return tauriHost;
-  }
+  // The app's own host is in the main bundle: the first screen waits for no further module.
+  if (typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window) return tauriHost;
   const params = new URLSearchParams(typeof location !== 'undefined' ? location.search : '');
   if (params.get('host') === 'http') {
     const { createHttpHost } = await import('./http');
