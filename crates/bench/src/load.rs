@@ -85,6 +85,8 @@ pub struct Measured {
     /// Latencies in ms.
     pub latencies: Vec<f64>,
     pub server_cpu_ms: f64,
+    /// The database server's CPU time over the run (PostgreSQL's processes), if it has one.
+    pub db_cpu_ms: Option<f64>,
     /// Answers by status.
     pub statuses: HashMap<u16, usize>,
 }
@@ -95,6 +97,9 @@ impl Measured {
     }
     pub fn cpu_per_request(&self) -> f64 {
         self.server_cpu_ms / self.requests as f64
+    }
+    pub fn db_cpu_per_request(&self) -> Option<f64> {
+        self.db_cpu_ms.map(|c| c / self.requests as f64)
     }
     pub fn p(&self) -> (f64, f64, f64) {
         percentiles(&mut self.latencies.clone())
@@ -135,6 +140,13 @@ where
     let results = Arc::new(Mutex::new(Vec::new()));
     let job = Arc::new(job);
     let cpu_before = procfs::cpu_ms(server.pid, ticks).unwrap_or_default();
+    let db_cpu = |pid: u32| -> f64 {
+        procfs::tree(pid)
+            .into_iter()
+            .filter_map(|p| procfs::cpu_ms(p, ticks))
+            .sum()
+    };
+    let db_before = server.db_pid.map(db_cpu);
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
@@ -173,6 +185,8 @@ where
         requests: results.len(),
         seconds,
         server_cpu_ms: cpu_after - cpu_before,
+        // Connections that ended during the run take their CPU time with them: a floor.
+        db_cpu_ms: server.db_pid.map(db_cpu).zip(db_before).map(|(a, b)| a - b),
         ..Measured::default()
     };
     for (status, ms) in results.iter() {

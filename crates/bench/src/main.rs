@@ -364,7 +364,18 @@ async fn p5_p7(run: &mut Run, site: &Site, users_from: usize) -> anyhow::Result<
             r.median = m.cpu_per_request();
             r.reference = Some(("/healthz".into(), h.cpu_per_request()));
             r.target = Some(("< 1 ms".into(), m.cpu_per_request() < 1.0));
+            r.note = "the ea-server process".into();
             run.push(r);
+            if let Some(db_cpu) = m.db_cpu_per_request() {
+                let mut r = Row::new(
+                    "P5",
+                    format!("database CPU per check, {db}, concurrency {conc}"),
+                    "ms",
+                );
+                r.median = db_cpu;
+                r.note = "PostgreSQL's processes, beside the server's".into();
+                run.push(r);
+            }
         }
     }
     if run.wants("P7") {
@@ -731,7 +742,8 @@ async fn main_async() -> anyhow::Result<()> {
             .await
             {
                 Err(e) => run.outcome("the PostgreSQL site", Err(e)),
-                Ok(pg) => {
+                Ok(mut pg) => {
+                    pg.db_pid = cluster.server_pid();
                     if run.wants("P5") || run.wants("P7") {
                         let r = p5_p7(&mut run, &pg, 64).await;
                         run.outcome("P5/P7 on PostgreSQL", r);

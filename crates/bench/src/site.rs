@@ -86,6 +86,8 @@ pub struct Site {
     pub dir: tempfile::TempDir,
     pub db: String,
     pub kind: Db,
+    /// The database server's process, where it has one of its own (PostgreSQL).
+    pub db_pid: Option<u32>,
     bin: PathBuf,
 }
 
@@ -116,6 +118,7 @@ impl Site {
             dir,
             db,
             kind,
+            db_pid: None,
             bin: bin.to_owned(),
         };
         site.ok(&[
@@ -267,6 +270,7 @@ impl Site {
             }
         });
         Ok(Server {
+            db_pid: self.db_pid,
             pid: child.0.id(),
             base: base.to_owned(),
             child,
@@ -278,6 +282,8 @@ impl Site {
 pub struct Server {
     pub child: Running,
     pub pid: u32,
+    /// The database server's process, if it has one.
+    pub db_pid: Option<u32>,
     pub base: String,
 }
 

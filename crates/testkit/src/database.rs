@@ -202,6 +202,17 @@ impl Cluster {
         self.pg("pg_ctl", &["-D", "data", "-m", "fast", "-w", "stop"]);
     }
 
+    /// The server's process (the postmaster; the connections' processes are its children).
+    pub fn server_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("data/postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// The URL of the cluster's `postgres` database.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
