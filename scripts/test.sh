@@ -96,6 +96,9 @@ say "API fuzzing again, on PostgreSQL"
 as_pg "$pg_bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE ea_fuzz" >/dev/null
 EA_FUZZ_DATABASE="postgres://postgres@127.0.0.1:$port/ea_fuzz" ./scripts/api-fuzz.sh
 
+say "the benchmark runner on the debug builds, at its small scale (the figures come from ./scripts/bench.sh)"
+./target/debug/ea-bench --quick --bin-dir target/debug --only P5,P7,P9 --out target/bench/smoke.json
+
 say "browser tests of every screen"
 npm run test:browser
 

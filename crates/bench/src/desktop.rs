@@ -141,7 +141,12 @@ pub fn cold_starts(program: &Program, runs: usize) -> anyhow::Result<Vec<f64>> {
         let (s, took) = start(program)?;
         s.stop();
         v.push(took.as_secs_f64());
-        eprint!("\r    {}: cold start {}/{runs}   ", program.name, i + 1);
+        eprint!(
+            "\r    {}: cold start {}/{runs}: {:.3} s   ",
+            program.name,
+            i + 1,
+            took.as_secs_f64()
+        );
         // Let the previous instance's sockets and files go before the next one starts.
         std::thread::sleep(Duration::from_millis(300));
     }
