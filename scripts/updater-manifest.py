@@ -14,7 +14,6 @@ refused here, as the app would refuse it.
 
 import argparse
 import base64
-import binascii
 import datetime
 import json
 import pathlib
@@ -38,7 +37,7 @@ def key_id(minisign_text_b64: str, what: str) -> bytes:
     try:
         lines = base64.b64decode(minisign_text_b64, validate=True).decode().splitlines()
         raw = base64.b64decode(lines[1], validate=True)
-    except (binascii.Error, UnicodeDecodeError, IndexError):
+    except (ValueError, IndexError):  # binascii.Error and UnicodeDecodeError among them
         fail(f"{what} is not a minisign key or signature")
     if len(raw) < 10:
         fail(f"{what} is not a minisign key or signature")

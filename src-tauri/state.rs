@@ -157,7 +157,24 @@ impl Desktop {
                     .map_err(keyring)?;
                 true
             }
-            None => settings::load(&self.config_dir).has_client_key,
+            None => {
+                // A key belongs to the server it was given for: saved for another origin, it is
+                // removed, never sent on to the new server.
+                let before = settings::load(&self.config_dir);
+                let origin = |u: &str| settings::check_url(u).ok().map(|u| u.origin());
+                let moved = !before.server_url.is_empty()
+                    && origin(&before.server_url) != origin(input.server_url.trim());
+                if !moved {
+                    before.has_client_key
+                } else {
+                    if let Err(e) = self.secret(|st| st.delete(CLIENT_KEY)).await
+                        && matches!(self.secret(|st| st.get(CLIENT_KEY)).await, Ok(Some(_)))
+                    {
+                        return Err(keyring(e));
+                    }
+                    false
+                }
+            }
         };
         let s = Settings {
             server_url: input.server_url.trim().to_owned(),
@@ -310,6 +327,21 @@ mod tests {
                 .unwrap()
                 .has_client_key
         );
+
+        // A key kept while the server changes origin is removed, not sent to the new one.
+        assert!(
+            d.save_settings(input(Some("ea_ck_one")))
+                .await
+                .unwrap()
+                .has_client_key
+        );
+        let elsewhere = SettingsInput {
+            server_url: "https://other.example.org".into(),
+            ..input(None)
+        };
+        assert!(!d.save_settings(elsewhere).await.unwrap().has_client_key);
+        assert_eq!(keyring.0.get(CLIENT_KEY).unwrap(), None);
+        d.save_settings(input(None)).await.unwrap();
 
         // A file from before the flag was kept, with a key in the keyring: put right once the
         // keyring is read for the server.

@@ -71,22 +71,28 @@ pub fn hash(answer: &str, cost: HashCost, rng: &mut dyn RngCore) -> Result<Strin
 /// a time, would hold one for every thread. Kept here, the memory held is one block per
 /// computation that ran at the same time as others, whichever thread runs the next.
 static SPARE_MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
-/// Blocks kept at most; more computations at once than this allocate and free their own.
+/// Working memories kept at most; more computations at once allocate and free their own.
 const SPARE_MAX: usize = 64;
+/// The largest working memory kept, in blocks of 1 KiB (64 MiB): a stored hash of a higher
+/// cost is computed, but its memory is not held afterwards.
+const SPARE_BLOCKS_MAX: usize = 64 * 1024;
 
-/// Runs `f` with `count` blocks of working memory: kept ones where there are.
+/// Runs `f` with `count` blocks of working memory: kept ones where there are. The memory is
+/// cleared before it is kept (it is derived from the secret).
 fn with_memory<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
-    let mut blocks = SPARE_MEMORY
-        .lock()
-        .ok()
-        .and_then(|mut spare| spare.pop())
-        .unwrap_or_default();
+    let kept = (count <= SPARE_BLOCKS_MAX)
+        .then(|| SPARE_MEMORY.lock().ok().and_then(|mut spare| spare.pop()))
+        .flatten();
+    let mut blocks = kept.unwrap_or_default();
     blocks.resize(count, Block::default());
     let out = f(&mut blocks);
-    if let Ok(mut spare) = SPARE_MEMORY.lock()
-        && spare.len() < SPARE_MAX
-    {
-        spare.push(blocks);
+    if count <= SPARE_BLOCKS_MAX {
+        blocks.fill(Block::default());
+        if let Ok(mut spare) = SPARE_MEMORY.lock()
+            && spare.len() < SPARE_MAX
+        {
+            spare.push(blocks);
+        }
     }
     out
 }

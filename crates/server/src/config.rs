@@ -395,30 +395,65 @@ fn default_dev_tenants() -> Vec<String> {
     vec!["demo".to_owned()]
 }
 
-/// The credential an inline URL carries, if any: a password in its user part, or (where
-/// `query_counts`) a query string, where gateways put their tokens.
-fn url_credential(text: &str, query_counts: bool) -> Option<&'static str> {
-    let url = url::Url::parse(text).ok()?;
-    if url.password().is_some() {
-        Some("a password")
-    } else if query_counts && url.query().is_some() {
-        Some("a query string")
-    } else {
-        None
-    }
+/// Whether a query parameter's name says it carries a password (`password=`, `passfile=`,
+/// `sslpassword=`).
+fn secret_param(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("pass")
 }
 
-/// The URL with any password in it replaced by `***`, for errors and logs.
+/// Checks a URL written inline in the configuration: it must parse, and carry no credential:
+/// no password; for a gateway (`gateway`) no user name either (it would go as basic
+/// authentication) and no query string (where gateways put their tokens); for a database no
+/// password among its query parameters. Such a URL is given by reference, like any secret.
+fn inline_url(field: &str, text: &str, gateway: bool) -> Result<(), String> {
+    let Ok(url) = url::Url::parse(text) else {
+        return Err(format!(
+            "{field}: not a URL (a URL written here is checked for credentials; one that \
+             holds any is given by reference: {{ env = \"VARIABLE\" }} or {{ file = \"PATH\" }})"
+        ));
+    };
+    let what = if url.password().is_some() {
+        "a password"
+    } else if gateway && !url.username().is_empty() {
+        "a user name, sent as basic authentication"
+    } else if gateway && url.query().is_some() {
+        "a query string"
+    } else if !gateway && url.query_pairs().any(|(k, _)| secret_param(&k)) {
+        "a password among its parameters"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{field}: the URL holds {what}, a credential; point to it instead: \
+         {{ env = \"VARIABLE\" }} or {{ file = \"PATH\" }}"
+    ))
+}
+
+/// The URL with its password, and the values of query parameters that carry one, replaced by
+/// `***`, for errors and logs.
 pub fn redacted_url(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
-            // Only URLs that can hold a password get here, so setting one cannot fail.
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        Ok(_) => text.to_owned(),
-        Err(_) => "(a URL that does not parse)".to_owned(),
+    let Ok(mut url) = url::Url::parse(text) else {
+        return "(a URL that does not parse)".to_owned();
+    };
+    if url.password().is_some() {
+        // Only URLs that can hold a password get here, so setting one cannot fail.
+        let _ = url.set_password(Some("***"));
     }
+    if url.query_pairs().any(|(k, _)| secret_param(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret_param(&k) {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 /// Where the parser stopped in `text`, as "line L, column C".
@@ -524,12 +559,8 @@ impl ServerConfig {
             );
         }
         if let Some(db) = &self.database {
-            if let Secret::Inline(url) = db
-                && url_credential(secrecy::ExposeSecret::expose_secret(url), false).is_some()
-            {
-                return Err("database: the URL holds a password; point to it instead: \
-                            database = { env = \"VARIABLE\" } or { file = \"PATH\" }"
-                    .into());
+            if let Secret::Inline(url) = db {
+                inline_url("database", secrecy::ExposeSecret::expose_secret(url), false)?;
             }
             db.readable("database")?;
         }
@@ -538,14 +569,7 @@ impl ServerConfig {
                 let name = format!("{field}.url");
                 match url {
                     Secret::Inline(text) => {
-                        if let Some(what) =
-                            url_credential(secrecy::ExposeSecret::expose_secret(text), true)
-                        {
-                            return Err(format!(
-                                "{name}: the URL holds {what}, a credential; point to it instead: \
-                                 url = {{ env = \"VARIABLE\" }} or {{ file = \"PATH\" }}"
-                            ));
-                        }
+                        inline_url(&name, secrecy::ExposeSecret::expose_secret(text), true)?
                     }
                     other => other.readable(&name)?,
                 }
@@ -691,7 +715,12 @@ mod tests {
             // A gateway URL holding a token is a secret like any other.
             ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms?token=abc\"\n".into(), "dispatch.sms.url: the URL holds a query string"),
             ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://u:p@gw.example/sms\"\n".into(), "dispatch.sms.url: the URL holds a password"),
+            ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://T0KEN@gw.example/sms\"\n".into(), "dispatch.sms.url: the URL holds a user name"),
             ("[dispatch.sms]\nkind = \"webhook\"\nurl = \"https://gw.example/sms\"\n".into(), ""),
+            ("database = \"postgres://ea@db/ea?password=s3cret\"\n".into(), "database: the URL holds a password among its parameters"),
+            ("database = \"postgres://ea:pa#ss@db/ea\"\n".into(), "database: not a URL"),
+            ("database = \"postgres://ea@db/ea?sslmode=require\"\n".into(), ""),
+            ("database = \"sqlite:/var/lib/ea/ea.db?mode=rwc\"\n".into(), ""),
             ("[dispatch.sms]\nkind = \"webhook\"\nurl = { env = \"EA_TEST_NO_SUCH_VARIABLE\" }\n".into(), "dispatch.sms.url: the environment has no EA_TEST_NO_SUCH_VARIABLE"),
             (format!("[dispatch.sms]\nkind = \"webhook\"\nurl = {{ file = \"{secret}\" }}\n"), ""),
         ];

@@ -311,5 +311,17 @@ mod tests {
             ea_server::config::redacted_url("sqlite:/x/ea.db"),
             "sqlite:/x/ea.db"
         );
+        let shown = ea_server::config::redacted_url(
+            "postgres://ea@db/ea?sslmode=require&password=s3cret&sslpassword=k3y",
+        );
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("k3y"),
+            "{shown}"
+        );
+        assert!(shown.contains("sslmode=require"), "{shown}");
+        assert_eq!(
+            ea_server::config::redacted_url("postgres://ea:pa#ss@db/ea"),
+            "(a URL that does not parse)"
+        );
     }
 }

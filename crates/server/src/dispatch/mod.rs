@@ -102,7 +102,12 @@ impl Transports {
                 .tenants
                 .iter()
                 .map(|(t, d)| {
-                    let sms = d.sms.as_ref().map(sms::build).transpose()?;
+                    let field = format!("dispatch.tenants.{t}.sms");
+                    let sms = d
+                        .sms
+                        .as_ref()
+                        .map(|c| sms::build_at(&field, c))
+                        .transpose()?;
                     let email = d.email.as_ref().map(email::build).transpose()?;
                     Ok((t.clone(), (sms, email)))
                 })

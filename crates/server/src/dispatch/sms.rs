@@ -13,6 +13,12 @@ const TWILIO_API: &str = "https://api.twilio.com";
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
 pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
+    build_at("dispatch.sms", cfg)
+}
+
+/// [`build`] for the gateway configured at `field` (`dispatch.tenants.acme.sms`), which its
+/// errors name.
+pub fn build_at(field: &str, cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
     Ok(match cfg {
         SmsConfig::Webhook {
             url,
@@ -20,10 +26,10 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
             ca_cert,
         } => Arc::new(Webhook {
             client: client(ca_cert.as_ref())?,
-            url: https_url(url.expose("dispatch.sms.url")?.expose_secret())?,
+            url: https_url(field, url.expose(&format!("{field}.url"))?.expose_secret())?,
             authorization: authorization
                 .as_ref()
-                .map(|a| a.expose("dispatch.sms.authorization"))
+                .map(|a| a.expose(&format!("{field}.authorization")))
                 .transpose()?,
         }),
         SmsConfig::Twilio {
@@ -33,7 +39,7 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
             base_url,
             ca_cert,
         } => {
-            let base = https_url(base_url.as_deref().unwrap_or(TWILIO_API))?;
+            let base = https_url(field, base_url.as_deref().unwrap_or(TWILIO_API))?;
             Arc::new(Twilio {
                 client: client(ca_cert.as_ref())?,
                 url: format!(
@@ -41,7 +47,7 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
                     base.trim_end_matches('/')
                 ),
                 account_sid: account_sid.clone(),
-                auth_token: auth_token.expose("dispatch.sms.auth_token")?,
+                auth_token: auth_token.expose(&format!("{field}.auth_token"))?,
                 from: from.clone(),
             })
         }
@@ -50,9 +56,9 @@ pub fn build(cfg: &SmsConfig) -> anyhow::Result<Arc<dyn Transport>> {
 
 /// The gateway's URL, which must use HTTPS. Not repeated in the error: a webhook URL may carry
 /// a credential.
-fn https_url(url: &str) -> anyhow::Result<String> {
+fn https_url(field: &str, url: &str) -> anyhow::Result<String> {
     if !url.starts_with("https://") {
-        anyhow::bail!("dispatch.sms: the SMS gateway URL must start with https://");
+        anyhow::bail!("{field}: the SMS gateway URL must start with https://");
     }
     Ok(url.to_owned())
 }
