@@ -240,37 +240,40 @@ fn example_rows(bin: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
     Ok(serde_json::from_str(json)?)
 }
 
-fn p4_qr(run: &mut Run) -> anyhow::Result<()> {
-    say("P4 QR decode per frame");
-    for v in example_rows(&run.bin("examples/scan_bench"))? {
+/// The rows of a release example (`--json`) as figure `id`; those whose name holds `targeted`
+/// are held to a p95 under `limit_ms`.
+fn example_figures(
+    run: &mut Run,
+    id: &'static str,
+    example: &str,
+    targeted: &str,
+    limit_ms: f64,
+) -> anyhow::Result<()> {
+    for v in example_rows(&run.bin(&format!("examples/{example}")))? {
         let figure = v["figure"].as_str().unwrap_or_default().to_owned();
-        let mut r = Row::new("P4", figure.clone(), "ms");
+        let mut r = Row::new(id, figure.clone(), "ms");
         r.median = v["median"].as_f64().unwrap_or(f64::NAN);
         r.p95 = v["p95"].as_f64();
-        if figure.contains("decode 1280x720") {
+        if let Some(apdus) = v.get("apdus") {
+            r.note = format!("{apdus} APDUs");
+        }
+        if figure.contains(targeted) {
             let p95 = r.p95.unwrap_or(f64::INFINITY);
-            r.target = Some(("p95 < 16 ms".into(), p95 < 16.0));
+            r.target = Some((format!("p95 < {limit_ms} ms"), p95 < limit_ms));
         }
         run.push(r);
     }
     Ok(())
 }
 
+fn p4_qr(run: &mut Run) -> anyhow::Result<()> {
+    say("P4 QR decode per frame");
+    example_figures(run, "P4", "scan_bench", "decode 1280x720", 16.0)
+}
+
 fn p8_card(run: &mut Run) -> anyhow::Result<()> {
     say("P8 card unblock");
-    for v in example_rows(&run.bin("examples/unblock_bench"))? {
-        let figure = v["figure"].as_str().unwrap_or_default().to_owned();
-        let mut r = Row::new("P8", figure.clone(), "ms");
-        r.median = v["median"].as_f64().unwrap_or(f64::NAN);
-        r.p95 = v["p95"].as_f64();
-        r.note = format!("{} APDUs", v["apdus"]);
-        if figure.contains("connect") {
-            let p95 = r.p95.unwrap_or(f64::INFINITY);
-            r.target = Some(("p95 < 500 ms".into(), p95 < 500.0));
-        }
-        run.push(r);
-    }
-    Ok(())
+    example_figures(run, "P8", "unblock_bench", "through pcscd", 500.0)
 }
 
 fn p6_hash_cost(run: &mut Run) -> anyhow::Result<()> {
