@@ -305,11 +305,10 @@ fn p6_hash_cost(run: &mut Run) -> anyhow::Result<()> {
 
 /// A server on `site` with `env` added (settings by `EA__…`), warmed up.
 async fn serve(site: &Site, env: &[(&str, String)]) -> anyhow::Result<site::Server> {
-    let mut cmd_env: Vec<(String, String)> = env
+    let cmd_env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
-    cmd_env.push(("RUST_LOG".into(), "warn".into()));
     let server = site.serve_with(&cmd_env)?;
     load::health(&server, 200, 4).await?;
     Ok(server)
@@ -486,7 +485,7 @@ async fn p9_recovery(run: &mut Run, site: &Site, user: usize) -> anyhow::Result<
         let to = format!("{name}@bench.example");
         site.ok(&["invite", "--tenant", "bench", "--email", &to, &name])?;
         let restarted = Instant::now();
-        let server = site.serve_with(&[("RUST_LOG".into(), "warn".into())])?;
+        let server = site.serve_with(&[])?;
         site::until_ok(&client, &server.url("/healthz"), Duration::from_secs(30))
             .await
             .context("no /healthz after the restart")?;

@@ -247,7 +247,9 @@ impl Site {
     pub fn serve_with(&self, env: &[(String, String)]) -> anyhow::Result<Server> {
         let log = self.path("server.log");
         let mut cmd = self.command();
+        // The configuration's `[logging] level = "warn"` decides, whatever the caller's RUST_LOG.
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("RUST_LOG")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?);
