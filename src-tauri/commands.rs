@@ -82,10 +82,15 @@ pub async fn confirm_contact(
     d: State<'_, Desktop>,
     contact_id: u32,
     value: String,
+    language: Option<String>,
 ) -> Result<SessionView> {
     client(&d)
         .await?
-        .call::<endpoints::ConfirmContact>(&ConfirmContactRequest { contact_id, value })
+        .call::<endpoints::ConfirmContact>(&ConfirmContactRequest {
+            contact_id,
+            value,
+            language,
+        })
         .await
 }
 

@@ -7,6 +7,7 @@ import { canSubmit, charCount, evaluate } from '../src/lib/passwordRules';
 import { catalogs, format, LANGS, pickLang, translateError } from '../src/i18n';
 import type { PasswordPolicyView, PasswordViolation } from '../src/api/types';
 import { toCommandError } from '../src/platform';
+import { exclusive } from '../src/lib/exclusive';
 
 describe('countdown', () => {
   it('counts down whole seconds and formats them', () => {
@@ -247,5 +248,26 @@ describe('code sender', () => {
     sender.typed('444444', 6);
     await settle();
     expect(sent).toEqual(['111111', '333333', '444444']);
+  });
+});
+
+describe('one request at a time', () => {
+  it('drops calls while the last one runs, and runs again once it has ended', async () => {
+    let runs = 0;
+    let release = () => {};
+    const f = exclusive(async () => {
+      runs++;
+      await new Promise<void>((r) => (release = r));
+    });
+    const first = f();
+    void f();
+    void f();
+    expect(runs).toBe(1);
+    release();
+    await first;
+    const again = f();
+    expect(runs).toBe(2);
+    release();
+    await again;
   });
 });

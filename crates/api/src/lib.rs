@@ -184,6 +184,12 @@ pub struct ConfirmContactRequest {
     pub contact_id: u32,
     #[schema(schema_with = text::contact)]
     pub value: String,
+    /// The language the person reads the app in now (`en`, `de`, `fr`, `it`), when it changed
+    /// since the session started: the code and what follows are written in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 16)]
+    #[ts(optional)]
+    pub language: Option<String>,
 }
 
 /// `POST /v1/session/code`

@@ -28,12 +28,17 @@ pub fn hash(key: &[u8], binding: &str, code: &str) -> String {
 
 /// Checks a typed code against its stored hash in constant time.
 pub fn matches(key: &[u8], binding: &str, typed: &str, stored_hash: &str) -> bool {
-    let typed: String = typed
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    let h = hash(key, binding, &typed);
+    let h = hash(key, binding, &without_separators(typed));
     crate::ct::equal_str(&h, stored_hash)
+}
+
+/// A code as typed or pasted, without the spaces, dashes and dots people group digits with
+/// (`123 456`, `123-456`): every kind of one-time code is compared in this form.
+pub fn without_separators(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.'))
+        .collect()
 }
 
 #[cfg(test)]

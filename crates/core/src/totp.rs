@@ -119,7 +119,8 @@ pub fn check(
     code: &str,
     now: i64,
 ) -> TotpCheck {
-    let code = code.trim();
+    let code = crate::otp::without_separators(code);
+    let code = code.as_str();
     let generator = Generator::new(secret, params, None, "");
     let expected = step_of(now, params) + counters.drift;
     let w = i64::from(window);
@@ -159,7 +160,11 @@ pub fn resync(
     now: i64,
 ) -> Option<TotpCounters> {
     let now_step = step_of(now, params);
-    let (first, second) = (first.trim(), second.trim());
+    let (first, second) = (
+        crate::otp::without_separators(first),
+        crate::otp::without_separators(second),
+    );
+    let (first, second) = (first.as_str(), second.as_str());
     let generator = Generator::new(secret, params, None, "");
     for offset in -RESYNC_RANGE..=RESYNC_RANGE {
         let s = now_step + offset;
@@ -277,6 +282,30 @@ mod tests {
         assert_eq!(
             check(SEED1, params, drifted, 1, &at(step + 1), now),
             TotpCheck::Accepted { step: step + 1 }
+        );
+    }
+
+    #[test]
+    fn codes_pasted_with_separators_are_read() {
+        let params = TotpParams::default();
+        let now = 1_700_000_000;
+        let step = (now / 30) as u64;
+        let grouped = |s: u64| {
+            let c = code_at(SEED1, params, s);
+            format!(" {}-{} ", &c[..3], &c[3..])
+        };
+        let c = TotpCounters::default();
+        assert_eq!(
+            check(SEED1, params, c, 1, &grouped(step), now),
+            TotpCheck::Accepted { step }
+        );
+        let spaced = code_at(SEED1, params, step + 5).replace("", " ");
+        assert!(resync(SEED1, params, c, &grouped(step + 4), &spaced, now).is_some());
+        // Other characters are not dropped: a code with a letter in it is wrong.
+        let lettered = format!("{}x", code_at(SEED1, params, step));
+        assert_eq!(
+            check(SEED1, params, c, 1, &lettered, now),
+            TotpCheck::Invalid
         );
     }
 

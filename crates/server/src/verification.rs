@@ -33,6 +33,8 @@ pub enum Op {
     ConfirmContact {
         contact_id: u32,
         value: Zeroizing<String>,
+        /// The language the person reads the app in now, if it was sent.
+        language: Option<String>,
     },
     Resend,
     VerifyCode(Zeroizing<String>),
@@ -483,9 +485,21 @@ fn run(
         Op::ChooseFlow(id) => s
             .choose_flow(id, &l.flows, &l.subject, env.now, rng)
             .map(|()| None),
-        Op::ConfirmContact { contact_id, value } => s
-            .confirm_contact(*contact_id as usize, value, &l.subject, guard, env, rng)
-            .map(Some),
+        Op::ConfirmContact {
+            contact_id,
+            value,
+            language,
+        } => {
+            // A language switched since the session started: the code is written in it.
+            if let Some(lang) = language
+                .as_deref()
+                .and_then(crate::dispatch::text::Lang::parse)
+            {
+                s.language = Some(lang.as_str().to_owned());
+            }
+            s.confirm_contact(*contact_id as usize, value, &l.subject, guard, env, rng)
+                .map(Some)
+        }
         Op::Resend => s.resend(&l.subject, guard, env, rng).map(Some),
         Op::VerifyCode(code) => s
             .verify_code(code, &l.subject, guard, env, rng)

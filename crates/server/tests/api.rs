@@ -1000,18 +1000,36 @@ async fn messages_speak_the_persons_language_or_the_tenants() {
         }
         body
     };
-    let send = async |body: Value| {
-        h.clock.advance(120);
+    // `now`: the language the app shows when the code is asked for, if it changed since.
+    let send_switched = async |body: Value, now: Option<&str>| {
+        // Far enough apart to stay under the number's hourly send limit.
+        h.clock.advance(900);
         let (_, v) = h.call::<ep::StartSession>(None, Some(body)).await;
         let t = v["token"].as_str().unwrap().to_owned();
         h.call::<ep::ChooseFlow>(Some(&t), Some(json!({"flow_id": "sms-totp"})))
             .await;
-        let body = json!({"contact_id": 0, "value": "+41791234567"});
+        let mut body = json!({"contact_id": 0, "value": "+41791234567"});
+        if let Some(l) = now {
+            body["language"] = json!(l);
+        }
         let (st, v) = h.call::<ep::ConfirmContact>(Some(&t), Some(body)).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         let log = h.delivered().await;
         log.rsplit("--- message").next().unwrap().to_owned()
     };
+    let send = async |body: Value| send_switched(body, None).await;
+    // Switched to German after the session started in Italian: the code is in German.
+    assert!(
+        send_switched(start(Some("it")), Some("de"))
+            .await
+            .contains("ist Ihr Bestätigungscode von Acme")
+    );
+    // A language the server does not write is ignored: the session's stays.
+    assert!(
+        send_switched(start(Some("it")), Some("xx"))
+            .await
+            .contains("è il tuo codice di verifica Acme")
+    );
     assert!(
         send(start(Some("de-CH")))
             .await

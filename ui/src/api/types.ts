@@ -136,7 +136,12 @@ resync_required: boolean, digits: number, };
 
 export type ChooseFlowRequest = { flow_id: string, };
 
-export type ConfirmContactRequest = { contact_id: number, value: string, };
+export type ConfirmContactRequest = { contact_id: number, value: string, 
+/**
+ * The language the person reads the app in now (`en`, `de`, `fr`, `it`), when it changed
+ * since the session started: the code and what follows are written in it.
+ */
+language?: string, };
 
 export type VerifyCodeRequest = { code: string, };
 

@@ -417,4 +417,8 @@ export const de: Messages = {
   'settings.find': "Meine Organisation suchen",
   'settings.pick': "Organisationen auf diesem Server",
   'settings.noneListed': "Dieser Server listet keine Organisation: Geben Sie die ID unten ein.",
+  'help.lead': "Brauchen Sie Hilfe?",
+  'help.default': "Wenden Sie sich an Ihren IT-Helpdesk.",
+  'session.endedKeep': "Ihre Sitzung ist abgelaufen. Notieren Sie, was hier steht, bevor Sie diese Ansicht verlassen: Es wird nicht noch einmal angezeigt.",
+  'settings.endsSession': "Wenn Sie einen anderen Server oder eine andere Organisation speichern, endet die laufende Bestätigung.",
 };

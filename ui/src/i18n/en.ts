@@ -418,6 +418,10 @@ export const en = {
   'settings.find': "Find my organisation",
   'settings.pick': "Organisations on this server",
   'settings.noneListed': "This server lists no organisation: type its ID below.",
+  'help.lead': "Need help?",
+  'help.default': "Contact your IT help desk.",
+  'session.endedKeep': "Your session has ended. Note what is shown here before you leave this screen: it is not shown again.",
+  'settings.endsSession': "Saving another server or organisation ends the verification in progress.",
 };
 
 export type Messages = Record<keyof typeof en, string>;

@@ -417,4 +417,8 @@ export const fr: Messages = {
   'settings.find': "Trouver mon organisation",
   'settings.pick': "Organisations sur ce serveur",
   'settings.noneListed': "Ce serveur ne liste aucune organisation : saisissez son identifiant ci-dessous.",
+  'help.lead': "Besoin d’aide ?",
+  'help.default': "Contactez le support informatique.",
+  'session.endedKeep': "Votre session est terminée. Notez ce qui est affiché avant de quitter cet écran : cela ne sera plus affiché.",
+  'settings.endsSession': "Enregistrer un autre serveur ou une autre organisation met fin à la vérification en cours.",
 };

@@ -417,4 +417,8 @@ export const it: Messages = {
   'settings.find': "Trova la mia organizzazione",
   'settings.pick': "Organizzazioni su questo server",
   'settings.noneListed': "Questo server non elenca organizzazioni: inserisci l’ID qui sotto.",
+  'help.lead': "Serve aiuto?",
+  'help.default': "Contatti l’help desk informatico.",
+  'session.endedKeep': "La sessione è terminata. Prenda nota di ciò che è mostrato prima di lasciare questa schermata: non verrà mostrato di nuovo.",
+  'settings.endsSession': "Salvando un altro server o un’altra organizzazione, la verifica in corso termina.",
 };

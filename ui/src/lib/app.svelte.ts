@@ -12,6 +12,9 @@ export const ui = $state({
   /** Seconds the server's clock is ahead of this computer's: time left is counted on the
    * server's clock, so a wrong clock here neither ends a session early nor hides its end. */
   serverAhead: 0,
+  /** A value shown only once (an emergency code, a card response) is on screen: a session that
+   * ends meanwhile does not take it away; the screen says the session is over instead. */
+  holdScreen: false,
   lang: (stored && (LANGS as readonly string[]).includes(stored) ? stored : pickLang(typeof navigator !== 'undefined' ? navigator.languages : [])) as Lang,
 });
 

@@ -49,7 +49,7 @@ export function createHttpHost(params: URLSearchParams): Host {
       token = null;
     },
     chooseFlow: (flowId) => send('choose_flow', { flow_id: flowId }),
-    confirmContact: (contactId, value) => send('confirm_contact', { contact_id: contactId, value }),
+    confirmContact: (contactId, value, language) => send('confirm_contact', { contact_id: contactId, value, language }),
     resendCode: () => send('resend_code'),
     verifyCode: (code) => send('verify_code', { code }),
     answerQuestions: (answers) => send('answer_questions', { answers }),

@@ -48,7 +48,8 @@ export interface Host {
   getSession(): Promise<SessionView>;
   endSession(): Promise<void>;
   chooseFlow(flowId: string): Promise<SessionView>;
-  confirmContact(contactId: number, value: string): Promise<SessionView>;
+  /** `language`: the one the app shows now (it may have changed since the session started). */
+  confirmContact(contactId: number, value: string, language?: string): Promise<SessionView>;
   resendCode(): Promise<SessionView>;
   verifyCode(code: string): Promise<SessionView>;
   answerQuestions(answers: QuestionAnswer[]): Promise<SessionView>;

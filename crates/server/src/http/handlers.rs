@@ -85,6 +85,7 @@ pub async fn confirm_contact(
     let op = Op::ConfirmContact {
         contact_id: r.contact_id,
         value: Zeroizing::new(r.value),
+        language: r.language,
     };
     verification::step(&s, &t, op, src).await.into()
 }
