@@ -38,8 +38,12 @@ pub async fn save_settings(d: State<'_, Desktop>, input: SettingsInput) -> Resul
 
 /// The organisations a server lists, for the settings screen's picker (before they are saved).
 #[tauri::command]
-pub async fn list_tenants(d: State<'_, Desktop>, server_url: String) -> Result<TenantsView> {
-    d.client_for(&server_url)
+pub async fn list_tenants(
+    d: State<'_, Desktop>,
+    server_url: String,
+    client_key: Option<String>,
+) -> Result<TenantsView> {
+    d.client_for(&server_url, client_key.map(zeroize::Zeroizing::new))
         .await?
         .fetch::<endpoints::ListTenants>()
         .await

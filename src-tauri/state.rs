@@ -8,6 +8,7 @@ use crate::settings::{self, Settings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::RwLock;
+use zeroize::Zeroizing;
 
 const CLIENT_KEY: &str = "client-key";
 
@@ -86,14 +87,23 @@ impl Desktop {
     }
 
     /// A client for a server not saved yet (the settings screen asks it for its organisations),
-    /// with the extra CA. The stored client key goes along only to the saved server's origin:
-    /// an address typed in, perhaps a look-alike, never receives it.
-    pub async fn client_for(&self, server_url: &str) -> Result<ServerClient, ErrorCode> {
+    /// with the extra CA. A client key typed beside the address is meant for it and goes along
+    /// (a server that requires one lists nothing without it). The stored client key goes along
+    /// only to the saved server's origin: an address typed in, perhaps a look-alike, never
+    /// receives it.
+    pub async fn client_for(
+        &self,
+        server_url: &str,
+        typed_key: Option<Zeroizing<String>>,
+    ) -> Result<ServerClient, ErrorCode> {
         let s = Settings {
             server_url: server_url.trim().to_owned(),
             ..Settings::default()
         };
         let typed = crate::settings::check_url(&s.server_url)?;
+        if let Some(key) = typed_key.filter(|k| !k.trim().is_empty()) {
+            return Self::client_with(&s, Some(key));
+        }
         let saved = crate::settings::check_url(&self.settings().await.server_url).ok();
         let same_origin = saved.is_some_and(|u| u.origin() == typed.origin());
         self.build(&s, same_origin).await
@@ -121,6 +131,14 @@ impl Desktop {
                 }
             },
         };
+        Self::client_with(s, key)
+    }
+
+    /// A client for `s` with `key`, trusting the extra CA named by `EA_SERVER_CA` too.
+    fn client_with(
+        s: &Settings,
+        key: Option<Zeroizing<String>>,
+    ) -> Result<ServerClient, ErrorCode> {
         let ca = match std::env::var_os("EA_SERVER_CA") {
             Some(p) => Some(std::fs::read(&p).map_err(|_| ErrorCode::SettingsInvalid {
                 field: "server_ca".into(),
@@ -219,6 +237,10 @@ mod tests {
     }
 
     async fn ask(d: &Desktop) -> String {
+        ask_with(d, None).await
+    }
+
+    async fn ask_with(d: &Desktop, typed_key: Option<&str>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let seen = tokio::spawn(serve_once(listener));
@@ -230,7 +252,7 @@ mod tests {
             };
             settings::save(&d.config_dir, &s).unwrap();
         }
-        d.client_for(&url)
+        d.client_for(&url, typed_key.map(|k| Zeroizing::new(k.to_owned())))
             .await
             .unwrap()
             .fetch::<ea_api::endpoints::ListTenants>()
@@ -264,6 +286,13 @@ mod tests {
             !head.contains("x-ea-client-key"),
             "a typed address gets no key: {head}"
         );
+        // A key typed beside the address is sent to it, and only that key.
+        let head = ask_with(&d, Some("ea_ck_typed_for_this_server")).await;
+        assert!(
+            head.contains("x-ea-client-key: ea_ck_typed_for_this_server"),
+            "{head}"
+        );
+        assert!(!head.contains("kept_in_the_keyring"), "{head}");
         // The saved server (here, the same address saved first) gets it.
         settings::save(dir.path(), &saved("https://replace.me")).unwrap();
         let head = ask(&d).await;

@@ -42,7 +42,8 @@ export interface Host {
   getSettings(): Promise<Settings>;
   saveSettings(input: SettingsInput): Promise<Settings>;
   /** The organisations the server at `serverUrl` lists, for the picker (before saving). */
-  listTenants(serverUrl: string): Promise<TenantsView>;
+  /** `clientKey`: one typed beside the address, meant for it (else the stored key goes only to the saved server). */
+  listTenants(serverUrl: string, clientKey?: string): Promise<TenantsView>;
   /** `forAction`: offer only the flows that permit it (the QR path asks for `card_pin_unblock`). */
   startSession(username: string, forAction: Action | undefined, language: string): Promise<SessionView>;
   getSession(): Promise<SessionView>;

@@ -6,7 +6,7 @@ import type { Host, PreviewFrame, ScanEvent } from './index';
 export const tauriHost: Host = {
   getSettings: () => invoke('get_settings'),
   saveSettings: (input) => invoke('save_settings', { input }),
-  listTenants: (serverUrl) => invoke('list_tenants', { serverUrl }),
+  listTenants: (serverUrl, clientKey) => invoke('list_tenants', { serverUrl, clientKey: clientKey || null }),
   startSession: (username, forAction, language) => invoke('start_session', { username, forAction: forAction ?? null, language }),
   getSession: () => invoke('get_session'),
   endSession: () => invoke('end_session'),
