@@ -108,6 +108,17 @@ pub fn readers() -> Result<Vec<Reader>, CardError> {
 /// a reader plugged in or out. Waits at most `timeout` (then returns them unchanged). Fails with
 /// [`CardError::NoService`] when the smart-card service is not running.
 pub fn watch(known: &[Reader], timeout: Duration) -> Result<Vec<Reader>, CardError> {
+    watch_readers(known, timeout).map_err(|e| match e {
+        // The service stopping under a waiting watch breaks its connection to the service:
+        // pcsc-lite says "internal communications error". For the watch that is the service gone.
+        CardError::Transport(_) if matches!(readers(), Err(CardError::NoService)) => {
+            CardError::NoService
+        }
+        other => other,
+    })
+}
+
+fn watch_readers(known: &[Reader], timeout: Duration) -> Result<Vec<Reader>, CardError> {
     let ctx = context()?;
     let mut states = snapshot(&ctx)?;
     let now = to_readers(&states);
