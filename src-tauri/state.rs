@@ -102,7 +102,7 @@ impl Desktop {
         };
         let typed = crate::settings::check_url(&s.server_url)?;
         if let Some(key) = typed_key.filter(|k| !k.trim().is_empty()) {
-            return Self::client_with(&s, Some(key));
+            return Self::client_with(&s, Some(Zeroizing::new(key.trim().to_owned())));
         }
         let saved = crate::settings::check_url(&self.settings().await.server_url).ok();
         let same_origin = saved.is_some_and(|u| u.origin() == typed.origin());
@@ -155,7 +155,8 @@ impl Desktop {
             ErrorCode::KeyringUnavailable {}
         };
         // A client key the policy sets is not the user's to change.
-        let locked = self.settings().await.locked;
+        let current = self.settings().await;
+        let locked = current.locked.clone();
         let client_key = if locked.iter().any(|f| f == "client_key") {
             None
         } else {
@@ -201,7 +202,12 @@ impl Desktop {
             ..Settings::default()
         };
         settings::save(&self.config_dir, &s)?;
-        *self.client.write().await = None;
+        // The client holds the session: it is replaced only when what it speaks to or with
+        // changed (saving the same settings again keeps a verification in progress).
+        if client_key.is_some() || s.server_url != current.server_url || s.tenant != current.tenant
+        {
+            *self.client.write().await = None;
+        }
         Ok(self.settings().await)
     }
 }
@@ -299,6 +305,45 @@ mod tests {
         assert!(
             head.contains("x-ea-client-key: ea_ck_kept_in_the_keyring"),
             "{head}"
+        );
+    }
+
+    /// The client holds the session's token: saving the same settings again keeps it (the
+    /// verification in progress goes on); another server or a new key replaces it.
+    #[tokio::test]
+    async fn saving_the_same_settings_keeps_the_session() {
+        if std::env::var_os("EA_SERVER_URL").is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = Desktop::new(dir.path().to_path_buf(), Arc::new(MemoryStore::default()));
+        let input = |url: &str, key: Option<&str>| SettingsInput {
+            server_url: url.into(),
+            tenant: "acme".into(),
+            client_key: key.map(str::to_owned),
+        };
+        d.save_settings(input("https://ea.example.org", None))
+            .await
+            .unwrap();
+        let first = d.client().await.unwrap();
+        d.save_settings(input("https://ea.example.org", None))
+            .await
+            .unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &d.client().await.unwrap()),
+            "the same settings keep the client and its session"
+        );
+        d.save_settings(input("https://ea.example.org", Some("ea_ck_new")))
+            .await
+            .unwrap();
+        let keyed = d.client().await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &keyed), "a new key, a new client");
+        d.save_settings(input("https://other.example.org", None))
+            .await
+            .unwrap();
+        assert!(
+            !Arc::ptr_eq(&keyed, &d.client().await.unwrap()),
+            "another server, a new client"
         );
     }
 

@@ -289,8 +289,13 @@ const tests = {
     await page.waitForTimeout(100);
     const pairs = await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'resyncTotp').length);
     assert(pairs === 1, `a refused pair is not sent again unchanged (${pairs})`);
+    // Only the second code typed anew: the pair waits for Enter (a new first code beside the
+    // old second would have been one more wrong try).
     await page.keyboard.press('Control+A');
     await page.keyboard.type('222 222');
+    await page.waitForTimeout(100);
+    assert((await page.evaluate(() => window.__eaFake.calls.filter((c) => c === 'resyncTotp').length)) === 1, 'not sent by itself after a refusal with one code typed anew');
+    await page.keyboard.press('Enter');
     await expectHeading(page, 'You are verified');
     await shot(page, '08-actions');
   },
@@ -364,6 +369,8 @@ const tests = {
     await page.fill('#username', 'alice');
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Where should we send the code?');
+    // The choice was skipped, and with it the list's advice: whom to contact is beside the step.
+    assert((await page.getByTestId('step-help').innerText()).includes('+41 44 555 00 00'), 'whom to contact, beside the step');
     await page.fill('#contact-value', '+41791234567');
     await page.click('button[type=submit]');
     await expectHeading(page, 'Enter the code');
