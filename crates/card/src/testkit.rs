@@ -29,6 +29,22 @@ pub fn ensure_pcscd() -> Result<Option<Running>, String> {
         .ok_or_else(|| "pcscd started but does not answer".into())
 }
 
+/// For a test through pcscd: [`ensure_pcscd`], or `None` (the test skips, the reason printed)
+/// where pcscd cannot run. Where `EA_CARD_E2E` is set, pcscd is required: the test fails instead.
+#[allow(clippy::panic)]
+pub fn pcscd_or_skip() -> Option<Option<Running>> {
+    match ensure_pcscd() {
+        Ok(p) => Some(p),
+        Err(reason) => {
+            if std::env::var_os("EA_CARD_E2E").is_some() {
+                panic!("card tests required but {reason}");
+            }
+            eprintln!("skipping the PC/SC tests: {reason}");
+            None
+        }
+    }
+}
+
 /// The reader name suffix of vpcd's slot for `port` (35963 → "00 00", 35964 → "00 01").
 pub fn slot(port: u16) -> &'static str {
     if port == 35963 { "00 00" } else { "00 01" }

@@ -6,7 +6,7 @@
 mod support;
 
 use ea_card::session::unblock;
-use ea_card::testkit::ensure_pcscd as pcscd;
+use ea_card::testkit::pcscd_or_skip;
 use ea_card::{CardError, CardSession, Pin, PinStatus, Profile};
 use ea_core::cryptogram::{CardAlgorithm, compute};
 use std::time::Duration;
@@ -23,16 +23,8 @@ fn cryptogram(challenge: &[u8]) -> Result<Vec<u8>, CardError> {
 
 #[test]
 fn unblock_through_pcscd() {
-    let _pcscd = match pcscd() {
-        Ok(p) => p,
-        Err(reason) => {
-            assert!(
-                std::env::var_os("EA_CARD_E2E").is_none(),
-                "card tests required but {reason}"
-            );
-            eprintln!("skipping the PC/SC tests: {reason}");
-            return;
-        }
+    let Some(_pcscd) = pcscd_or_skip() else {
+        return;
     };
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("card.json");

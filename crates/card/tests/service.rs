@@ -8,25 +8,17 @@
 
 use ea_card::CardError;
 use ea_card::pcsc::watch;
-use ea_card::testkit::ensure_pcscd;
+use ea_card::testkit::{ensure_pcscd, pcscd_or_skip};
 use std::time::{Duration, Instant};
 
 #[test]
 fn the_watch_follows_the_service_going_and_coming_back() {
-    let ours = match ensure_pcscd() {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            eprintln!("skipping: a pcscd this test did not start is running, and is not stopped");
-            return;
-        }
-        Err(reason) => {
-            assert!(
-                std::env::var_os("EA_CARD_E2E").is_none(),
-                "card tests required but {reason}"
-            );
-            eprintln!("skipping the PC/SC service test: {reason}");
-            return;
-        }
+    let Some(started) = pcscd_or_skip() else {
+        return;
+    };
+    let Some(ours) = started else {
+        eprintln!("skipping: a pcscd this test did not start is running, and is not stopped");
+        return;
     };
     let known = watch(&[], Duration::ZERO).expect("the service answers");
     assert!(!known.is_empty(), "vpcd's readers are listed: {known:?}");
