@@ -420,5 +420,5 @@ export const de: Messages = {
   'help.lead': "Brauchen Sie Hilfe?",
   'help.default': "Wenden Sie sich an Ihren IT-Helpdesk.",
   'session.endedKeep': "Ihre Sitzung ist abgelaufen. Notieren Sie, was hier steht, bevor Sie diese Ansicht verlassen: Es wird nicht noch einmal angezeigt.",
-  'settings.endsSession': "Wenn Sie einen anderen Server oder eine andere Organisation speichern, endet die laufende Bestätigung.",
+  'settings.endsSession': "Wenn Sie einen anderen Server, eine andere Organisation oder einen anderen Client-Schlüssel speichern, endet die laufende Bestätigung.",
 };

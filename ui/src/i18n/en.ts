@@ -421,7 +421,7 @@ export const en = {
   'help.lead': "Need help?",
   'help.default': "Contact your IT help desk.",
   'session.endedKeep': "Your session has ended. Note what is shown here before you leave this screen: it is not shown again.",
-  'settings.endsSession': "Saving another server or organisation ends the verification in progress.",
+  'settings.endsSession': "Saving another server, organisation or client key ends the verification in progress.",
 };
 
 export type Messages = Record<keyof typeof en, string>;

@@ -420,5 +420,5 @@ export const fr: Messages = {
   'help.lead': "Besoin d’aide ?",
   'help.default': "Contactez le support informatique.",
   'session.endedKeep': "Votre session est terminée. Notez ce qui est affiché avant de quitter cet écran : cela ne sera plus affiché.",
-  'settings.endsSession': "Enregistrer un autre serveur ou une autre organisation met fin à la vérification en cours.",
+  'settings.endsSession': "Enregistrer un autre serveur, une autre organisation ou une autre clé client met fin à la vérification en cours.",
 };

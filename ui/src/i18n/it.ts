@@ -420,5 +420,5 @@ export const it: Messages = {
   'help.lead': "Serve aiuto?",
   'help.default': "Contatti l’help desk informatico.",
   'session.endedKeep': "La sessione è terminata. Prenda nota di ciò che è mostrato prima di lasciare questa schermata: non verrà mostrato di nuovo.",
-  'settings.endsSession': "Salvando un altro server o un’altra organizzazione, la verifica in corso termina.",
+  'settings.endsSession': "Salvando un altro server, un’altra organizzazione o un’altra chiave client, la verifica in corso termina.",
 };
