@@ -242,6 +242,26 @@ mod tests {
         String::from_utf8_lossy(&head).to_lowercase()
     }
 
+    /// A desktop over a fresh config directory and `secrets`; none where the environment sets
+    /// the server (the settings then come from it, not the file these tests write).
+    fn desktop(secrets: Arc<dyn SecretStore>) -> Option<(tempfile::TempDir, Desktop)> {
+        if std::env::var_os("EA_SERVER_URL").is_some() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = Desktop::new(dir.path().to_path_buf(), secrets);
+        Some((dir, d))
+    }
+
+    /// What the settings screen saves: `url` for the organisation acme, with `key` if typed.
+    fn input(url: &str, key: Option<&str>) -> SettingsInput {
+        SettingsInput {
+            server_url: url.into(),
+            tenant: "acme".into(),
+            client_key: key.map(str::to_owned),
+        }
+    }
+
     async fn ask(d: &Desktop) -> String {
         ask_with(d, None).await
     }
@@ -271,15 +291,13 @@ mod tests {
     /// key; only the saved server's origin receives it.
     #[tokio::test]
     async fn the_client_key_goes_only_to_the_saved_server() {
-        if std::env::var_os("EA_SERVER_URL").is_some() {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemoryStore::default());
         secrets
             .set(CLIENT_KEY, "ea_ck_kept_in_the_keyring")
             .unwrap();
-        let d = Desktop::new(dir.path().to_path_buf(), secrets);
+        let Some((dir, d)) = desktop(secrets) else {
+            return;
+        };
         let saved = |url: &str| Settings {
             server_url: url.into(),
             tenant: "acme".into(),
@@ -312,15 +330,8 @@ mod tests {
     /// verification in progress goes on); another server or a new key replaces it.
     #[tokio::test]
     async fn saving_the_same_settings_keeps_the_session() {
-        if std::env::var_os("EA_SERVER_URL").is_some() {
+        let Some((_dir, d)) = desktop(Arc::new(MemoryStore::default())) else {
             return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let d = Desktop::new(dir.path().to_path_buf(), Arc::new(MemoryStore::default()));
-        let input = |url: &str, key: Option<&str>| SettingsInput {
-            server_url: url.into(),
-            tenant: "acme".into(),
-            client_key: key.map(str::to_owned),
         };
         d.save_settings(input("https://ea.example.org", None))
             .await
@@ -369,19 +380,13 @@ mod tests {
     /// keyring is read for a request.
     #[tokio::test]
     async fn the_settings_never_wait_for_the_keyring() {
-        if std::env::var_os("EA_SERVER_URL").is_some() {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
         let keyring = Arc::new(Counted::default());
-        let d = Desktop::new(dir.path().to_path_buf(), keyring.clone());
+        let Some((dir, d)) = desktop(keyring.clone()) else {
+            return;
+        };
         let reads = || keyring.1.load(std::sync::atomic::Ordering::SeqCst);
         assert!(!d.settings().await.has_client_key);
-        let input = |key: Option<&str>| SettingsInput {
-            server_url: "https://ea.example.org".into(),
-            tenant: "acme".into(),
-            client_key: key.map(str::to_owned),
-        };
+        let input = |key: Option<&str>| input("https://ea.example.org", key);
         assert!(
             d.save_settings(input(Some("ea_ck_one")))
                 .await
@@ -409,10 +414,7 @@ mod tests {
                 .unwrap()
                 .has_client_key
         );
-        let elsewhere = SettingsInput {
-            server_url: "https://other.example.org".into(),
-            ..input(None)
-        };
+        let elsewhere = self::input("https://other.example.org", None);
         assert!(!d.save_settings(elsewhere).await.unwrap().has_client_key);
         assert_eq!(keyring.0.get(CLIENT_KEY).unwrap(), None);
         d.save_settings(input(None)).await.unwrap();

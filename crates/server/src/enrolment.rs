@@ -71,13 +71,6 @@ fn canonical(typed: &str) -> Zeroizing<String> {
     )
 }
 
-/// A language the messages can be written in, as it is stored.
-fn language_of(requested: Option<&str>) -> Option<String> {
-    requested
-        .and_then(Lang::parse)
-        .map(|l| l.as_str().to_owned())
-}
-
 fn invitation_binding(user_id: i64) -> String {
     format!("invite:{user_id}")
 }
@@ -413,7 +406,7 @@ pub async fn start(
     }
     let (token, st) = new_token();
     let mut session = EnrolmentSession::new("invitation", Some(invitation.address.clone()), now);
-    session.language = language_of(r.language.as_deref());
+    session.language = Lang::stored(r.language.as_deref());
     let language = session.language.clone();
     let out = session.resend(key, &st.reference(), now, &mut rand::rng())?;
     let txn = state.store.begin().await?;
@@ -531,7 +524,7 @@ pub async fn start_with_password(
     }
     let (token, st) = new_token();
     let mut session = EnrolmentSession::new("directory", None, now);
-    session.language = language_of(language);
+    session.language = Lang::stored(language);
     let txn = state.store.begin().await?;
     enrolments::insert(&txn, &st.hash, tenant.id, user.id, &session).await?;
     let detail = json!({ "entry": "directory" });

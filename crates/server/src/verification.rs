@@ -344,9 +344,7 @@ pub async fn start(
         now,
         &mut rng,
     );
-    session.language = language
-        .and_then(crate::dispatch::text::Lang::parse)
-        .map(|l| l.as_str().to_owned());
+    session.language = crate::dispatch::text::Lang::stored(language);
 
     let txn = state.store.begin().await?;
     sessions::insert(&txn, &st.hash, tenant.id, &session).await?;
@@ -491,11 +489,8 @@ fn run(
             language,
         } => {
             // A language switched since the session started: the code is written in it.
-            if let Some(lang) = language
-                .as_deref()
-                .and_then(crate::dispatch::text::Lang::parse)
-            {
-                s.language = Some(lang.as_str().to_owned());
+            if let Some(lang) = crate::dispatch::text::Lang::stored(language.as_deref()) {
+                s.language = Some(lang);
             }
             s.confirm_contact(*contact_id as usize, value, &l.subject, guard, env, rng)
                 .map(Some)

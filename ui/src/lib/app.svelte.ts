@@ -18,6 +18,17 @@ export const ui = $state({
   lang: (stored && (LANGS as readonly string[]).includes(stored) ? stored : pickLang(typeof navigator !== 'undefined' ? navigator.languages : [])) as Lang,
 });
 
+/**
+ * Keeps `ui.holdScreen` up while `shown()` holds (a value shown once is being fetched or is on
+ * screen), and lets it down when the component goes. Called while a component is set up.
+ */
+export function holdScreenWhile(shown: () => boolean) {
+  $effect(() => {
+    ui.holdScreen = shown();
+    return () => (ui.holdScreen = false);
+  });
+}
+
 export function setLang(lang: Lang) {
   ui.lang = lang;
   if (typeof localStorage !== 'undefined') localStorage.setItem('ea.lang', lang);

@@ -32,6 +32,14 @@ impl Lang {
         }
     }
 
+    /// A requested language as a session or enrolment stores it: one messages are written in,
+    /// else none.
+    pub fn stored(requested: Option<&str>) -> Option<String> {
+        requested
+            .and_then(Lang::parse)
+            .map(|l| l.as_str().to_owned())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::En => "en",
