@@ -28,7 +28,9 @@ pub const APDU_TIMEOUT: Duration = Duration::from_secs(10);
 fn map(e: pcsc::Error) -> CardError {
     use pcsc::Error as E;
     match e {
-        E::NoService | E::ServiceStopped => CardError::NoService,
+        // pcsc-lite's "internal communications error" is its connection to the service broken:
+        // the service stopped (under a waiting watch, say).
+        E::NoService | E::ServiceStopped | E::CommError => CardError::NoService,
         E::NoReadersAvailable | E::UnknownReader | E::ReaderUnavailable => CardError::NoReader,
         E::RemovedCard | E::ResetCard => CardError::CardRemoved,
         E::NoSmartcard => CardError::NoCard,
@@ -108,17 +110,6 @@ pub fn readers() -> Result<Vec<Reader>, CardError> {
 /// a reader plugged in or out. Waits at most `timeout` (then returns them unchanged). Fails with
 /// [`CardError::NoService`] when the smart-card service is not running.
 pub fn watch(known: &[Reader], timeout: Duration) -> Result<Vec<Reader>, CardError> {
-    watch_readers(known, timeout).map_err(|e| match e {
-        // The service stopping under a waiting watch breaks its connection to the service:
-        // pcsc-lite says "internal communications error". For the watch that is the service gone.
-        CardError::Transport(_) if matches!(readers(), Err(CardError::NoService)) => {
-            CardError::NoService
-        }
-        other => other,
-    })
-}
-
-fn watch_readers(known: &[Reader], timeout: Duration) -> Result<Vec<Reader>, CardError> {
     let ctx = context()?;
     let mut states = snapshot(&ctx)?;
     let now = to_readers(&states);
